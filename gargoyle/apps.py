@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+from django.core import checks
+from django.utils.translation import gettext_lazy as _
+
+
+class GargoyleAppConfig(AppConfig):
+    name = "gargoyle"
+    verbose_name = _("Gargoyle")
+    default_auto_field = "django.db.models.AutoField"
+
+    def ready(self) -> None:
+        from gargoyle import autodiscover, changes  # noqa: F401  (connects the write hooks)
+        from gargoyle.checks import check_settings, check_stored_switches, check_switch_defaults
+
+        checks.register(check_switch_defaults)
+        checks.register(check_settings)
+        checks.register(check_stored_switches)
+        autodiscover()

@@ -1,0 +1,162 @@
+"""The condition sets every site gets: users, IP addresses, host name and dates.
+
+Imported (and so registered) by ``GargoyleAppConfig.ready()``.
+"""
+
+from __future__ import annotations
+
+import socket
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from gargoyle.conditions import (
+    BeforeDate,
+    Boolean,
+    ConditionSet,
+    ModelConditionSet,
+    OnOrAfterDate,
+    Percent,
+    RequestConditionSet,
+    String,
+)
+from gargoyle.fields import IPAddress
+from gargoyle.manager import gargoyle
+
+User = get_user_model()
+
+__all__ = [
+    "ActiveTimezoneTodayConditionSet",
+    "AppTodayConditionSet",
+    "HostConditionSet",
+    "IPAddress",
+    "IPAddressConditionSet",
+    "UTCTodayConditionSet",
+    "UserConditionSet",
+]
+
+
+class UserConditionSet(ModelConditionSet):
+    """Logged-in users (by pk for percent) and the anonymous user."""
+
+    username = String()
+    email = String()
+    is_anonymous = Boolean(label=_("Anonymous"))
+    is_active = Boolean(label=_("Active"))
+    is_staff = Boolean(label=_("Staff"))
+    is_superuser = Boolean(label=_("Superuser"))
+    date_joined = OnOrAfterDate(label=_("Joined on or after"))
+
+    def can_execute(self, instance: Any) -> bool:
+        return isinstance(instance, (self.model, AnonymousUser))
+
+
+gargoyle.register(UserConditionSet(User))
+
+
+@gargoyle.register
+class IPAddressConditionSet(RequestConditionSet):
+    """The request's ``REMOTE_ADDR``: exact addresses, networks, INTERNAL_IPS, percent."""
+
+    percent = Percent()
+    ip_address = IPAddress(label=_("IP Address"), help_text=_("An address (10.0.0.1) or a network (10.0.0.0/8)."))
+    internal_ip = Boolean(label=_("Internal IPs"))
+
+    def get_namespace(self) -> str:
+        return "ip"
+
+    def get_group_label(self) -> str:
+        return str(_("IP Address"))
+
+    def get_field_value(self, instance: Any, field_name: str) -> Any:
+        address = instance.META.get("REMOTE_ADDR")
+        if field_name == "internal_ip":
+            return address in settings.INTERNAL_IPS
+        if field_name in ("percent", "ip_address"):
+            return address
+        return super().get_field_value(instance, field_name)
+
+
+class _NoSubjectConditionSet(ConditionSet):
+    """Sets that judge the moment, not a subject: they run once per check."""
+
+    def can_execute(self, instance: Any) -> bool:
+        return instance is None
+
+
+@gargoyle.register
+class HostConditionSet(_NoSubjectConditionSet):
+    """The name of the machine the process runs on."""
+
+    hostname = String()
+
+    def get_namespace(self) -> str:
+        return "host"
+
+    def get_group_label(self) -> str:
+        return str(_("Host"))
+
+    def get_field_value(self, instance: Any, field_name: str) -> Any:
+        return socket.gethostname() if field_name == "hostname" else None
+
+
+class _TodayConditionSet(_NoSubjectConditionSet):
+    def get_group_label(self) -> str:
+        return str(_("Today"))
+
+    def get_field_value(self, instance: Any, field_name: str) -> Any:
+        return self.now()
+
+    def now(self) -> datetime:
+        raise NotImplementedError
+
+
+@gargoyle.register
+class UTCTodayConditionSet(_TodayConditionSet):
+    """Today's date in UTC."""
+
+    today_is_on_or_after = OnOrAfterDate(_("in UTC on or after"))
+    today_is_before = BeforeDate(_("in UTC before"))
+
+    def get_namespace(self) -> str:
+        return "now_utc"
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@gargoyle.register
+class AppTodayConditionSet(_TodayConditionSet):
+    """Today's date in ``TIME_ZONE`` (or the server's clock when ``USE_TZ`` is off)."""
+
+    today_is_on_or_after = OnOrAfterDate(_("in default timezone on or after"))
+    today_is_before = BeforeDate(_("in default timezone before"))
+
+    def get_namespace(self) -> str:
+        return "now_app_tz"
+
+    def now(self) -> datetime:
+        now = timezone.now()
+        if timezone.is_aware(now):
+            return timezone.make_naive(now, timezone.get_default_timezone())
+        return now
+
+
+@gargoyle.register
+class ActiveTimezoneTodayConditionSet(_TodayConditionSet):
+    """Today's date in the currently active time zone."""
+
+    today_is_on_or_after = OnOrAfterDate(_("in active timezone on or after"))
+    today_is_before = BeforeDate(_("in active timezone before"))
+
+    def get_namespace(self) -> str:
+        return "now_active_tz"
+
+    def now(self) -> datetime:
+        now = timezone.now()
+        return timezone.make_naive(now) if timezone.is_aware(now) else now

@@ -1,0 +1,184 @@
+"""Every write to switches, whatever its path, goes through here.
+
+Model signals (``save``, ``delete``, fixtures) and the bulk ``QuerySet`` methods report
+their rows before and after. This module then
+
+1. sends gargoyle's own signals (:mod:`gargoyle.signals`) describing the change;
+2. moves the database's snapshot version inside the writing transaction;
+3. tells every manager in this process: at once for the writing thread's own view, and
+   after commit for everyone (the shared cache token changes, so other processes reload
+   on their next request).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from django.db import connections, transaction
+from django.db.models.signals import post_delete, post_migrate, post_save, pre_save
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from gargoyle import signals, values, versions
+from gargoyle.constants import EXCLUDE
+from gargoyle.loader import CommitHook
+from gargoyle.manager import gargoyle, live_managers
+from gargoyle.models import ROW_FIELDS, Switch
+
+Row = Mapping[str, Any]
+
+_current_request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar(
+    "gargoyle_current_request", default=None
+)
+
+
+@contextlib.contextmanager
+def made_by(request: HttpRequest | None) -> Iterator[None]:
+    """Attribute the switch changes made inside the block to ``request`` (its user)."""
+    token = _current_request.set(request)
+    try:
+        yield
+    finally:
+        _current_request.reset(token)
+
+
+# -- model signals -------------------------------------------------------------------------
+
+
+@receiver(pre_save, sender=Switch, dispatch_uid="gargoyle.changes.before_save")
+def _before_save(sender: type[Switch], instance: Switch, **kwargs: Any) -> None:
+    instance.check_fields()
+    stored_key = getattr(instance, "_stored_key", None) or instance.key
+    instance._row_before = _row_of(sender, stored_key, kwargs.get("using"))
+
+
+@receiver(post_save, sender=Switch, dispatch_uid="gargoyle.changes.after_save")
+def _after_save(sender: type[Switch], instance: Switch, using: str, **kwargs: Any) -> None:
+    before = getattr(instance, "_row_before", None)
+    instance._row_before = None
+    after = _row_of(sender, instance.key, using)
+    announce(before, after, instance)
+    switches_changed(using)
+
+
+@receiver(post_delete, sender=Switch, dispatch_uid="gargoyle.changes.after_delete")
+def _after_delete(sender: type[Switch], instance: Switch, using: str, **kwargs: Any) -> None:
+    signals.switch_deleted.send(sender=Switch, request=_current_request.get(), switch=instance)
+    switches_changed(using)
+
+
+@receiver(post_migrate, dispatch_uid="gargoyle.changes.after_migrate")
+def _after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    # Migrations and `flush` write with SQL that sends no model signals.
+    if getattr(sender, "name", None) == "gargoyle":
+        with contextlib.suppress(Exception):
+            versions.bump_db_version(using)
+        for manager in live_managers():
+            manager.note_committed()
+
+
+def _row_of(model: type[Switch], key: Any, using: str | None) -> dict[str, Any] | None:
+    if key is None:
+        return None
+    return model._base_manager.using(using).filter(pk=key).values(*ROW_FIELDS).first()
+
+
+# -- bulk writes ---------------------------------------------------------------------------
+
+
+def rows_updated(model: type[Switch], before: list[Row], update: Mapping[str, Any] | None, using: str) -> None:
+    """Report a ``QuerySet.update``/``bulk_update`` from the rows it touched."""
+    if not before:
+        return
+    new_key = (update or {}).get("key")
+    keys = [new_key] if new_key is not None else [row["key"] for row in before]
+    after = {row["key"]: row for row in model._base_manager.using(using).filter(pk__in=keys).values(*ROW_FIELDS)}
+    for row in before:
+        new_row = after.get(new_key if new_key is not None else row["key"])
+        if new_row is not None:
+            announce(row, new_row, _instance(model, new_row, using))
+    switches_changed(using)
+
+
+def rows_created(objs: Iterable[Switch], using: str) -> None:
+    """Report a ``bulk_create``."""
+    objs = list(objs)
+    for obj in objs:
+        signals.switch_added.send(sender=Switch, request=_current_request.get(), switch=obj)
+    if objs:
+        switches_changed(using)
+
+
+def _instance(model: type[Switch], row: Row, using: str) -> Switch:
+    names = list(row)
+    return model.from_db(using, names, [row[name] for name in names])
+
+
+# -- announcing ----------------------------------------------------------------------------
+
+
+def announce(before: Row | None, after: Row | None, switch: Switch) -> None:
+    """Send gargoyle's signals for the difference between two stored rows of a switch."""
+    request = _current_request.get()
+    if before is None:
+        signals.switch_added.send(sender=Switch, request=request, switch=switch)
+        return
+    if after is None:
+        signals.switch_deleted.send(sender=Switch, request=request, switch=switch)
+        return
+    changes = {
+        name: (before[name], after[name]) for name in ("key", "label", "description") if before[name] != after[name]
+    }
+    if changes:
+        signals.switch_updated.send(sender=Switch, request=request, switch=switch, changes=changes)
+    if before["status"] != after["status"]:
+        signals.switch_status_updated.send(
+            sender=Switch, request=request, switch=switch, status=after["status"], old_status=before["status"]
+        )
+    old, new = _conditions(before["value"]), _conditions(after["value"])
+    for condition in sorted(new - old):
+        signals.switch_condition_added.send(
+            sender=Switch, request=request, switch=switch, condition=_describe(condition)
+        )
+    for condition in sorted(old - new):
+        signals.switch_condition_removed.send(
+            sender=Switch, request=request, switch=switch, condition=_describe(condition)
+        )
+
+
+def _conditions(value: Any) -> set[tuple[str, str, str, str]]:
+    return {entry for entry in values.iter_conditions(value) if all(isinstance(part, str) for part in entry)}
+
+
+def _describe(condition: tuple[str, str, str, str]) -> dict[str, Any]:
+    namespace, field_name, mode, value = condition
+    sets = gargoyle.namespaces().get(namespace)
+    return {
+        "condition_set_id": sets[0].get_id() if sets else namespace,
+        "field_name": field_name,
+        "value": value,
+        "exclude": mode == EXCLUDE,
+    }
+
+
+# -- versions and managers -----------------------------------------------------------------
+
+
+def switches_changed(using: str) -> None:
+    """Move the version and tell this process's managers; call once per write."""
+    versions.bump_db_version(using)
+    if not connections[using].in_atomic_block:
+        _committed()
+        return
+    hook = CommitHook(using, _committed)
+    transaction.on_commit(hook, using=using)
+    for manager in live_managers():
+        manager.note_uncommitted_write(hook)
+
+
+def _committed() -> None:
+    for manager in live_managers():
+        manager.note_committed()

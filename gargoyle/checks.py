@@ -1,0 +1,86 @@
+"""System checks: settings that cannot work, and stored switches that cannot be evaluated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Warning
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError
+
+from gargoyle.constants import STATUSES
+from gargoyle.models import KEY_MAX_LENGTH
+
+
+def check_switch_defaults(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """gargoyle.001: a default that gives both ``is_active`` and ``initial_status``."""
+    messages: list[CheckMessage] = []
+    defaults = getattr(settings, "GARGOYLE_SWITCH_DEFAULTS", {})
+    if not isinstance(defaults, dict):
+        return [Error("GARGOYLE_SWITCH_DEFAULTS must be a dict of {key: {...}}.", id="gargoyle.E002")]
+    for key, default in defaults.items():
+        where = f"settings.GARGOYLE_SWITCH_DEFAULTS[{key!r}]"
+        if not isinstance(default, dict):
+            messages.append(Error("Each switch default must be a dict.", hint=where, id="gargoyle.E002"))
+            continue
+        if "is_active" in default and "initial_status" in default:
+            messages.append(
+                Warning(
+                    '"is_active" will take precedence over "initial_status" in GARGOYLE_SWITCH_DEFAULTS.',
+                    hint=where,
+                    id="gargoyle.001",
+                )
+            )
+        messages.extend(_default_errors(key, default, where))
+    return messages
+
+
+def _default_errors(key: Any, default: dict, where: str) -> list[CheckMessage]:
+    problems = []
+    if not isinstance(key, str) or not 0 < len(key) <= KEY_MAX_LENGTH:
+        problems.append(f"the key must be a string of 1 to {KEY_MAX_LENGTH} characters")
+    if "is_active" in default and not isinstance(default["is_active"], bool):
+        problems.append('"is_active" must be True or False')
+    if "initial_status" in default and default["initial_status"] not in STATUSES:
+        problems.append('"initial_status" must be one of gargoyle.constants DISABLED, SELECTIVE, GLOBAL, INHERIT')
+    unknown = set(default) - {"is_active", "initial_status", "label", "description"}
+    if unknown:
+        problems.append(f"unknown entries {sorted(unknown)}")
+    return [Error(f"Invalid switch default: {problem}.", hint=where, id="gargoyle.E002") for problem in problems]
+
+
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """gargoyle.E003/E004: a cache alias that does not exist, a check interval that is not a number."""
+    messages: list[CheckMessage] = []
+    cache_name = getattr(settings, "GARGOYLE_CACHE_NAME", "default")
+    if cache_name not in settings.CACHES:
+        messages.append(
+            Error(f"GARGOYLE_CACHE_NAME {cache_name!r} is not a cache in settings.CACHES.", id="gargoyle.E003")
+        )
+    interval = getattr(settings, "GARGOYLE_CHECK_INTERVAL", 5)
+    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval < 0:
+        messages.append(Error("GARGOYLE_CHECK_INTERVAL must be a number of seconds, 0 or more.", id="gargoyle.E004"))
+    return messages
+
+
+def check_stored_switches(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """gargoyle.W005: stored switches whose conditions cannot be evaluated (they answer their default)."""
+    from gargoyle.manager import gargoyle
+    from gargoyle.models import Switch
+    from gargoyle.snapshot import build_snapshot
+
+    try:
+        rows = list(Switch._base_manager.values("key", "value", "status"))
+    except (DatabaseError, ImproperlyConfigured):
+        return []  # not migrated yet, or no database: nothing stored to check
+    snapshot = build_snapshot(rows, gargoyle.namespaces(), switch_defaults={}, overrides={})
+    return [
+        Warning(
+            f"Switch {key!r} answers its default: {problem}",
+            hint="Fix or remove its conditions in the panel, or register the missing condition set.",
+            obj=key,
+            id="gargoyle.W005",
+        )
+        for key, problem in sorted(snapshot.problems.items())
+    ]

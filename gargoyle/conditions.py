@@ -1,0 +1,161 @@
+"""Condition sets: declarative groups of fields that judge one kind of subject.
+
+A condition set reads like a form: it declares :mod:`gargoyle.fields` as class
+attributes, says which subjects it can judge (:meth:`ConditionSet.can_execute`) and how
+to read a field's value from one (:meth:`ConditionSet.get_field_value`). Register it
+with ``gargoyle.register()``; its conditions are stored under :meth:`get_namespace`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+from django.http import HttpRequest
+
+from gargoyle.constants import EXCLUDE, INCLUDE
+from gargoyle.fields import (
+    AbstractDate,
+    BeforeDate,
+    Boolean,
+    Choice,
+    Field,
+    OnOrAfterDate,
+    Percent,
+    Range,
+    String,
+    titlize,
+)
+
+__all__ = [
+    "AbstractDate",
+    "BeforeDate",
+    "Boolean",
+    "Choice",
+    "ConditionSet",
+    "Field",
+    "ModelConditionSet",
+    "OnOrAfterDate",
+    "Percent",
+    "Range",
+    "RequestConditionSet",
+    "String",
+    "ValidationError",
+    "titlize",
+]
+
+
+class ConditionSetBase(type):
+    """Collects the declared fields (inherited ones included) into ``cls.fields``."""
+
+    def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> ConditionSetBase:
+        fields: dict[str, Field] = {}
+        for base in reversed(bases):
+            fields.update(getattr(base, "fields", {}))
+        for field_name, value in list(attrs.items()):
+            if isinstance(value, Field):
+                field = attrs.pop(field_name)
+                field.set_values(field_name)
+                fields[field_name] = field
+        attrs["fields"] = fields
+        return super().__new__(mcs, name, bases, attrs)
+
+
+class ConditionSet(metaclass=ConditionSetBase):
+    """Base class of every condition set."""
+
+    fields: dict[str, Field]
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+    def get_id(self) -> str:
+        """The identifier the panel and API use: ``"<module>.<Class>"``."""
+        return f"{type(self).__module__}.{type(self).__name__}"
+
+    def get_namespace(self) -> str:
+        """The key this set's conditions are stored under in a switch's value."""
+        return type(self).__name__
+
+    def get_group_label(self) -> str:
+        """A human readable name for the set."""
+        return type(self).__name__
+
+    def can_execute(self, instance: Any) -> bool:
+        """Whether this set can judge ``instance`` (``None`` stands for "no subject")."""
+        return True
+
+    def get_field_value(self, instance: Any, field_name: str) -> Any:
+        """Read a field's value from a subject; ``percent`` reads its ``pk``."""
+        if field_name == "percent":
+            field_name = "pk"
+        value = getattr(instance, field_name, None)
+        return value() if callable(value) else value
+
+    def is_active(self, instance: Any, conditions: Mapping[str, Any]) -> bool | None:
+        """Judge one subject against a switch's stored conditions.
+
+        Returns ``False`` when an exclude condition matches, ``True`` when an include
+        condition matches, ``None`` when neither does.
+        """
+        verdict = None
+        for name, field in self.fields.items():
+            stored = conditions.get(self.get_namespace(), {}).get(name) or ()
+            value = self.get_field_value(instance, name)
+            for mode, condition in stored:
+                if field.matcher([condition], "")(value):
+                    if mode == EXCLUDE:
+                        return False
+                    if mode == INCLUDE:
+                        verdict = True
+        return verdict
+
+    def has_active_condition(self, conditions: Mapping[str, Any], instances: Iterable[Any]) -> bool | None:
+        """Judge every subject this set can execute on (and ``None``), as :meth:`is_active`."""
+        verdict = None
+        for instance in itertools.chain(instances, [None]):
+            if not self.can_execute(instance):
+                continue
+            result = self.is_active(instance, conditions)
+            if result is False:
+                return False
+            if result:
+                verdict = True
+        return verdict
+
+
+class ModelConditionSet(ConditionSet):
+    """Judges instances of one model; ``percent`` buckets them by primary key."""
+
+    percent = Percent()
+
+    def __init__(self, model: type[Model]) -> None:
+        self.model = model
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.model.__name__}>"
+
+    def can_execute(self, instance: Any) -> bool:
+        return isinstance(instance, self.model)
+
+    def get_id(self) -> str:
+        return f"{type(self).__module__}.{type(self).__name__}({self.get_namespace()})"
+
+    def get_namespace(self) -> str:
+        return f"{self.model._meta.app_label}.{self.model._meta.model_name}"
+
+    def get_group_label(self) -> str:
+        return str(self.model._meta.verbose_name).title()
+
+
+class RequestConditionSet(ConditionSet):
+    """Judges the ``HttpRequest`` passed to ``is_active``."""
+
+    def get_namespace(self) -> str:
+        return "request"
+
+    def can_execute(self, instance: Any) -> bool:
+        return isinstance(instance, HttpRequest)

@@ -1,0 +1,67 @@
+"""Gargoyle's settings, read once and read again whenever a test changes them."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+
+from gargoyle.constants import DISABLED, GLOBAL, STATUSES
+
+DEFAULTS: dict[str, Any] = {
+    "GARGOYLE_AUTO_CREATE": True,
+    "GARGOYLE_SWITCH_DEFAULTS": {},
+    "GARGOYLE_CACHE_NAME": "default",
+    "GARGOYLE_CHECK_INTERVAL": 5.0,
+    "GARGOYLE_LEGACY_PERCENT": False,
+}
+
+
+@dataclass(frozen=True)
+class GargoyleSettings:
+    auto_create: bool
+    switch_defaults: Mapping[str, Mapping[str, Any]]
+    cache_name: str
+    check_interval: float
+    legacy_percent: bool
+
+
+@functools.cache
+def get_settings() -> GargoyleSettings:
+    """Return gargoyle's settings, falling back to the documented defaults."""
+
+    def read(name: str) -> Any:
+        return getattr(settings, name, DEFAULTS[name])
+
+    defaults = read("GARGOYLE_SWITCH_DEFAULTS")
+    interval = read("GARGOYLE_CHECK_INTERVAL")
+    return GargoyleSettings(
+        auto_create=bool(read("GARGOYLE_AUTO_CREATE")),
+        switch_defaults=defaults if isinstance(defaults, Mapping) else {},
+        cache_name=read("GARGOYLE_CACHE_NAME"),
+        check_interval=float(interval) if isinstance(interval, (int, float)) else 5.0,
+        legacy_percent=bool(read("GARGOYLE_LEGACY_PERCENT")),
+    )
+
+
+def _forget_settings(*, setting: str, **kwargs: Any) -> None:
+    if setting.startswith("GARGOYLE_") or setting == "CACHES":
+        get_settings.cache_clear()
+
+
+setting_changed.connect(_forget_settings)
+
+
+def default_status(default: dict[str, Any]) -> int | None:
+    """The status a ``GARGOYLE_SWITCH_DEFAULTS`` entry asks for; ``is_active`` wins."""
+    if default.get("is_active") is True:
+        return GLOBAL
+    if default.get("is_active") is False:
+        return DISABLED
+    if default.get("initial_status") in STATUSES:
+        return default["initial_status"]
+    return None

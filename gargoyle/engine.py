@@ -1,0 +1,142 @@
+"""Evaluating a compiled switch for some subjects: the hot path of ``is_active``.
+
+The rules, as DESIGN §3 states them:
+
+* GLOBAL is on, DISABLED off, INHERIT takes the parent's result (or the caller's default);
+* a ``parent:child`` switch is off when its parent is off, and defaults to on when its
+  parent is on;
+* SELECTIVE is on iff no exclude condition matches, and some include condition matches
+  or there are no include conditions; with no conditions at all it is off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.http import HttpRequest
+
+from gargoyle.conditions import ConditionSet
+from gargoyle.constants import DISABLED, GLOBAL, SELECTIVE
+from gargoyle.fields import Matcher
+
+
+class Subjects(tuple):
+    """Instances already expanded with their requests' users, plus ``None`` at the end."""
+
+
+def subjects_of(instances: Iterable[Any]) -> Sequence[Any]:
+    """The instances, each request's user after them, and ``None`` for subject-free sets."""
+    if type(instances) is Subjects:
+        return instances
+    subjects = list(instances)
+    for instance in instances:
+        if isinstance(instance, HttpRequest):
+            user = getattr(instance, "user", None)
+            if user is not None:
+                subjects.append(user)
+    subjects.append(None)
+    return subjects
+
+
+class ConditionGroup:
+    """The conditions one condition set stores on one switch, with their matchers built."""
+
+    __slots__ = ("condition_set", "fields")
+
+    def __init__(self, condition_set: ConditionSet, fields: Sequence[tuple[str, Matcher | None, Matcher | None]]):
+        self.condition_set = condition_set
+        self.fields = tuple(fields)  # (field name, include matcher, exclude matcher)
+
+    def judge(self, subjects: Sequence[Any]) -> bool | None:
+        """False if an exclude matches a subject, True if an include does, else None."""
+        condition_set = self.condition_set
+        verdict = None
+        for subject in subjects:
+            if not condition_set.can_execute(subject):
+                continue
+            for name, include, exclude in self.fields:
+                value = condition_set.get_field_value(subject, name)
+                if exclude is not None and exclude(value):
+                    return False
+                if include is not None and include(value):
+                    verdict = True
+        return verdict
+
+
+class LegacyConditionGroup:
+    """A condition set that overrides ``is_active``/``has_active_condition`` is asked directly."""
+
+    __slots__ = ("condition_set", "conditions")
+
+    def __init__(self, condition_set: ConditionSet, conditions: dict[str, Any]):
+        self.condition_set = condition_set
+        self.conditions = conditions
+
+    def judge(self, subjects: Sequence[Any]) -> bool | None:
+        return self.condition_set.has_active_condition(self.conditions, [s for s in subjects if s is not None])
+
+
+class Rules:
+    """All condition groups of a SELECTIVE switch."""
+
+    __slots__ = ("groups", "has_includes")
+
+    def __init__(self, groups: Sequence[ConditionGroup | LegacyConditionGroup], has_includes: bool):
+        self.groups = tuple(groups)
+        self.has_includes = has_includes
+
+    def evaluate(self, instances: Iterable[Any]) -> bool:
+        subjects = subjects_of(instances)
+        included = False
+        for group in self.groups:
+            verdict = group.judge(subjects)
+            if verdict is False:
+                return False
+            if verdict:
+                included = True
+        return included or not self.has_includes
+
+
+class CompiledSwitch:
+    """One switch, ready to evaluate: status, parent link and compiled rules."""
+
+    __slots__ = ("constant", "key", "parent", "problem", "rules", "status")
+
+    def __init__(
+        self,
+        key: str,
+        status: int,
+        parent: CompiledSwitch | None = None,
+        rules: Rules | None = None,
+        problem: str | None = None,
+    ):
+        self.key = key
+        self.status = status
+        self.parent = parent
+        self.rules = rules
+        self.problem = problem  # why the stored conditions cannot be used, if they cannot
+        self.constant = self._constant()
+
+    def _constant(self) -> bool | None:
+        """The result when it depends on no subject and no default, else None."""
+        if self.status == DISABLED or (self.status == SELECTIVE and self.rules is None and self.problem is None):
+            return False
+        if self.status == GLOBAL:
+            return True if self.parent is None else self.parent.constant
+        return None
+
+    def evaluate(self, instances: Iterable[Any], default: bool | None) -> bool | None:
+        if self.constant is not None:
+            return self.constant
+        if self.parent is not None:
+            inherited = self.parent.evaluate(instances, None)
+            if inherited is False:
+                return False
+            if inherited is True:
+                default = True
+        if self.status == GLOBAL:
+            return True
+        if self.status == SELECTIVE and self.problem is None:
+            return self.rules.evaluate(instances)  # type: ignore[union-attr]
+        return default  # INHERIT, or conditions that cannot be used (logged, in `check`)

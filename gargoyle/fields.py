@@ -1,0 +1,435 @@
+"""The field types a condition set declares: how a condition is cleaned, shown and matched.
+
+Each field turns the stored condition strings of one switch into a *matcher*, a
+callable that answers "does this subject's value match any of them?". Matchers are
+built once per snapshot, so parsing (ranges to numbers, lists to sets, IPs to networks)
+never happens on the ``is_active`` hot path.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from gargoyle.cohorts import legacy_number, stable_bucket
+from gargoyle.conf import get_settings
+
+Matcher = Callable[[Any], bool]
+
+
+def titlize(name: str) -> str:
+    return name.title().replace("_", " ")
+
+
+class Field:
+    """A condition on one attribute of the subject, e.g. a user's ``username``."""
+
+    default_help_text: Any = None
+
+    def __init__(self, label: Any = None, help_text: Any = None) -> None:
+        self.label = label
+        self.help_text = help_text or self.default_help_text
+        self.set_values(None)
+
+    def set_values(self, name: str | None) -> None:
+        self.name = name
+        if name and not self.label:
+            self.label = titlize(name)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.name}>"
+
+    def is_active(self, condition: str, value: Any) -> bool:
+        """Whether one stored condition matches the subject's value."""
+        return condition == value
+
+    def validate(self, data: Mapping[str, Any]) -> str:
+        """Clean the condition posted in ``data`` (a form's or API call's fields)."""
+        value = data.get(self.name)
+        if value is None or value == "":
+            raise ValidationError(_("%(field)s: enter a value."), params={"field": self.label})
+        return self.clean(value)
+
+    def clean(self, value: Any) -> str:
+        """Return the condition as it is stored, or raise ``ValidationError``."""
+        if not isinstance(value, str):
+            raise ValidationError(_("Conditions are strings, not %(type)s."), params={"type": type(value).__name__})
+        return value
+
+    def render(self, value: Any) -> SafeString:
+        return format_html('<input type="text" value="{}" name="{}">', value or "", self.name)
+
+    def display(self, value: str) -> str:
+        return value
+
+    def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
+        """Build the predicate "does a value match any of ``conditions``?" for one switch.
+
+        Fields that only override :meth:`is_active` get this generic version; the built-in
+        fields override it with a precompiled one.
+        """
+        conditions = tuple(conditions)
+        is_active = self.is_active
+        return lambda value: any(is_active(condition, value) for condition in conditions)
+
+    def _is_active_overridden(self, base: type) -> bool:
+        # A subclass that redefines is_active must be asked through it, not a fast path.
+        return type(self).is_active is not base.is_active
+
+
+class Boolean(Field):
+    """True/false attributes (``is_staff``). The stored condition says which one matches."""
+
+    TRUE = frozenset({"1", "true", "yes", "on"})
+    FALSE = frozenset({"0", "false", "no", "off"})
+
+    def validate(self, data: Mapping[str, Any]) -> str:
+        # The panel sends no value for a boolean: adding the condition means "is true".
+        value = data.get(self.name)
+        return self.clean("1" if value is None or value == "" else value)
+
+    def clean(self, value: Any) -> str:
+        text = super().clean(value).strip().lower()
+        if text in self.TRUE:
+            return "1"
+        if text in self.FALSE:
+            return "0"
+        raise ValidationError(_("%(field)s: enter 1 (true) or 0 (false)."), params={"field": self.label})
+
+    def is_active(self, condition: str, value: Any) -> bool:
+        return bool(value) == (condition.strip().lower() in self.TRUE)
+
+    def render(self, value: Any) -> SafeString:
+        return format_html('<input type="hidden" value="1" name="{}">', self.name)
+
+    def display(self, value: str) -> str:
+        if value.strip().lower() in self.FALSE:
+            return str(_("Not %(label)s") % {"label": self.label})
+        return str(self.label)
+
+    def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
+        if self._is_active_overridden(Boolean):
+            return super().matcher(conditions, switch_key)
+        wanted = frozenset(self.clean(condition) == "1" for condition in conditions)
+        return lambda value: bool(value) in wanted
+
+
+class Choice(Field):
+    """One of a fixed set of values; the stored condition is the value that matches."""
+
+    def __init__(self, choices: Iterable[Any], **kwargs: Any) -> None:
+        self.choices = list(choices)
+        super().__init__(**kwargs)
+
+    def _values(self) -> list[Any]:
+        return [c[0] if isinstance(c, (list, tuple)) else c for c in self.choices]
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        if value not in self._values():
+            raise ValidationError(
+                _("%(field)s: %(value)s is not one of the choices."), params={"field": self.label, "value": value}
+            )
+        return value
+
+    def is_active(self, condition: str, value: Any) -> bool:
+        return value == condition
+
+    def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
+        if self._is_active_overridden(Choice):
+            return super().matcher(conditions, switch_key)
+        return _membership(frozenset(conditions))
+
+
+def _membership(values: frozenset[Any]) -> Matcher:
+    def matches(value: Any) -> bool:
+        try:
+            return value in values
+        except TypeError:  # an unhashable value matches no stored string
+            return False
+
+    return matches
+
+
+class String(Field):
+    """A text attribute compared exactly (``username``, ``email``)."""
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value).strip()
+        if not value:
+            raise ValidationError(_("%(field)s: enter a value."), params={"field": self.label})
+        return value
+
+    def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
+        if self._is_active_overridden(String):
+            return super().matcher(conditions, switch_key)
+        return _membership(frozenset(conditions))
+
+
+class Range(Field):
+    """A numeric attribute within ``min-max``, both ends included."""
+
+    number_type: type = int
+    error_message = _("%(field)s: enter two whole numbers, the lower one first (e.g. 10-20).")
+
+    def parse(self, condition: str) -> tuple[Any, Any]:
+        """Split a stored ``"a-b"`` condition into two numbers, or raise ``ValidationError``."""
+        error = ValidationError(self.error_message, params={"field": self.label})
+        if not isinstance(condition, str):
+            raise error
+        parts = condition.strip().split("-")
+        if len(parts) != 2:
+            raise error
+        try:
+            low, high = (self.number_type(part.strip()) for part in parts)
+        except (TypeError, ValueError, ArithmeticError):
+            raise error from None
+        if low > high:
+            raise error
+        return low, high
+
+    def validate(self, data: Mapping[str, Any]) -> str:
+        low = data.get(f"{self.name}[min]", "")
+        high = data.get(f"{self.name}[max]", "")
+        return self.clean(f"{low}-{high}")
+
+    def clean(self, value: Any) -> str:
+        low, high = self.parse(value)
+        return f"{low}-{high}"
+
+    def is_active(self, condition: str, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+            return False
+        low, high = self.parse(condition)
+        return low <= value <= high
+
+    def render(self, value: Any) -> SafeString:
+        low, high = self.parse(value) if value else ("", "")
+        return format_html(
+            '<input type="number" value="{}" placeholder="from" name="{}[min]"> - '
+            '<input type="number" value="{}" placeholder="to" name="{}[max]">',
+            low,
+            self.name,
+            high,
+            self.name,
+        )
+
+    def display(self, value: str) -> str:
+        low, high = self.parse(value)
+        return f"{self.label}: {low}-{high}"
+
+    def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
+        if self._is_active_overridden(Range):
+            return super().matcher(conditions, switch_key)
+        bounds = tuple(self.parse(condition) for condition in conditions)
+
+        def matches(value: Any) -> bool:
+            if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+                return False
+            return any(low <= value <= high for low, high in bounds)
+
+        return matches
+
+
+class Percent(Range):
+    """A share of subjects: ``a-b`` selects the buckets ``a <= bucket < b`` (0.01 % steps).
+
+    ``0-50`` is exactly half of all subjects, ``0-0`` nobody and ``0-100`` everyone.
+    With ``GARGOYLE_LEGACY_PERCENT`` the bucket is gargoyle-yplan's ``number % 100`` and
+    both ends are included, which keeps the cohorts a site already has.
+    """
+
+    default_help_text = _("Enter a range, e.g. 0-50 for half of all subjects. Two decimals allowed.")
+    error_message = _("%(field)s: enter two numbers between 0 and 100, the lower one first (e.g. 0-12.5).")
+
+    def number_type(self, text: str) -> Decimal:  # type: ignore[override]
+        number = Decimal(text)
+        if not number.is_finite() or number < 0 or number > 100 or number != round(number, 2):
+            raise ValueError(text)
+        return number
+
+    def clean(self, value: Any) -> str:
+        low, high = self.parse(value)
+        return f"{_plain(low)}-{_plain(high)}"
+
+    def is_active(self, condition: str, value: Any) -> bool:
+        """Whether a bucket ``value`` (a number in ``[0, 100)``) lies within ``condition``."""
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+            return False
+        low, high = self.parse(condition)
+        return low <= Decimal(str(value)) < high
+
+    def display(self, value: str) -> str:
+        low, high = self.parse(value)
+        return f"{self.label}: {_plain(high - low)}% ({_plain(low)}-{_plain(high)})"
+
+    def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
+        if self._is_active_overridden(Percent):
+            return super().matcher(conditions, switch_key)
+        bounds = [self.parse(condition) for condition in conditions]
+        if get_settings().legacy_percent:
+            return _legacy_percent_matcher(bounds)
+        hundredths = tuple((int(low * 100), int(high * 100)) for low, high in bounds)
+
+        def matches(subject: Any) -> bool:
+            if subject is None:
+                return False
+            bucket = stable_bucket(switch_key, subject)
+            return any(low <= bucket < high for low, high in hundredths)
+
+        return matches
+
+
+def _legacy_percent_matcher(bounds: list[tuple[Decimal, Decimal]]) -> Matcher:
+    inclusive = tuple((float(low), float(high)) for low, high in bounds)
+
+    def matches(subject: Any) -> bool:
+        number = legacy_number(subject)
+        if number is None:
+            return False
+        bucket = number % 100
+        return any(low <= bucket <= high for low, high in inclusive)
+
+    return matches
+
+
+def _plain(number: Decimal) -> str:
+    return format(number.normalize(), "f")
+
+
+class AbstractDate(Field):
+    """A date condition (``YYYY-MM-DD``) compared with the subject's date or datetime."""
+
+    DATE_FORMAT = "%Y-%m-%d"
+    PRETTY_DATE_FORMAT = "%d %b %Y"
+
+    def str_to_date(self, value: str) -> datetime.date:
+        return datetime.datetime.strptime(value, self.DATE_FORMAT).date()
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value).strip()
+        try:
+            date = self.str_to_date(value)
+        except ValueError:
+            raise ValidationError(
+                _("%(field)s: enter a valid date as YYYY-MM-DD."), params={"field": self.label}
+            ) from None
+        return date.strftime(self.DATE_FORMAT)
+
+    def display(self, value: str) -> str:
+        return f"{self.label}: {self.str_to_date(value).strftime(self.PRETTY_DATE_FORMAT)}"
+
+    def render(self, value: Any) -> SafeString:
+        value = value or datetime.date.today().strftime(self.DATE_FORMAT)
+        return format_html('<input type="date" value="{}" name="{}">', value, self.name)
+
+    def is_active(self, condition: str, value: Any) -> bool:
+        day = _as_date(value)
+        return day is not None and self.date_is_active(self.str_to_date(condition), day)
+
+    def date_is_active(self, condition_date: datetime.date, value: datetime.date) -> bool:
+        raise NotImplementedError
+
+    def threshold(self, dates: list[datetime.date]) -> datetime.date:
+        """The one date that decides for a list of conditions (any-of)."""
+        raise NotImplementedError
+
+    def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
+        if self._is_active_overridden(AbstractDate) or type(self).threshold is AbstractDate.threshold:
+            return super().matcher(conditions, switch_key)
+        limit = self.threshold([self.str_to_date(self.clean(condition)) for condition in conditions])
+        date_is_active = self.date_is_active
+
+        def matches(value: Any) -> bool:
+            day = _as_date(value)
+            return day is not None and date_is_active(limit, day)
+
+        return matches
+
+
+def _as_date(value: Any) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    return None
+
+
+class BeforeDate(AbstractDate):
+    def date_is_active(self, before_this_date: datetime.date, value: datetime.date) -> bool:
+        return value < before_this_date
+
+    def threshold(self, dates: list[datetime.date]) -> datetime.date:
+        return max(dates)
+
+
+class OnOrAfterDate(AbstractDate):
+    def date_is_active(self, after_this_date: datetime.date, value: datetime.date) -> bool:
+        return value >= after_this_date
+
+    def threshold(self, dates: list[datetime.date]) -> datetime.date:
+        return min(dates)
+
+
+class IPAddress(String):
+    """An IPv4/IPv6 address or network (``10.0.0.0/8``), matched against ``REMOTE_ADDR``."""
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        try:
+            network = ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ValidationError(
+                _("%(field)s: %(value)s is not an IP address or network."), params={"field": self.label, "value": value}
+            ) from None
+        if "/" not in value:
+            return str(network.network_address)
+        return network.with_prefixlen
+
+    def is_active(self, condition: str, value: Any) -> bool:
+        return self.matcher([condition], "")(value)
+
+    def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
+        if self._is_active_overridden(IPAddress):
+            return super().matcher(conditions, switch_key)
+        cleaned = [self.clean(condition) for condition in conditions]
+        addresses = frozenset(c for c in cleaned if "/" not in c)
+        networks = tuple(ipaddress.ip_network(c) for c in cleaned if "/" in c)
+
+        def matches(value: Any) -> bool:
+            if not isinstance(value, str):
+                return False
+            if value in addresses:
+                return True
+            if not networks and ":" not in value:
+                return False  # an IPv4 REMOTE_ADDR is already in canonical form
+            try:
+                address = ipaddress.ip_address(value)
+            except ValueError:
+                return False
+            return str(address) in addresses or any(address in network for network in networks)
+
+        return matches
+
+
+__all__ = [
+    "AbstractDate",
+    "BeforeDate",
+    "Boolean",
+    "Choice",
+    "Field",
+    "IPAddress",
+    "Matcher",
+    "OnOrAfterDate",
+    "Percent",
+    "Range",
+    "String",
+]

@@ -1,0 +1,321 @@
+"""Keeping a process's snapshot of switches fresh without touching the hot path.
+
+The rules (DESIGN §4):
+
+* check the version at most once per request (``request_started``), and at most every
+  ``GARGOYLE_CHECK_INTERVAL`` seconds outside requests; with a cache that is not shared
+  between processes (LocMemCache) only the interval applies, and the database's version
+  is compared instead of the cache's;
+* reload only when the version moved; one thread reloads while the others keep answering
+  from the snapshot they have (single flight); the new snapshot replaces the old one in
+  a single assignment;
+* a thread that wrote switches inside a still-open transaction sees its own writes
+  through a provisional snapshot that no other thread uses, and that is dropped when the
+  transaction commits or rolls back;
+* an unreachable cache or database never raises: the last snapshot (or, cold, the code
+  defaults) keeps answering, a warning is logged once, and the next check retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from time import monotonic
+from typing import Any, TypeVar
+
+from django.core.cache import BaseCache, caches
+from django.core.signals import request_started, setting_changed
+from django.db import connections
+
+from gargoyle import versions
+from gargoyle.conf import get_settings
+from gargoyle.snapshot import EMPTY, NOT_READ, Snapshot, build_snapshot
+
+try:
+    from celery.signals import task_prerun
+except ImportError:
+    task_prerun = None
+
+logger = logging.getLogger("gargoyle")
+
+T = TypeVar("T")
+
+
+class CommitHook:
+    """Registered with ``transaction.on_commit`` for a write inside a transaction."""
+
+    def __init__(self, using: str, callback: Callable[[], None]) -> None:
+        self.using = using
+        self.callback = callback
+
+    def __call__(self) -> None:
+        self.callback()
+
+    def is_pending(self) -> bool:
+        # Django drops the callbacks of a rolled-back transaction or savepoint from this list.
+        entries = getattr(connections[self.using], "run_on_commit", ())
+        return any(entry[1] is self for entry in entries)
+
+
+class PendingWrites:
+    """One thread's uncommitted writes, and the provisional snapshot that shows them."""
+
+    __slots__ = ("hooks", "snapshot")
+
+    def __init__(self, hook: CommitHook) -> None:
+        self.hooks = [hook]
+        self.snapshot: Snapshot | None = None
+
+    def still_open(self) -> bool:
+        return any(hook.is_pending() for hook in self.hooks)
+
+
+def run_outside_event_loop(function: Callable[[], T]) -> T:
+    """Call ``function`` here, or in a worker thread when this thread runs an event loop.
+
+    Lets the sync API (``is_active``, ``{% ifswitch %}``) load switches from async views
+    without ``SynchronousOnlyOperation``.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function()
+
+    def closing() -> T:
+        try:
+            return function()
+        finally:
+            connections.close_all()  # this worker thread's connections only
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gargoyle-load") as pool:
+        return pool.submit(closing).result()
+
+
+class SnapshotRuntime:
+    """The freshness half of :class:`~gargoyle.manager.SwitchManager`."""
+
+    _snapshot: Snapshot
+    _next_check: float
+    _pending: dict[int, PendingWrites]
+
+    def _init_runtime(self, cache: Any, check_interval: float | None) -> None:
+        self._cache_arg = cache
+        self._interval_arg = check_interval
+        self._snapshot = EMPTY
+        self._next_check = 0.0  # monotonic time of the next version check
+        self._force_reload = True
+        self._shared_cache = False
+        self._failing: set[str] = set()
+        self._lock = threading.Lock()
+        self._pending = {}  # thread ident -> PendingWrites
+        self._overrides: list[dict[str, bool]] = []
+        request_started.connect(self._on_request_started, weak=True)
+        setting_changed.connect(self._on_setting_changed, weak=True)
+        if task_prerun is not None:  # a Celery task counts as a request
+            task_prerun.connect(self._on_request_started, weak=True)
+
+    # -- what the subclass provides -------------------------------------------------------
+
+    def namespaces(self) -> dict[str, list[Any]]:
+        raise NotImplementedError
+
+    def _load_rows(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def _forget_auto_created(self) -> None:
+        raise NotImplementedError
+
+    # -- configuration ----------------------------------------------------------------------
+
+    def _cache(self) -> BaseCache:
+        if self._cache_arg is None:
+            return caches[get_settings().cache_name]
+        if isinstance(self._cache_arg, str):
+            return caches[self._cache_arg]
+        return self._cache_arg
+
+    def _interval(self) -> float:
+        return get_settings().check_interval if self._interval_arg is None else float(self._interval_arg)
+
+    # -- the hot path's way in --------------------------------------------------------------
+
+    def _refresh(self) -> Snapshot:
+        """The snapshot this thread should use now, checking for changes if one is due."""
+        if self._pending:
+            provisional = self._provisional_snapshot()
+            if provisional is not None:
+                return provisional
+        if monotonic() >= self._next_check:
+            self._check_for_changes()
+        return self._snapshot
+
+    def refresh(self) -> None:
+        """Reload the switches now, whatever the version says (e.g. after raw SQL)."""
+        self._force_reload = True
+        self._next_check = 0.0
+        self._refresh()
+
+    def _provisional_snapshot(self) -> Snapshot | None:
+        ident = threading.get_ident()
+        pending = self._pending.get(ident)
+        if pending is None:
+            return None
+        if not pending.still_open():  # rolled back: forget what it wrote
+            self._pending.pop(ident, None)
+            self._forget_auto_created()
+            return None
+        if pending.snapshot is None:
+            try:
+                pending.snapshot = self._build(self._load_rows(), loaded=True)
+            except Exception as error:
+                self._failed("database", error)
+                return None
+        return pending.snapshot
+
+    # -- checking and reloading -------------------------------------------------------------
+
+    def _check_for_changes(self) -> None:
+        cold = not self._snapshot.loaded
+        if not self._lock.acquire(blocking=cold):
+            return  # another thread is checking; keep answering from the current snapshot
+        try:
+            now = monotonic()
+            if now < self._next_check:
+                return
+            self._next_check = now + self._interval()
+            self._check_versions()
+        finally:
+            self._lock.release()
+
+    def _check_versions(self) -> None:
+        cache = self._cache()
+        self._shared_cache = versions.is_shared(cache)
+        if self._shared_cache:
+            try:
+                token = versions.read_cache_token(cache)
+            except Exception as error:
+                self._failed("cache", error)
+            else:
+                self._recovered("cache")
+                if self._force_reload or token != self._snapshot.cache_token:
+                    self._reload(token)
+                return
+        try:
+            db_version = run_outside_event_loop(versions.read_db_version)
+        except Exception as error:
+            self._failed("database", error)
+            self._fall_back_to_defaults()
+            return
+        if self._force_reload or db_version != self._snapshot.db_version or not self._snapshot.loaded:
+            self._reload(NOT_READ)
+
+    def _reload(self, cache_token: Any) -> None:
+        def load() -> Snapshot:
+            db_version = versions.read_db_version()
+            return self._build(self._load_rows(), cache_token=cache_token, db_version=db_version, loaded=True)
+
+        try:
+            snapshot = run_outside_event_loop(load)
+        except Exception as error:
+            self._failed("database", error)
+            self._fall_back_to_defaults()
+            return
+        self._recovered("database")
+        self._snapshot = snapshot
+        self._force_reload = False
+        self._forget_auto_created()
+
+    def _fall_back_to_defaults(self) -> None:
+        if not self._snapshot.loaded:
+            self._snapshot = self._build([])  # cold: answer from GARGOYLE_SWITCH_DEFAULTS
+
+    def _build(self, rows: list[dict[str, Any]], **tokens: Any) -> Snapshot:
+        overrides: dict[str, bool] = {}
+        for layer in self._overrides:
+            overrides.update(layer)
+        return build_snapshot(
+            rows,
+            self.namespaces(),
+            switch_defaults=get_settings().switch_defaults,
+            overrides=overrides,
+            **tokens,
+        )
+
+    def _rebuild(self) -> None:
+        """Recompile from the rows already read (condition sets, overrides or settings changed)."""
+        with self._lock:
+            old = self._snapshot
+            self._snapshot = self._build(
+                list(old.rows.values()), cache_token=old.cache_token, db_version=old.db_version, loaded=old.loaded
+            )
+        for pending in list(self._pending.values()):
+            pending.snapshot = None
+
+    # -- failures ---------------------------------------------------------------------------
+
+    def _failed(self, what: str, error: Exception) -> None:
+        # Back off until the next interval instead of retrying on every request.
+        self._next_check = monotonic() + self._interval()
+        if what not in self._failing:
+            self._failing.add(what)
+            logger.warning(
+                "gargoyle: the %s is unreachable (%s: %s); switches answer from the last snapshot.",
+                what,
+                type(error).__name__,
+                error,
+            )
+
+    def _recovered(self, what: str) -> None:
+        if what in self._failing:
+            self._failing.discard(what)
+            logger.warning("gargoyle: the %s is reachable again.", what)
+
+    # -- notifications ----------------------------------------------------------------------
+
+    def note_uncommitted_write(self, hook: CommitHook) -> None:
+        """This thread wrote switches in a transaction that is still open."""
+        pending = self._pending.get(threading.get_ident())
+        if pending is None:
+            self._pending[threading.get_ident()] = PendingWrites(hook)
+        else:
+            pending.hooks.append(hook)
+            pending.snapshot = None
+
+    def note_committed(self) -> None:
+        """Switches changed and the change is committed: tell other processes, reload here."""
+        self._pending.pop(threading.get_ident(), None)
+        cache = self._cache()
+        if versions.is_shared(cache):
+            try:
+                versions.publish_cache_token(cache)
+            except Exception as error:
+                self._failed("cache", error)
+        self._force_reload = True
+        self._next_check = 0.0
+
+    def _on_request_started(self, **kwargs: Any) -> None:
+        if self._shared_cache and not self._failing:
+            self._next_check = 0.0
+
+    def _on_setting_changed(self, *, setting: str, **kwargs: Any) -> None:
+        if setting in ("GARGOYLE_SWITCH_DEFAULTS", "GARGOYLE_LEGACY_PERCENT"):
+            self._rebuild()
+        elif setting in ("GARGOYLE_CACHE_NAME", "GARGOYLE_CHECK_INTERVAL", "CACHES"):
+            self._force_reload = True
+            self._next_check = 0.0
+
+    # -- overrides (gargoyle.testutils.switches) --------------------------------------------
+
+    def push_overrides(self, overrides: dict[str, bool]) -> None:
+        self._overrides.append(overrides)
+        self._rebuild()
+
+    def pop_overrides(self, overrides: dict[str, bool]) -> None:
+        self._overrides = [layer for layer in self._overrides if layer is not overrides]
+        self._rebuild()
+
+
+__all__ = ["CommitHook", "SnapshotRuntime", "run_outside_event_loop"]

@@ -1,0 +1,35 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from gargoyle.constants import DISABLED, GLOBAL
+from gargoyle.models import Switch, validate_key
+
+
+class Command(BaseCommand):
+    help = "Adds the switch (global, or disabled with --disabled), or sets an existing switch's status."
+    missing_args_message = "No switch name specified. Please provide one."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("switch_name", type=str)
+        parser.add_argument(
+            "--disabled",
+            dest="status",
+            action="store_const",
+            default=GLOBAL,
+            const=DISABLED,
+            help="Create a disabled switch.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        key, status = options["switch_name"], options["status"]
+        try:
+            validate_key(key)
+        except Exception as error:
+            raise CommandError(" ".join(getattr(error, "messages", [str(error)]))) from None
+        switch, created = Switch.objects.get_or_create(key=key, defaults={"status": status})
+        if not created and switch.status != status:
+            switch.status = status
+            switch.save()
+        state = "created" if created else "updated"
+        self.stdout.write(f"Switch {key!r} {state}: {switch.get_status_display()}.")

@@ -1,0 +1,21 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from gargoyle.models import Switch
+
+
+class Command(BaseCommand):
+    help = "Removes the specified switch."
+    missing_args_message = "No switch name specified. Please provide one."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("switch_name", type=str)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        key = options["switch_name"]
+        removed = 0
+        for switch in Switch.objects.filter(key=key):
+            switch.delete()
+            removed += 1
+        self.stdout.write(f"Switch {key!r} removed." if removed else f"No switch {key!r}; nothing removed.")

@@ -1,0 +1,268 @@
+"""``SwitchManager``: the public API (``gargoyle.is_active``, the registry, mapping access).
+
+``gargoyle`` is the process-wide manager. ``is_active`` reads the in-process snapshot: no
+SQL and no cache round trip, except the version check the loader runs at most once per
+request (see :mod:`gargoyle.loader`).
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from collections.abc import Iterator
+from time import monotonic
+from typing import TYPE_CHECKING, Any
+
+from asgiref.sync import sync_to_async
+from django.apps import apps
+from django.db import transaction
+from django.http import HttpRequest
+
+from gargoyle.conf import get_settings
+from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, SELECTIVE
+from gargoyle.engine import CompiledSwitch, Subjects
+from gargoyle.loader import SnapshotRuntime, run_outside_event_loop
+from gargoyle.proxy import SwitchProxy
+from gargoyle.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from gargoyle.conditions import ConditionSet
+    from gargoyle.fields import Field
+    from gargoyle.models import Switch
+
+logger = logging.getLogger("gargoyle")
+
+_managers: weakref.WeakSet[SwitchManager] = weakref.WeakSet()
+
+
+def live_managers() -> list[SwitchManager]:
+    """Every manager in this process; writes to switches notify them all."""
+    return list(_managers)
+
+
+class SwitchManager(SnapshotRuntime):
+    """Evaluates switches and holds the registry of condition sets.
+
+    The constructor keeps gargoyle-yplan's signature: ``SwitchManager(Switch, key='key',
+    value='value', instances=True, auto_create=True)``. ``model`` may also be the string
+    ``"gargoyle.Switch"``; ``cache`` is a cache alias or instance (default
+    ``GARGOYLE_CACHE_NAME``); ``timeout`` the check interval in seconds (default
+    ``GARGOYLE_CHECK_INTERVAL``); ``auto_create=None`` follows ``GARGOYLE_AUTO_CREATE``.
+    """
+
+    DISABLED = DISABLED
+    SELECTIVE = SELECTIVE
+    GLOBAL = GLOBAL
+    INHERIT = INHERIT
+    INCLUDE = INCLUDE
+    EXCLUDE = EXCLUDE
+
+    def __init__(
+        self,
+        model: type[Switch] | str = "gargoyle.Switch",
+        key: str = "key",
+        value: str = "value",
+        instances: bool = True,
+        auto_create: bool | None = None,
+        cache: Any = None,
+        timeout: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._model = model
+        self.key = key
+        self.value = value
+        self.instances = instances
+        self._auto_create_arg = auto_create
+        self._registry: dict[str, ConditionSet] = {}
+        self._auto_created: set[str] = set()
+        self._logged_errors: set[tuple[str, str]] = set()
+        self._init_runtime(cache, timeout)
+        _managers.add(self)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {list(self._registry.values())}>"
+
+    @property
+    def model(self) -> type[Switch]:
+        if isinstance(self._model, str):
+            self._model = apps.get_model(self._model)
+        return self._model
+
+    @property
+    def auto_create(self) -> bool:
+        if self._auto_create_arg is None:
+            return get_settings().auto_create
+        return bool(self._auto_create_arg)
+
+    # -- evaluation ---------------------------------------------------------------------------
+
+    def is_active(self, key: str, *instances: Any, default: bool | None = False) -> bool | None:
+        """Whether switch ``key`` is on for ``instances`` (requests, users, other objects).
+
+        >>> gargoyle.is_active('my_feature', request)
+        """
+        snapshot = self._refresh() if self._pending or monotonic() >= self._next_check else self._snapshot
+        switch = snapshot.switches.get(key)
+        if switch is None:
+            return self._unknown_switch(snapshot, key, instances, default)
+        if switch.constant is not None:
+            return switch.constant
+        return self._evaluate(switch, instances, default)
+
+    async def ais_active(self, key: str, *instances: Any, default: bool | None = False) -> bool | None:
+        """``is_active`` for async code: resolves ``request.user`` without blocking the loop."""
+        if self._pending or monotonic() >= self._next_check:
+            await sync_to_async(self._refresh)()
+        subjects = Subjects(await _async_subjects(instances))
+        snapshot = self._snapshot
+        switch = snapshot.switches.get(key)
+        if switch is None:
+            return self._unknown_switch(snapshot, key, subjects, default)
+        return self._evaluate(switch, subjects, default)
+
+    def _evaluate(self, switch: CompiledSwitch, instances: Any, default: bool | None) -> bool | None:
+        try:
+            return switch.evaluate(instances, default)
+        except Exception as error:  # a condition set's bug affects only this switch
+            self._log_once(switch.key, error)
+            return default
+
+    def _unknown_switch(self, snapshot: Snapshot, key: str, instances: Any, default: bool | None) -> bool | None:
+        if snapshot.loaded and key not in self._auto_created and self.auto_create:
+            self._auto_created.add(key)
+            self._record_switch(key)
+        ancestor = snapshot.nearest_ancestor(key)
+        if ancestor is None:
+            return default
+        inherited = self._evaluate(ancestor, instances, None)
+        return default if inherited is None else inherited
+
+    def _record_switch(self, key: str) -> None:
+        """Auto-create: store an unknown key once, so it shows in the panel."""
+        from gargoyle.models import validate_key
+
+        def create() -> None:
+            validate_key(key)
+            with transaction.atomic():
+                self.model.objects.get_or_create(key=key)
+
+        try:
+            run_outside_event_loop(create)
+        except Exception as error:
+            self._log_once(key, error)
+
+    def _log_once(self, key: str, error: Exception) -> None:
+        if (key, type(error).__name__) not in self._logged_errors:
+            self._logged_errors.add((key, type(error).__name__))
+            logger.warning("gargoyle: switch %r answers its default: %s: %s", key, type(error).__name__, error)
+
+    def _forget_auto_created(self) -> None:
+        self._auto_created.clear()
+
+    def _load_rows(self) -> list[dict[str, Any]]:
+        from gargoyle.models import ROW_FIELDS
+
+        return list(self.model._base_manager.values(*ROW_FIELDS))
+
+    def problems(self) -> dict[str, str]:
+        """Switches whose stored conditions cannot be used, with the reason."""
+        return dict(self._refresh().problems)
+
+    # -- the registry -------------------------------------------------------------------------
+
+    def register(self, condition_set: Any) -> Any:
+        """Register a condition set (class or instance); usable as a class decorator."""
+        instance = condition_set() if isinstance(condition_set, type) else condition_set
+        self._registry[instance.get_id()] = instance
+        self._rebuild()
+        return condition_set
+
+    def unregister(self, condition_set: Any) -> bool:
+        """Unregister a condition set (class, instance or id); return whether it was there."""
+        if isinstance(condition_set, str):
+            condition_set_id = condition_set
+        elif isinstance(condition_set, type):
+            condition_set_id = condition_set().get_id()
+        else:
+            condition_set_id = condition_set.get_id()
+        found = self._registry.pop(condition_set_id, None) is not None
+        self._rebuild()
+        return found
+
+    def get_condition_set_by_id(self, switch_id: str) -> ConditionSet:
+        """The registered condition set with this id; ``KeyError`` if there is none."""
+        return self._registry[switch_id]
+
+    def get_condition_sets(self) -> list[ConditionSet]:
+        return list(self._registry.values())
+
+    def get_all_conditions(self) -> Iterator[tuple[str, str, Field]]:
+        """Yield ``(condition_set_id, group_label, field)`` for every registered field."""
+        for condition_set in sorted(self._registry.values(), key=lambda s: str(s.get_group_label())):
+            group = str(condition_set.get_group_label())
+            for field in condition_set.fields.values():
+                yield condition_set.get_id(), group, field
+
+    def namespaces(self) -> dict[str, list[ConditionSet]]:
+        """The registered condition sets by the namespace their conditions are stored under."""
+        found: dict[str, list[ConditionSet]] = {}
+        for condition_set in self._registry.values():
+            found.setdefault(condition_set.get_namespace(), []).append(condition_set)
+        return found
+
+    # -- mapping access to stored switches ------------------------------------------------------
+
+    def _instance(self, row: dict[str, Any]) -> Switch:
+        names = list(row)
+        return self.model.from_db(self.model.objects.db, names, [row[name] for name in names])
+
+    def __getitem__(self, key: str) -> SwitchProxy:
+        row = self._refresh().rows.get(key)
+        if row is not None:
+            return SwitchProxy(self, self._instance(dict(row)))
+        if not self.auto_create:
+            raise KeyError(key)
+        return SwitchProxy(self, self.model.objects.get_or_create(key=key)[0])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._refresh().rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._refresh().rows))
+
+    def __len__(self) -> int:
+        return len(self._refresh().rows)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        row = self._refresh().rows.get(key)
+        return default if row is None else SwitchProxy(self, self._instance(dict(row)))
+
+    def keys(self) -> list[str]:
+        return list(self._refresh().rows)
+
+    def values(self) -> list[Switch]:
+        return [self._instance(dict(row)) for row in self._refresh().rows.values()]
+
+    def items(self) -> list[tuple[str, Switch]]:
+        return [(key, self._instance(dict(row))) for key, row in self._refresh().rows.items()]
+
+
+async def _async_subjects(instances: tuple[Any, ...]) -> list[Any]:
+    subjects = list(instances)
+    for instance in instances:
+        if isinstance(instance, HttpRequest) and hasattr(instance, "auser"):
+            subjects.append(await instance.auser())
+        elif isinstance(instance, HttpRequest):
+            subjects.append(await sync_to_async(_resolved_user)(instance))
+    subjects.append(None)
+    return [s for s in subjects if s is not None] + [None]
+
+
+def _resolved_user(request: HttpRequest) -> Any:
+    user = getattr(request, "user", None)
+    if user is not None:
+        getattr(user, "pk", None)  # evaluate the lazy object here, in a thread
+    return user
+
+
+gargoyle = SwitchManager("gargoyle.Switch")

@@ -1,0 +1,32 @@
+"""``SwitchActiveMixin``: the class-based-view counterpart of ``@switch_is_active``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponseBase
+
+from gargoyle.decorators import switch_off_response
+from gargoyle.manager import SwitchManager, gargoyle
+
+
+class SwitchActiveMixin:
+    """Serve the view only while ``switch_key`` is on for the request.
+
+    Set ``switch_redirect_to`` (a path, URL or URL name) to redirect instead of a 404::
+
+        class NewCheckout(SwitchActiveMixin, TemplateView):
+            switch_key = "new_checkout"
+            switch_redirect_to = "checkout"
+    """
+
+    switch_key: str | None = None
+    switch_redirect_to: str | None = None
+    switch_manager: SwitchManager = gargoyle
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if self.switch_key is None:
+            raise TypeError(f"{type(self).__name__} needs a switch_key.")
+        if not self.switch_manager.is_active(self.switch_key, request):
+            return switch_off_response(self.switch_key, self.switch_redirect_to)
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]

@@ -1,0 +1,351 @@
+"""Storage: the ``Switch`` table (the source of truth) and the snapshot version row.
+
+Models hold data and the small, locked edits of a switch's conditions; evaluation lives
+in :mod:`gargoyle.engine`, change notification in :mod:`gargoyle.changes`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+from gargoyle import values
+from gargoyle.conf import default_status, get_settings
+from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, SELECTIVE, STATUSES
+
+if TYPE_CHECKING:
+    from gargoyle.conditions import ConditionSet
+    from gargoyle.fields import Field
+    from gargoyle.manager import SwitchManager
+
+__all__ = ["DISABLED", "EXCLUDE", "GLOBAL", "INCLUDE", "INHERIT", "SELECTIVE", "SnapshotVersion", "Switch"]
+
+KEY_MAX_LENGTH = 64
+ROW_FIELDS = ("key", "value", "label", "description", "status", "date_created", "date_modified")
+
+
+class SwitchQuerySet(models.QuerySet):
+    """Bulk writes announce themselves too, so every process sees them (see ``changes``)."""
+
+    def update(self, **kwargs: Any) -> int:
+        from gargoyle import changes
+
+        if "status" in kwargs:
+            validate_status(kwargs["status"])
+        kwargs.setdefault("date_modified", now())
+        with transaction.atomic(using=self.db):
+            before = list(self.select_for_update().values(*ROW_FIELDS))
+            count = super().update(**kwargs)
+            changes.rows_updated(self.model, before, kwargs, using=self.db)
+        return count
+
+    update.alters_data = True  # type: ignore[attr-defined]
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list:
+        from gargoyle import changes
+
+        objs = list(objs)
+        for obj in objs:
+            obj.check_fields()
+        with transaction.atomic(using=self.db):
+            created = super().bulk_create(objs, *args, **kwargs)
+            changes.rows_created(created, using=self.db)
+        return created
+
+    def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
+        from gargoyle import changes
+
+        objs = list(objs)
+        for obj in objs:
+            obj.check_fields()
+        keys = [obj.pk for obj in objs]
+        with transaction.atomic(using=self.db):
+            before = list(self.filter(pk__in=keys).select_for_update().values(*ROW_FIELDS))
+            count = super().bulk_update(objs, fields, *args, **kwargs)
+            changes.rows_updated(self.model, before, None, using=self.db)
+        return count
+
+
+def validate_status(status: Any) -> None:
+    if status not in STATUSES:
+        raise ValidationError(
+            _("status: %(status)r is not a switch status (use 1 disabled, 2 selective, 3 global, 4 inherit)."),
+            params={"status": status},
+        )
+
+
+def validate_key(key: Any) -> None:
+    if not isinstance(key, str) or not key.strip() or len(key) > KEY_MAX_LENGTH:
+        raise ValidationError(
+            _("key: a switch key is 1 to %(max)d characters (got %(key)r)."), params={"max": KEY_MAX_LENGTH, "key": key}
+        )
+
+
+class Switch(models.Model):
+    """A feature switch: a key, a status and conditions stored as JSON.
+
+    ``value`` is stored by condition set namespace, then by field::
+
+        {"auth.user": {"percent": [["i", "0-50"]], "username": [["e", "bob"]]}}
+    """
+
+    STATUS_CHOICES = (
+        (DISABLED, _("Disabled")),
+        (SELECTIVE, _("Selective")),
+        (GLOBAL, _("Global")),
+        (INHERIT, _("Inherit")),
+    )
+
+    STATUS_LABELS = {
+        INHERIT: _("Inherit from parent"),
+        GLOBAL: _("Active for everyone"),
+        SELECTIVE: _("Active for conditions"),
+        DISABLED: _("Disabled for everyone"),
+    }
+    NO_CONDITIONS_LABEL = _("Selective with no conditions: off for everyone")
+
+    key = models.CharField(_("key"), max_length=KEY_MAX_LENGTH, primary_key=True)
+    value = models.JSONField(_("conditions"), default=dict, blank=True)
+    label = models.CharField(_("label"), max_length=64, null=True, blank=True)
+    date_created = models.DateTimeField(_("created"), default=now)
+    date_modified = models.DateTimeField(_("modified"), auto_now=True)
+    description = models.TextField(_("description"), null=True, blank=True)
+    status = models.PositiveSmallIntegerField(_("status"), default=DISABLED, choices=STATUS_CHOICES)
+
+    objects = SwitchQuerySet.as_manager()
+
+    class Meta:
+        app_label = "gargoyle"
+        permissions = (("can_view", "Can view"),)
+        verbose_name = _("switch")
+        verbose_name_plural = _("switches")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs and "key" in kwargs and "status" not in kwargs:
+            kwargs = {**kwargs, **_defaults_for(kwargs)}
+        super().__init__(*args, **kwargs)
+        self._remember_stored_state()
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Any, values_: Any) -> Switch:
+        instance = super().from_db(db, field_names, values_)
+        instance._remember_stored_state()
+        return instance
+
+    # -- saving ---------------------------------------------------------------------------
+
+    def _remember_stored_state(self) -> None:
+        """Remember the key and fields as stored, so saves write only what changed."""
+        self._stored_key = self.key if not self._state.adding else None
+        self._stored = self._field_snapshot()
+
+    def _field_snapshot(self) -> dict[str, str]:
+        # Read from __dict__ so deferred fields are not loaded just to be compared.
+        loaded = vars(self)
+        return {
+            name: json.dumps(loaded[name], sort_keys=True, default=str)
+            for name in ("value", "label", "description", "status", "date_created")
+            if name in loaded
+        }
+
+    def check_fields(self) -> None:
+        """Raise ``ValidationError`` for a key or status the table must never hold."""
+        validate_key(self.key)
+        validate_status(self.status)
+
+    def clean(self) -> None:
+        from gargoyle.manager import gargoyle
+
+        self.check_fields()
+        try:
+            values.validate_value(self.value, gargoyle.namespaces(), self.key)
+        except ValidationError as error:
+            raise ValidationError({"value": error.messages}) from None
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save the switch; an existing switch writes only the fields changed since loading.
+
+        Changing ``key`` renames the switch, and is refused when the new key is taken.
+        """
+        self.check_fields()
+        if self._stored_key is not None and self._stored_key != self.key:
+            self._rename_and_save()
+            return
+        if self._stored_key is not None and not args and "update_fields" not in kwargs:
+            changed = [name for name, text in self._field_snapshot().items() if self._stored.get(name) != text]
+            kwargs["update_fields"] = [*changed, "date_modified"]
+        super().save(*args, **kwargs)
+        self._remember_stored_state()
+
+    save.alters_data = True  # type: ignore[attr-defined]
+
+    def _rename_and_save(self) -> None:
+        new_key, old_key = self.key, self._stored_key
+        manager = type(self)._base_manager
+        with transaction.atomic(using=self._state.db):
+            if manager.filter(key=new_key).exists():
+                raise ValidationError(_("key: a switch with the key %(key)r already exists."), params={"key": new_key})
+            renamed = type(self).objects.filter(key=old_key).update(key=new_key)
+            # If the old row is gone, there is nothing to rename: save as a new switch.
+            self._stored_key = new_key if renamed else None
+            self.save()
+
+    # -- conditions -----------------------------------------------------------------------
+
+    def add_condition(
+        self,
+        manager: SwitchManager,
+        condition_set: str,
+        field_name: str,
+        condition: Any,
+        exclude: bool = False,
+        commit: bool = True,
+    ) -> None:
+        """Add a condition, validated by its field; a duplicate condition is ignored.
+
+        >>> switch.add_condition(gargoyle, 'gargoyle.builtins.IPAddressConditionSet', 'percent', '0-50')
+        """
+        condition_set_, field = _lookup_field(manager, condition_set, field_name)
+        condition = field.clean(condition)
+        namespace = condition_set_.get_namespace()
+        self._edit_value(lambda value: values.add_condition(value, namespace, field_name, condition, exclude), commit)
+
+    def remove_condition(
+        self, manager: SwitchManager, condition_set: str, field_name: str, condition: Any, commit: bool = True
+    ) -> None:
+        """Remove a condition (include or exclude) if the switch has it."""
+        condition_set_ = _lookup_condition_set(manager, condition_set)
+        namespace = condition_set_.get_namespace()
+        self._edit_value(lambda value: values.remove_condition(value, namespace, field_name, condition), commit)
+
+    def clear_conditions(
+        self, manager: SwitchManager, condition_set: str, field_name: str | None = None, commit: bool = True
+    ) -> None:
+        """Remove every condition of a condition set, or of one of its fields."""
+        condition_set_ = _lookup_condition_set(manager, condition_set)
+        namespace = condition_set_.get_namespace()
+        self._edit_value(lambda value: values.clear_conditions(value, namespace, field_name), commit)
+
+    def _edit_value(self, edit: Callable[[dict], bool], commit: bool) -> None:
+        """Apply ``edit`` to the conditions; with ``commit``, to the locked, current row."""
+        if not isinstance(self.value, dict):
+            self.value = {}
+        if not commit or self._state.adding:
+            edit(self.value)
+            if commit:
+                self.save()
+            return
+        with transaction.atomic(using=self._state.db):
+            stored = (
+                type(self)._base_manager.select_for_update().filter(pk=self.pk).values_list("value", flat=True).first()
+            )
+            if isinstance(stored, dict):
+                self.value = stored
+                self._stored["value"] = json.dumps(stored, sort_keys=True, default=str)
+            edit(self.value)
+            self.save()
+
+    def get_active_conditions(self, manager: SwitchManager) -> Iterator[tuple[str, str, Field, str, bool]]:
+        """Yield ``(condition_set_id, group_label, field, condition, exclude)``, by group label."""
+        value = self.value if isinstance(self.value, dict) else {}
+        for condition_set in sorted(manager.get_condition_sets(), key=lambda s: str(s.get_group_label())):
+            stored = value.get(condition_set.get_namespace())
+            if not isinstance(stored, dict):
+                continue
+            group = condition_set.get_group_label()
+            for name, field in condition_set.fields.items():
+                for entry in stored.get(name) or ():
+                    if isinstance(entry, (list, tuple)) and len(entry) == 2:
+                        yield condition_set.get_id(), group, field, entry[1], entry[0] == EXCLUDE
+
+    def has_conditions(self) -> bool:
+        return any(True for _ in values.iter_conditions(self.value))
+
+    def get_status_label(self) -> str:
+        """What the status means for users; a selective switch without conditions is off."""
+        if self.status == SELECTIVE and not self.has_conditions():
+            return str(self.NO_CONDITIONS_LABEL)
+        return str(self.STATUS_LABELS.get(self.status, _("Unknown status")))
+
+    def to_dict(self, manager: SwitchManager) -> dict[str, Any]:
+        """The switch as the panel and the JSON API show it."""
+        groups: list[dict[str, Any]] = []
+        for condition_set_id, group, field, condition, exclude in self.get_active_conditions(manager):
+            if not groups or groups[-1]["id"] != condition_set_id:
+                groups.append({"id": condition_set_id, "label": str(group), "conditions": []})
+            groups[-1]["conditions"].append((field.name, condition, _safe_display(field, condition), exclude))
+        return {
+            "key": self.key,
+            "status": self.status,
+            "statusLabel": self.get_status_label(),
+            "label": self.label or self.key.title(),
+            "description": self.description,
+            "date_modified": self.date_modified,
+            "date_created": self.date_created,
+            "conditions": groups,
+        }
+
+
+def _safe_display(field: Field, condition: str) -> str:
+    try:
+        return str(field.display(condition))
+    except (ValueError, ValidationError):
+        return condition  # a corrupt stored condition still shows as typed
+
+
+def _lookup_condition_set(manager: SwitchManager, condition_set_id: str) -> ConditionSet:
+    try:
+        return manager.get_condition_set_by_id(condition_set_id)
+    except KeyError:
+        raise ValidationError(
+            _("condition_set: %(id)r is not a registered condition set."), params={"id": condition_set_id}
+        ) from None
+
+
+def _lookup_field(manager: SwitchManager, condition_set_id: str, field_name: str) -> tuple[ConditionSet, Field]:
+    condition_set = _lookup_condition_set(manager, condition_set_id)
+    if field_name not in condition_set.fields:
+        raise ValidationError(
+            _("field_name: %(set)s has no field %(field)r."), params={"set": condition_set_id, "field": field_name}
+        )
+    return condition_set, condition_set.fields[field_name]
+
+
+def _defaults_for(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Initial status, label and description from ``GARGOYLE_SWITCH_DEFAULTS``."""
+    default = get_settings().switch_defaults.get(kwargs["key"])
+    if not isinstance(default, dict):
+        return {}
+    found: dict[str, Any] = {}
+    status = default_status(default)
+    if status is not None:
+        found["status"] = status
+    for name in ("label", "description"):
+        if not kwargs.get(name) and default.get(name):
+            found[name] = default[name]
+    return found
+
+
+class SnapshotVersion(models.Model):
+    """One row whose number changes with every committed write to switches.
+
+    Processes without a shared cache compare it to decide whether to reload.
+    """
+
+    number = models.BigIntegerField(default=0)
+
+    class Meta:
+        app_label = "gargoyle"
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return str(self.number)

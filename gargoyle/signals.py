@@ -1,0 +1,35 @@
+"""Signals sent for every change to a switch, whoever makes it (panel, admin, commands,
+model API, ``QuerySet.update``, fixtures).
+
+Every signal is sent with ``sender=Switch`` (the model class), ``switch`` (the instance)
+and ``request`` (the request making the change, when known: see
+:func:`gargoyle.changes.made_by`; ``None`` otherwise)::
+
+    from gargoyle.signals import switch_status_updated
+
+    @receiver(switch_status_updated)
+    def announce(sender, request, switch, status, old_status, **kwargs):
+        ...
+"""
+
+import django.dispatch
+
+#: A switch was created. Arguments: ``request``, ``switch``.
+switch_added = django.dispatch.Signal()
+
+#: A switch was deleted. Arguments: ``request``, ``switch``.
+switch_deleted = django.dispatch.Signal()
+
+#: A switch's key, label or description changed. Arguments: ``request``, ``switch``,
+#: ``changes`` (``{field: (old, new)}``).
+switch_updated = django.dispatch.Signal()
+
+#: A switch's status changed. Arguments: ``request``, ``switch``, ``status``, ``old_status``.
+switch_status_updated = django.dispatch.Signal()
+
+#: A condition was added. Arguments: ``request``, ``switch``, ``condition``
+#: (``{"condition_set_id", "field_name", "value", "exclude"}``).
+switch_condition_added = django.dispatch.Signal()
+
+#: A condition was removed. Arguments as for ``switch_condition_added``.
+switch_condition_removed = django.dispatch.Signal()

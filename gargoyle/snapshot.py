@@ -1,0 +1,122 @@
+"""An immutable, compiled picture of every switch, built once per change.
+
+``build_snapshot`` turns stored rows (plus ``GARGOYLE_SWITCH_DEFAULTS`` and test
+overrides) into :class:`~gargoyle.engine.CompiledSwitch` objects. A switch whose stored
+conditions cannot be used is compiled with a ``problem`` and evaluates as its default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+from gargoyle import values
+from gargoyle.conditions import ConditionSet
+from gargoyle.conf import default_status
+from gargoyle.constants import DISABLED, GLOBAL, SELECTIVE
+from gargoyle.engine import CompiledSwitch, ConditionGroup, LegacyConditionGroup, Rules
+
+NOT_READ = object()  # the token of a snapshot built without reading a version
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    switches: Mapping[str, CompiledSwitch]
+    rows: Mapping[str, Mapping[str, Any]]  # the stored rows, by key
+    problems: Mapping[str, str] = field(default_factory=dict)
+    cache_token: Any = NOT_READ
+    db_version: Any = NOT_READ
+    loaded: bool = False  # False until the database has been read once
+
+    def nearest_ancestor(self, key: str) -> CompiledSwitch | None:
+        """The closest existing ``parent`` of ``parent:child`` keys, if any."""
+        while ":" in key:
+            key = key.rpartition(":")[0]
+            switch = self.switches.get(key)
+            if switch is not None:
+                return switch
+        return None
+
+
+EMPTY = Snapshot(switches={}, rows={})
+
+
+def build_snapshot(
+    rows: list[Mapping[str, Any]],
+    namespaces: Mapping[str, list[ConditionSet]],
+    *,
+    switch_defaults: Mapping[str, Mapping[str, Any]],
+    overrides: Mapping[str, bool],
+    **tokens: Any,
+) -> Snapshot:
+    """Compile stored rows, code defaults and test overrides into a snapshot."""
+    specs: dict[str, tuple[int, Any]] = {}
+    for key, default in switch_defaults.items():
+        status = default_status(default) if isinstance(default, dict) else None
+        specs[key] = (DISABLED if status is None else status, {})
+    for row in rows:
+        specs[row["key"]] = (row["status"], row["value"])
+    for key, active in overrides.items():
+        specs[key] = (GLOBAL if active else DISABLED, {})
+
+    switches: dict[str, CompiledSwitch] = {}
+    problems: dict[str, str] = {}
+    # Parents before children, so each child links to its compiled parent.
+    for key in sorted(specs, key=lambda k: k.count(":")):
+        status, value = specs[key]
+        rules, problem = None, None
+        try:
+            rules = compile_rules(key, value, namespaces)
+        except ValidationError as error:
+            problem = problems[key] = "; ".join(error.messages)
+        except Exception as error:  # a custom field's bug must not take other switches down
+            problem = problems[key] = f"{type(error).__name__}: {error}"
+        parent = _nearest(switches, key)
+        switches[key] = CompiledSwitch(key, status, parent, rules if status == SELECTIVE else None, problem)
+    return Snapshot(switches=switches, rows={row["key"]: row for row in rows}, problems=problems, **tokens)
+
+
+def _nearest(switches: Mapping[str, CompiledSwitch], key: str) -> CompiledSwitch | None:
+    while ":" in key:
+        key = key.rpartition(":")[0]
+        if key in switches:
+            return switches[key]
+    return None
+
+
+def compile_rules(key: str, value: Any, namespaces: Mapping[str, list[ConditionSet]]) -> Rules | None:
+    """Build the rules of a switch's stored conditions; None when it has none."""
+    groups: dict[int, list] = {}
+    legacy: dict[int, LegacyConditionGroup] = {}
+    has_includes = False
+    any_condition = False
+    for sets, field_name, field_type, entries in values.resolve_fields(value, namespaces):
+        includes, excludes = values.split_by_mode(entries, field_name)
+        if not includes and not excludes:
+            continue
+        any_condition = True
+        has_includes = has_includes or bool(includes)
+        for condition_set in sets:
+            if field_name not in condition_set.fields:
+                continue
+            if _asks_itself(condition_set):
+                namespace = condition_set.get_namespace()
+                legacy[id(condition_set)] = LegacyConditionGroup(condition_set, {namespace: value[namespace]})
+                continue
+            include = field_type.matcher(includes, key) if includes else None
+            exclude = field_type.matcher(excludes, key) if excludes else None
+            groups.setdefault(id(condition_set), [condition_set, []])[1].append((field_name, include, exclude))
+    if not any_condition:
+        return None
+    compiled = [ConditionGroup(condition_set, fields) for condition_set, fields in groups.values()]
+    return Rules(compiled + list(legacy.values()), has_includes)
+
+
+def _asks_itself(condition_set: ConditionSet) -> bool:
+    cls = type(condition_set)
+    return (
+        cls.is_active is not ConditionSet.is_active or cls.has_active_condition is not ConditionSet.has_active_condition
+    )

@@ -1,0 +1,137 @@
+"""The stored ``value`` of a switch: ``{namespace: {field_name: [[mode, condition], ...]}}``.
+
+Pure functions that read and edit that structure, and the validation shared by the model,
+the importer, the system checks and the snapshot compiler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from gargoyle.constants import EXCLUDE, INCLUDE
+
+if TYPE_CHECKING:
+    from gargoyle.conditions import ConditionSet
+    from gargoyle.fields import Field
+
+MODES = (INCLUDE, EXCLUDE)
+
+
+def iter_conditions(value: Any) -> Iterator[tuple[str, str, str, str]]:
+    """Yield ``(namespace, field_name, mode, condition)`` for every well-formed entry."""
+    if not isinstance(value, dict):
+        return
+    for namespace, fields in value.items():
+        if not isinstance(fields, dict):
+            continue
+        for field_name, entries in fields.items():
+            for entry in entries if isinstance(entries, list) else ():
+                if isinstance(entry, (list, tuple)) and len(entry) == 2:
+                    yield namespace, field_name, entry[0], entry[1]
+
+
+def has_condition(value: dict, namespace: str, field_name: str, condition: str) -> bool:
+    return any(c == condition for _, c in value.get(namespace, {}).get(field_name, []))
+
+
+def add_condition(value: dict, namespace: str, field_name: str, condition: str, exclude: bool) -> bool:
+    """Add a condition unless the same condition is already there; return whether it was added."""
+    if has_condition(value, namespace, field_name, condition):
+        return False
+    entries = value.setdefault(namespace, {}).setdefault(field_name, [])
+    entries.append([EXCLUDE if exclude else INCLUDE, condition])
+    return True
+
+
+def remove_condition(value: dict, namespace: str, field_name: str, condition: str) -> bool:
+    """Remove a condition (include or exclude); return whether anything was removed."""
+    entries = value.get(namespace, {}).get(field_name)
+    if not entries:
+        return False
+    kept = [entry for entry in entries if entry[1] != condition]
+    if len(kept) == len(entries):
+        return False
+    _store(value, namespace, field_name, kept)
+    return True
+
+
+def clear_conditions(value: dict, namespace: str, field_name: str | None = None) -> bool:
+    """Remove every condition of a namespace, or of one of its fields."""
+    if namespace not in value:
+        return False
+    if field_name is None:
+        del value[namespace]
+        return True
+    if field_name not in value[namespace]:
+        return False
+    _store(value, namespace, field_name, [])
+    return True
+
+
+def _store(value: dict, namespace: str, field_name: str, entries: list) -> None:
+    if entries:
+        value[namespace][field_name] = entries
+        return
+    del value[namespace][field_name]
+    if not value[namespace]:
+        del value[namespace]
+
+
+def split_by_mode(entries: Any, where: str) -> tuple[list[str], list[str]]:
+    """Split a field's stored entries into include and exclude condition strings."""
+    if not isinstance(entries, list):
+        raise ValidationError(_("%(where)s: conditions must be a list."), params={"where": where})
+    includes: list[str] = []
+    excludes: list[str] = []
+    for entry in entries:
+        if not (isinstance(entry, (list, tuple)) and len(entry) == 2 and entry[0] in MODES):
+            raise ValidationError(
+                _('%(where)s: %(entry)r is not an ["i" or "e", condition] pair.'),
+                params={"where": where, "entry": entry},
+            )
+        if not isinstance(entry[1], str):
+            raise ValidationError(_("%(where)s: conditions are strings."), params={"where": where})
+        (excludes if entry[0] == EXCLUDE else includes).append(entry[1])
+    return includes, excludes
+
+
+def resolve_fields(
+    value: Any, namespaces: Mapping[str, list[ConditionSet]]
+) -> Iterator[tuple[list[ConditionSet], str, Field, Any]]:
+    """Walk a stored value, yielding ``(condition sets, field name, field, entries)``.
+
+    Raises ``ValidationError`` for a value that is not the stored format, a namespace no
+    registered condition set owns, or a field none of them declares.
+    """
+    if not isinstance(value, dict):
+        raise ValidationError(
+            _("The stored conditions are not a JSON object (got %(type)s)."), params={"type": type(value).__name__}
+        )
+    for namespace, fields in value.items():
+        sets = namespaces.get(namespace)
+        if not sets:
+            raise ValidationError(
+                _("No registered condition set stores conditions under %(namespace)r."), params={"namespace": namespace}
+            )
+        if not isinstance(fields, dict):
+            raise ValidationError(_("%(namespace)s: expected an object of fields."), params={"namespace": namespace})
+        for field_name, entries in fields.items():
+            field = next((s.fields[field_name] for s in sets if field_name in s.fields), None)
+            if field is None:
+                raise ValidationError(
+                    _("%(namespace)s has no field %(field)r."), params={"namespace": namespace, "field": field_name}
+                )
+            yield sets, field_name, field, entries
+
+
+def validate_value(value: Any, namespaces: Mapping[str, list[ConditionSet]], switch_key: str = "") -> None:
+    """Raise ``ValidationError`` unless every stored condition is one its field accepts."""
+    for _sets, field_name, field, entries in resolve_fields(value, namespaces):
+        includes, excludes = split_by_mode(entries, field_name)
+        for condition in includes + excludes:
+            field.clean(condition)
+        field.matcher(includes + excludes, switch_key)
