@@ -99,7 +99,7 @@ def rows_updated(model: type[Switch], before: list[Row], update: Mapping[str, An
     for row in before:
         new_row = after.get(new_key if new_key is not None else row["key"])
         if new_row is not None:
-            announce(row, new_row, _instance(model, new_row, using))
+            announce(row, new_row, model.from_row(new_row, using))
     switches_changed(using)
 
 
@@ -110,11 +110,6 @@ def rows_created(objs: Iterable[Switch], using: str) -> None:
         signals.switch_added.send(sender=Switch, request=_current_request.get(), switch=obj)
     if objs:
         switches_changed(using)
-
-
-def _instance(model: type[Switch], row: Row, using: str) -> Switch:
-    names = list(row)
-    return model.from_db(using, names, [row[name] for name in names])
 
 
 # -- announcing ----------------------------------------------------------------------------

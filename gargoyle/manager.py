@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
@@ -212,14 +212,13 @@ class SwitchManager(SnapshotRuntime):
 
     # -- mapping access to stored switches ------------------------------------------------------
 
-    def _instance(self, row: dict[str, Any]) -> Switch:
-        names = list(row)
-        return self.model.from_db(self.model.objects.db, names, [row[name] for name in names])
+    def _instance(self, row: Mapping[str, Any]) -> Switch:
+        return self.model.from_row(row)
 
     def __getitem__(self, key: str) -> SwitchProxy:
         row = self._refresh().rows.get(key)
         if row is not None:
-            return SwitchProxy(self, self._instance(dict(row)))
+            return SwitchProxy(self, self._instance(row))
         if not self.auto_create:
             raise KeyError(key)
         return SwitchProxy(self, self.model.objects.get_or_create(key=key)[0])
@@ -235,16 +234,16 @@ class SwitchManager(SnapshotRuntime):
 
     def get(self, key: str, default: Any = None) -> Any:
         row = self._refresh().rows.get(key)
-        return default if row is None else SwitchProxy(self, self._instance(dict(row)))
+        return default if row is None else SwitchProxy(self, self._instance(row))
 
     def keys(self) -> list[str]:
         return list(self._refresh().rows)
 
     def values(self) -> list[Switch]:
-        return [self._instance(dict(row)) for row in self._refresh().rows.values()]
+        return [self._instance(row) for row in self._refresh().rows.values()]
 
     def items(self) -> list[tuple[str, Switch]]:
-        return [(key, self._instance(dict(row))) for key, row in self._refresh().rows.items()]
+        return [(key, self._instance(row)) for key, row in self._refresh().rows.items()]
 
 
 async def _async_subjects(instances: tuple[Any, ...]) -> list[Any]:

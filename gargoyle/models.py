@@ -7,7 +7,7 @@ in :mod:`gargoyle.engine`, change notification in :mod:`gargoyle.changes`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -134,6 +134,12 @@ class Switch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}"
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any], db: str | None = None) -> Switch:
+        """An instance from a ``values()`` row of every field, without a query."""
+        names = [f.attname for f in cls._meta.concrete_fields]
+        return cls.from_db(db or cls.objects.db, names, [row[name] for name in names])
 
     @classmethod
     def from_db(cls, db: str | None, field_names: Any, values_: Any) -> Switch:
