@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 from datetime import datetime
+from datetime import timezone as dt_timezone
 from typing import Any
 
 from django.conf import settings
@@ -127,7 +128,7 @@ class UTCTodayConditionSet(_TodayConditionSet):
         return "now_utc"
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc).replace(tzinfo=None)
+        return datetime.now(dt_timezone.utc).replace(tzinfo=None)
 
 
 @gargoyle.register

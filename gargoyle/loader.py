@@ -156,6 +156,8 @@ class SnapshotRuntime:
         """Reload the switches now, whatever the version says (e.g. after raw SQL)."""
         self._force_reload = True
         self._next_check = 0.0
+        for pending in list(self._pending.values()):
+            pending.snapshot = None
         self._refresh()
 
     def _provisional_snapshot(self) -> Snapshot | None:
@@ -247,12 +249,15 @@ class SnapshotRuntime:
     def _rebuild(self) -> None:
         """Recompile from the rows already read (condition sets, overrides or settings changed)."""
         with self._lock:
-            old = self._snapshot
-            self._snapshot = self._build(
-                list(old.rows.values()), cache_token=old.cache_token, db_version=old.db_version, loaded=old.loaded
-            )
+            self._snapshot = self._recompiled(self._snapshot)
         for pending in list(self._pending.values()):
-            pending.snapshot = None
+            if pending.snapshot is not None:
+                pending.snapshot = self._recompiled(pending.snapshot)
+
+    def _recompiled(self, old: Snapshot) -> Snapshot:
+        return self._build(
+            list(old.rows.values()), cache_token=old.cache_token, db_version=old.db_version, loaded=old.loaded
+        )
 
     # -- failures ---------------------------------------------------------------------------
 

@@ -131,6 +131,9 @@ class SwitchManager(SnapshotRuntime):
         if snapshot.loaded and key not in self._auto_created and self.auto_create:
             self._auto_created.add(key)
             self._record_switch(key)
+        fallback = snapshot.fallbacks.get(key)
+        if fallback is not None:
+            return self._evaluate(fallback, instances, default)
         ancestor = snapshot.nearest_ancestor(key)
         if ancestor is None:
             return default

@@ -24,8 +24,9 @@ NOT_READ = object()  # the token of a snapshot built without reading a version
 
 @dataclass(frozen=True)
 class Snapshot:
-    switches: Mapping[str, CompiledSwitch]
+    switches: Mapping[str, CompiledSwitch]  # stored switches (and test overrides)
     rows: Mapping[str, Mapping[str, Any]]  # the stored rows, by key
+    fallbacks: Mapping[str, CompiledSwitch] = field(default_factory=dict)  # defaults not stored yet
     problems: Mapping[str, str] = field(default_factory=dict)
     cache_token: Any = NOT_READ
     db_version: Any = NOT_READ
@@ -35,7 +36,7 @@ class Snapshot:
         """The closest existing ``parent`` of ``parent:child`` keys, if any."""
         while ":" in key:
             key = key.rpartition(":")[0]
-            switch = self.switches.get(key)
+            switch = self.switches.get(key) or self.fallbacks.get(key)
             if switch is not None:
                 return switch
         return None
@@ -52,7 +53,11 @@ def build_snapshot(
     overrides: Mapping[str, bool],
     **tokens: Any,
 ) -> Snapshot:
-    """Compile stored rows, code defaults and test overrides into a snapshot."""
+    """Compile stored rows, code defaults and test overrides into a snapshot.
+
+    A ``GARGOYLE_SWITCH_DEFAULTS`` key that is not stored yet lands in ``fallbacks``, so
+    that ``is_active`` takes the unknown-key path for it (and records it once).
+    """
     specs: dict[str, tuple[int, Any]] = {}
     for key, default in switch_defaults.items():
         status = default_status(default) if isinstance(default, dict) else None
@@ -76,7 +81,9 @@ def build_snapshot(
             problem = problems[key] = f"{type(error).__name__}: {error}"
         parent = _nearest(switches, key)
         switches[key] = CompiledSwitch(key, status, parent, rules if status == SELECTIVE else None, problem)
-    return Snapshot(switches=switches, rows={row["key"]: row for row in rows}, problems=problems, **tokens)
+    stored = {row["key"]: row for row in rows}
+    fallbacks = {key: switches.pop(key) for key in list(switches) if key not in stored and key not in overrides}
+    return Snapshot(switches=switches, rows=stored, fallbacks=fallbacks, problems=problems, **tokens)
 
 
 def _nearest(switches: Mapping[str, CompiledSwitch], key: str) -> CompiledSwitch | None:

@@ -1,0 +1,272 @@
+"""The snapshot runtime (DESIGN.md section 4): no SQL on the hot path, bounded version checks,
+writes seen at once here and on the next request elsewhere, failures that never raise."""
+
+import logging
+import threading
+import time
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import caches
+from django.core.signals import request_started
+from django.db import OperationalError, connection, transaction
+from django.test import override_settings
+
+from gargoyle import versions
+from gargoyle.builtins import UserConditionSet
+from gargoyle.constants import DISABLED, GLOBAL, SELECTIVE
+from gargoyle.manager import SwitchManager
+from gargoyle.models import Switch
+
+pytestmark = pytest.mark.django_db
+
+# Tests that stand in for other processes commit their writes (transaction=True): inside a
+# test's transaction, the writing thread deliberately keeps its own provisional view.
+committed = pytest.mark.django_db(transaction=True)
+
+FILE_CACHE = "django.core.cache.backends.filebased.FileBasedCache"
+
+
+def manager(**kwargs):
+    """A fresh manager (as an old test suite would build), with the user condition set."""
+    fresh = SwitchManager(Switch, key="key", value="value", instances=True, auto_create=False, **kwargs)
+    fresh.register(UserConditionSet(User))
+    return fresh
+
+
+def write_from_another_process(key, status, *, cache=None):
+    """Change a switch the way another process would: SQL, the version row, the cache token."""
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE gargoyle_switch SET status = %s WHERE key = %s", [status, key])
+    versions.bump_db_version()
+    if cache is not None:
+        versions.publish_cache_token(cache)
+
+
+def new_request():
+    request_started.send(sender=None)
+
+
+@pytest.fixture
+def shared_cache(tmp_path):
+    """A cache other processes could share (file based): the per-request check applies."""
+    with override_settings(CACHES={"default": {"BACKEND": FILE_CACHE, "LOCATION": str(tmp_path)}}):
+        yield caches["default"]
+
+
+class TestHotPath:
+    def test_is_active_runs_no_sql(self, django_assert_num_queries):
+        gm = manager(timeout=60)
+        Switch.objects.create(key="on", status=GLOBAL)
+        Switch.objects.create(key="users", status=SELECTIVE, value={"auth.user": {"username": [["i", "bob"]]}})
+        bob = User.objects.create(username="bob")
+        gm.is_active("on")  # first use loads the snapshot
+        with django_assert_num_queries(0):
+            for _ in range(100):
+                assert gm.is_active("on")
+                assert gm.is_active("users", bob)
+                assert not gm.is_active("unknown")
+
+    @committed
+    def test_one_cache_read_per_request_however_many_checks(self, shared_cache):
+        gm = manager(timeout=60)
+        Switch.objects.create(key="on", status=GLOBAL)
+        gm.is_active("on")
+        with mock.patch.object(shared_cache, "get", wraps=shared_cache.get) as cache_get:
+            for _ in range(3):
+                new_request()
+                for _ in range(50):
+                    gm.is_active("on")
+        assert cache_get.call_count == 3
+
+    def test_no_cache_reads_with_a_process_local_cache(self):
+        gm = manager(timeout=60)
+        gm.is_active("on")
+        cache = caches["default"]
+        with mock.patch.object(cache, "get", wraps=cache.get) as cache_get:
+            new_request()
+            gm.is_active("on")
+        assert cache_get.call_count == 0
+
+
+@committed
+class TestFreshness:
+    def test_the_writing_process_sees_its_change_at_once(self):
+        gm = manager(timeout=60)
+        switch = Switch.objects.create(key="feature", status=DISABLED)
+        assert not gm.is_active("feature")
+        switch.status = GLOBAL
+        switch.save()
+        assert gm.is_active("feature")
+        Switch.objects.filter(key="feature").update(status=DISABLED)
+        assert not gm.is_active("feature")
+        Switch.objects.filter(key="feature").delete()
+        assert not gm.is_active("feature")
+
+    def test_shared_cache_other_process_change_is_seen_on_the_next_request(self, shared_cache):
+        gm = manager(timeout=60)
+        Switch.objects.create(key="feature", status=DISABLED)
+        new_request()
+        assert not gm.is_active("feature")
+        write_from_another_process("feature", GLOBAL, cache=shared_cache)
+        assert not gm.is_active("feature"), "no new request yet: the snapshot stands"
+        new_request()
+        assert gm.is_active("feature")
+
+    def test_local_cache_other_process_change_is_seen_within_the_interval(self):
+        gm = manager(timeout=0.2)
+        Switch.objects.create(key="feature", status=DISABLED)
+        assert not gm.is_active("feature")
+        write_from_another_process("feature", GLOBAL)
+        new_request()
+        assert not gm.is_active("feature"), "requests do not check without a shared cache"
+        time.sleep(0.25)
+        assert gm.is_active("feature")
+
+    def test_evicted_cache_token_reloads_once(self, shared_cache, django_assert_num_queries):
+        gm = manager(timeout=60)
+        Switch.objects.create(key="feature", status=GLOBAL)
+        new_request()
+        gm.is_active("feature")
+        shared_cache.delete(versions.CACHE_KEY)
+        new_request()
+        with django_assert_num_queries(2):  # version + rows
+            assert gm.is_active("feature")
+        new_request()
+        with django_assert_num_queries(0):
+            assert gm.is_active("feature")
+
+    def test_refresh_picks_up_raw_sql(self):
+        gm = manager(timeout=60)
+        Switch.objects.create(key="feature", status=DISABLED)
+        assert not gm.is_active("feature")
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE gargoyle_switch SET status = %s", [GLOBAL])
+        gm.refresh()
+        assert gm.is_active("feature")
+
+
+class TestTransactions:
+    def test_rolled_back_write_is_forgotten(self):
+        gm = manager(timeout=60)
+        assert not gm.is_active("feature")
+
+        class Abort(Exception):
+            pass
+
+        with pytest.raises(Abort), transaction.atomic():
+            Switch.objects.create(key="feature", status=GLOBAL)
+            assert gm.is_active("feature"), "the writer sees its uncommitted change"
+            raise Abort
+        assert not gm.is_active("feature")
+
+    def test_uncommitted_writes_are_invisible_to_other_threads(self):
+        gm = manager(timeout=60)
+        gm.is_active("feature")
+        seen = {}
+        with transaction.atomic():
+            Switch.objects.create(key="feature", status=GLOBAL)
+            assert gm.is_active("feature")
+            thread = threading.Thread(target=lambda: seen.setdefault("other", gm.is_active("feature")))
+            thread.start()
+            thread.join()
+        assert seen["other"] is False
+
+
+@committed
+class TestFailures:
+    def test_cache_outage_answers_from_the_snapshot_and_recovers(self, shared_cache, caplog):
+        gm = manager(timeout=0)
+        Switch.objects.create(key="feature", status=GLOBAL)
+        new_request()
+        assert gm.is_active("feature")
+        with (
+            mock.patch.object(shared_cache, "get", side_effect=ConnectionError("redis down")),
+            caplog.at_level(logging.WARNING, "gargoyle"),
+        ):
+            for _ in range(5):
+                new_request()
+                assert gm.is_active("feature")
+        warnings = [r for r in caplog.records if "cache is unreachable" in r.getMessage()]
+        assert len(warnings) == 1
+        write_from_another_process("feature", DISABLED, cache=shared_cache)
+        new_request()
+        assert not gm.is_active("feature")
+
+    def test_database_outage_keeps_a_warm_snapshot(self, caplog):
+        gm = manager(timeout=0)
+        Switch.objects.create(key="feature", status=GLOBAL)
+        assert gm.is_active("feature")
+        broken = mock.patch("gargoyle.versions.read_db_version", side_effect=OperationalError("db down"))
+        with broken, caplog.at_level(logging.WARNING, "gargoyle"):
+            gm._force_reload = True
+            for _ in range(3):
+                assert gm.is_active("feature")
+        assert any("database is unreachable" in r.getMessage() for r in caplog.records)
+
+    @override_settings(GARGOYLE_SWITCH_DEFAULTS={"declared": {"is_active": True}})
+    def test_cold_start_without_database_answers_from_code_defaults(self):
+        gm = manager(timeout=60)
+        with mock.patch.object(SwitchManager, "_load_rows", side_effect=OperationalError("db down")):
+            assert gm.is_active("declared")
+            assert gm.is_active("undeclared", default=True)
+            assert not gm.is_active("undeclared")
+
+    def test_a_failing_condition_set_affects_only_its_switch(self, caplog):
+        class Broken(UserConditionSet):
+            def get_field_value(self, instance, field_name):
+                raise RuntimeError("bug in a custom condition set")
+
+        gm = manager(timeout=60)
+        gm.unregister(UserConditionSet(User))
+        gm.register(Broken(User))
+        Switch.objects.create(key="broken", status=SELECTIVE, value={"auth.user": {"username": [["i", "bob"]]}})
+        Switch.objects.create(key="fine", status=GLOBAL)
+        bob = User.objects.create(username="bob")
+        with caplog.at_level(logging.WARNING, "gargoyle"):
+            assert gm.is_active("broken", bob, default=True)
+            assert not gm.is_active("broken", bob)
+        assert gm.is_active("fine")
+        assert len([r for r in caplog.records if "'broken'" in r.getMessage()]) == 1
+
+
+class TestRegistryChanges:
+    def test_unregistered_condition_set_turns_the_switch_to_its_default(self, django_assert_num_queries):
+        gm = manager(timeout=60)
+        Switch.objects.create(key="users", status=SELECTIVE, value={"auth.user": {"username": [["i", "bob"]]}})
+        bob = User.objects.create(username="bob")
+        assert gm.is_active("users", bob)
+        with django_assert_num_queries(0):
+            gm.unregister(UserConditionSet(User))
+            assert gm.is_active("users", bob, default=True)
+            assert not gm.is_active("users", bob)
+            assert "users" in gm.problems()
+            gm.register(UserConditionSet(User))
+            assert gm.is_active("users", bob)
+
+
+@committed
+class TestThreads:
+    def test_reload_is_single_flight(self):
+        gm = manager(timeout=60)
+        Switch.objects.create(key="feature", status=GLOBAL)
+        gm.is_active("feature")
+        loads = []
+        real_load = SwitchManager._load_rows
+
+        def slow_load(self):
+            loads.append(1)
+            time.sleep(0.2)
+            return real_load(self)
+
+        gm._force_reload, gm._next_check = True, 0.0
+        results = []
+        with mock.patch.object(SwitchManager, "_load_rows", slow_load):
+            threads = [threading.Thread(target=lambda: results.append(gm.is_active("feature"))) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        assert results == [True] * 8
+        assert len(loads) <= 1
