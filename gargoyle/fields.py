@@ -61,7 +61,10 @@ class Field:
     def clean(self, value: Any) -> str:
         """Return the condition as it is stored, or raise ``ValidationError``."""
         if not isinstance(value, str):
-            raise ValidationError(_("Conditions are strings, not %(type)s."), params={"type": type(value).__name__})
+            raise ValidationError(
+                _("%(field)s: conditions are strings, not %(type)s."),
+                params={"field": self.label, "type": type(value).__name__},
+            )
         return value
 
     def render(self, value: Any) -> SafeString:

@@ -44,8 +44,25 @@ def write_from_another_process(key, status, *, cache=None):
         versions.publish_cache_token(cache)
 
 
+def closing_connection(function):
+    """Run ``function`` in a thread that closes its own database connection afterwards."""
+
+    def run():
+        try:
+            function()
+        finally:
+            connection.close()
+
+    return threading.Thread(target=run)
+
+
 def new_request():
     request_started.send(sender=None)
+
+
+LOCAL_CACHE = override_settings(
+    CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+)
 
 
 @pytest.fixture
@@ -80,6 +97,7 @@ class TestHotPath:
                     gm.is_active("on")
         assert cache_get.call_count == 3
 
+    @LOCAL_CACHE
     def test_no_cache_reads_with_a_process_local_cache(self):
         gm = manager(timeout=60)
         gm.is_active("on")
@@ -114,6 +132,7 @@ class TestFreshness:
         new_request()
         assert gm.is_active("feature")
 
+    @LOCAL_CACHE
     def test_local_cache_other_process_change_is_seen_within_the_interval(self):
         gm = manager(timeout=0.2)
         Switch.objects.create(key="feature", status=DISABLED)
@@ -168,7 +187,7 @@ class TestTransactions:
         with transaction.atomic():
             Switch.objects.create(key="feature", status=GLOBAL)
             assert gm.is_active("feature")
-            thread = threading.Thread(target=lambda: seen.setdefault("other", gm.is_active("feature")))
+            thread = closing_connection(lambda: seen.setdefault("other", gm.is_active("feature")))
             thread.start()
             thread.join()
         assert seen["other"] is False
@@ -263,7 +282,7 @@ class TestThreads:
         gm._force_reload, gm._next_check = True, 0.0
         results = []
         with mock.patch.object(SwitchManager, "_load_rows", slow_load):
-            threads = [threading.Thread(target=lambda: results.append(gm.is_active("feature"))) for _ in range(8)]
+            threads = [closing_connection(lambda: results.append(gm.is_active("feature"))) for _ in range(8)]
             for thread in threads:
                 thread.start()
             for thread in threads:

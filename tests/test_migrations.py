@@ -1,0 +1,112 @@
+"""A database created by gargoyle-yplan 2.1.1 migrates forward with every switch intact."""
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.db import connection, models
+from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.recorder import MigrationRecorder
+
+from gargoyle import gargoyle
+from gargoyle.checks import check_stored_switches
+from gargoyle.constants import DISABLED, GLOBAL, SELECTIVE
+from gargoyle.models import Switch
+
+CREATED = datetime(2019, 5, 1, 12, 0, tzinfo=timezone.utc)
+
+# (key, stored text as django-jsonfield wrote it, status, label, description)
+YPLAN_ROWS = [
+    ("percent_rollout", json.dumps({"auth.user": {"percent": [["i", "0-50"]]}}), SELECTIVE, "Rollout", None),
+    (
+        "staff_and_office",
+        json.dumps(
+            {"auth.user": {"is_staff": [["i", "1"]], "username": [["e", "mallory"]]}, "ip": {"ip_address": [["i", "10.0.0.1"]]}}
+        ),
+        SELECTIVE,
+        "Staff «and» office",
+        "Ünïcode description with 'quotes'",
+    ),
+    ("global_switch", "{}", GLOBAL, None, None),
+    ("parent:child", json.dumps({"host": {"hostname": [["i", "web-1"]]}}), DISABLED, "Child", "A child"),
+    ("empty_text", "", SELECTIVE, None, None),
+    ("null_text", "null", DISABLED, None, None),
+    ("not_json", "{broken", SELECTIVE, None, None),
+]
+
+
+def build_yplan_schema():
+    """The table and migration records gargoyle-yplan 2.1.1 left behind."""
+    MigrationExecutor(connection).migrate([("gargoyle", None)])
+    q = connection.ops.quote_name
+
+    def column(name, field, null=False, extra=""):
+        field.set_attributes_from_name(name)
+        check = f" CHECK ({field.db_check(connection)})" if field.db_check(connection) else ""
+        return f"{q(name)} {field.db_type(connection)} {'NULL' if null else 'NOT NULL'}{extra}{check}"
+
+    columns = [
+        column("key", models.CharField(max_length=64), extra=" PRIMARY KEY"),
+        column("value", models.TextField()),  # django-jsonfield's column type
+        column("label", models.CharField(max_length=64), null=True),
+        column("date_created", models.DateTimeField()),
+        column("date_modified", models.DateTimeField()),
+        column("description", models.TextField(), null=True),
+        column("status", models.PositiveSmallIntegerField()),
+    ]
+    stamp = connection.ops.adapt_datetimefield_value(CREATED)
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {q('gargoyle_switch')} ({', '.join(columns)})")
+        for key, text, status, label, description in YPLAN_ROWS:
+            cursor.execute(
+                f"INSERT INTO {q('gargoyle_switch')} VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [key, text, label, stamp, stamp, description, status],
+            )
+    recorder = MigrationRecorder(connection)
+    recorder.record_applied("gargoyle", "0001_initial")
+    recorder.record_applied("gargoyle", "0002_bytes_to_str")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_yplan_database_migrates_without_losing_a_switch():
+    build_yplan_schema()
+
+    call_command("migrate", "gargoyle", verbosity=0)
+
+    stored = {switch.key: switch for switch in Switch.objects.all()}
+    assert set(stored) == {row[0] for row in YPLAN_ROWS}
+    for key, text, status, label, description in YPLAN_ROWS:
+        switch = stored[key]
+        assert (switch.status, switch.label, switch.description, switch.date_created) == (
+            status,
+            label,
+            description,
+            CREATED,
+        )
+        if key not in ("empty_text", "null_text", "not_json"):
+            assert switch.value == json.loads(text)
+    assert stored["empty_text"].value == {}
+    assert stored["null_text"].value == {}
+    assert stored["not_json"].value == "{broken", "unreadable text is kept, not dropped"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrated_switches_evaluate_and_report_problems():
+    build_yplan_schema()
+    call_command("migrate", "gargoyle", verbosity=0)
+    gargoyle.refresh()
+
+    staff = User.objects.create(username="boss", is_staff=True)
+    mallory = User.objects.create(username="mallory", is_staff=True)
+    assert gargoyle.is_active("global_switch")
+    assert gargoyle.is_active("staff_and_office", staff)
+    assert not gargoyle.is_active("staff_and_office", mallory)
+    assert gargoyle.is_active("not_json", default=True), "a corrupt switch answers its default"
+    assert not gargoyle.is_active("not_json")
+    assert [message.obj for message in check_stored_switches()] == ["not_json"]
+
+    # The migrated table takes new writes through the JSON column.
+    gargoyle["percent_rollout"].add_condition("gargoyle.builtins.IPAddressConditionSet", "ip_address", "10.9.9.9")
+    assert Switch.objects.get(key="percent_rollout").value["ip"] == {"ip_address": [["i", "10.9.9.9"]]}
