@@ -109,6 +109,8 @@ class SnapshotRuntime:
         self._force_reload = True
         self._shared_cache = False
         self._failing: set[str] = set()
+        self._reported: set[tuple[str, str]] = set()
+        self._reported_problems: dict[str, str] = {}
         self._lock = threading.Lock()
         self._pending = {}  # thread ident -> PendingWrites
         self._overrides: list[dict[str, bool]] = []
@@ -175,6 +177,7 @@ class SnapshotRuntime:
             except Exception as error:
                 self._failed("database", error)
                 return None
+            self._report_problems(pending.snapshot)
         return pending.snapshot
 
     # -- checking and reloading -------------------------------------------------------------
@@ -193,8 +196,12 @@ class SnapshotRuntime:
             self._lock.release()
 
     def _check_versions(self) -> None:
-        cache = self._cache()
-        self._shared_cache = versions.is_shared(cache)
+        try:
+            cache = self._cache()
+        except Exception as error:  # a misconfigured alias (reported by `manage.py check`)
+            self._failed("cache", error)
+            cache = None
+        self._shared_cache = cache is not None and versions.is_shared(cache)
         if self._shared_cache:
             try:
                 token = versions.read_cache_token(cache)
@@ -226,6 +233,7 @@ class SnapshotRuntime:
             self._fall_back_to_defaults()
             return
         self._recovered("database")
+        self._report_problems(snapshot)
         self._snapshot = snapshot
         self._force_reload = False
         self._forget_auto_created()
@@ -250,6 +258,7 @@ class SnapshotRuntime:
         """Recompile from the rows already read (condition sets, overrides or settings changed)."""
         with self._lock:
             self._snapshot = self._recompiled(self._snapshot)
+            self._report_problems(self._snapshot)
         for pending in list(self._pending.values()):
             if pending.snapshot is not None:
                 pending.snapshot = self._recompiled(pending.snapshot)
@@ -260,6 +269,19 @@ class SnapshotRuntime:
         )
 
     # -- failures ---------------------------------------------------------------------------
+
+    def _report_problems(self, snapshot: Snapshot) -> None:
+        """Log each switch whose stored conditions cannot be used, once per problem."""
+        for key, problem in snapshot.problems.items():
+            if self._reported_problems.get(key) != problem:
+                logger.warning("gargoyle: switch %r answers its default: %s", key, problem)
+        # A switch that is fixed and breaks again is reported again.
+        self._reported_problems = dict(snapshot.problems)
+
+    def _warn_once(self, key: str, kind: str, message: str) -> None:
+        if (key, kind) not in self._reported:
+            self._reported.add((key, kind))
+            logger.warning("gargoyle: switch %r answers its default: %s", key, message)
 
     def _failed(self, what: str, error: Exception) -> None:
         # Back off until the next interval instead of retrying on every request.
@@ -292,12 +314,12 @@ class SnapshotRuntime:
     def note_committed(self) -> None:
         """Switches changed and the change is committed: tell other processes, reload here."""
         self._pending.pop(threading.get_ident(), None)
-        cache = self._cache()
-        if versions.is_shared(cache):
-            try:
+        try:
+            cache = self._cache()
+            if versions.is_shared(cache):
                 versions.publish_cache_token(cache)
-            except Exception as error:
-                self._failed("cache", error)
+        except Exception as error:
+            self._failed("cache", error)
         self._force_reload = True
         self._next_check = 0.0
 

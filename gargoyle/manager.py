@@ -75,7 +75,6 @@ class SwitchManager(SnapshotRuntime):
         self._auto_create_arg = auto_create
         self._registry: dict[str, ConditionSet] = {}
         self._auto_created: set[str] = set()
-        self._logged_errors: set[tuple[str, str]] = set()
         self._init_runtime(cache, timeout)
         _managers.add(self)
 
@@ -111,10 +110,11 @@ class SwitchManager(SnapshotRuntime):
 
     async def ais_active(self, key: str, *instances: Any, default: bool | None = False) -> bool | None:
         """``is_active`` for async code: resolves ``request.user`` without blocking the loop."""
-        if self._pending or monotonic() >= self._next_check:
-            await sync_to_async(self._refresh)()
-        subjects = Subjects(await _async_subjects(instances))
         snapshot = self._snapshot
+        if self._pending or monotonic() >= self._next_check:
+            # In the thread that runs sync code: its own uncommitted writes are visible there.
+            snapshot = await sync_to_async(self._refresh)()
+        subjects = Subjects(await _async_subjects(instances))
         switch = snapshot.switches.get(key)
         if switch is None:
             return self._unknown_switch(snapshot, key, subjects, default)
@@ -155,9 +155,7 @@ class SwitchManager(SnapshotRuntime):
             self._log_once(key, error)
 
     def _log_once(self, key: str, error: Exception) -> None:
-        if (key, type(error).__name__) not in self._logged_errors:
-            self._logged_errors.add((key, type(error).__name__))
-            logger.warning("gargoyle: switch %r answers its default: %s: %s", key, type(error).__name__, error)
+        self._warn_once(key, type(error).__name__, f"{type(error).__name__}: {error}")
 
     def _forget_auto_created(self) -> None:
         self._auto_created.clear()

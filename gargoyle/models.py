@@ -36,7 +36,7 @@ class SwitchQuerySet(models.QuerySet):
     def update(self, **kwargs: Any) -> int:
         from gargoyle import changes
 
-        if "status" in kwargs:
+        if "status" in kwargs and not hasattr(kwargs["status"], "resolve_expression"):
             validate_status(kwargs["status"])
         kwargs.setdefault("date_modified", now())
         with transaction.atomic(using=self.db):
@@ -59,17 +59,11 @@ class SwitchQuerySet(models.QuerySet):
         return created
 
     def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
-        from gargoyle import changes
-
+        # Django runs bulk_update through update() above, which announces the rows.
         objs = list(objs)
         for obj in objs:
             obj.check_fields()
-        keys = [obj.pk for obj in objs]
-        with transaction.atomic(using=self.db):
-            before = list(self.filter(pk__in=keys).select_for_update().values(*ROW_FIELDS))
-            count = super().bulk_update(objs, fields, *args, **kwargs)
-            changes.rows_updated(self.model, before, None, using=self.db)
-        return count
+        return super().bulk_update(objs, fields, *args, **kwargs)
 
 
 def validate_status(status: Any) -> None:

@@ -1,0 +1,176 @@
+"""System checks for gargoyle's settings and stored switches, and how a broken switch evaluates."""
+
+import io
+import logging
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.test import RequestFactory, override_settings
+
+from gargoyle.builtins import HostConditionSet
+from gargoyle.checks import check_settings, check_stored_switches, check_switch_defaults
+from gargoyle.constants import DISABLED, GLOBAL, SELECTIVE
+from gargoyle.manager import gargoyle
+from gargoyle.models import Switch
+
+
+def ids(messages):
+    return [message.id for message in messages]
+
+
+def run_check():
+    """``manage.py check``: return what it printed, raise SystemCheckError on errors."""
+    out, err = io.StringIO(), io.StringIO()
+    call_command("check", stdout=out, stderr=err)
+    return out.getvalue() + err.getvalue()
+
+
+# -- GARGOYLE_SWITCH_DEFAULTS ----------------------------------------------------------------
+
+
+@override_settings(GARGOYLE_SWITCH_DEFAULTS={"f": {"is_active": True, "initial_status": DISABLED}})
+@pytest.mark.django_db
+def test_a_default_with_both_is_active_and_initial_status_is_warned_about():
+    assert ids(check_switch_defaults()) == ["gargoyle.001"]
+    output = run_check()  # a warning does not stop manage.py
+    assert "gargoyle.001" in output and "'f'" in output
+
+
+@override_settings(
+    GARGOYLE_SWITCH_DEFAULTS={
+        "a": {"is_active": True, "label": "A", "description": "About a"},
+        "b": {"initial_status": SELECTIVE},
+        "c": {},
+    }
+)
+@pytest.mark.django_db
+def test_valid_defaults_pass_the_checks():
+    assert check_switch_defaults() == []
+    assert "gargoyle" not in run_check()
+
+
+@pytest.mark.parametrize(
+    "defaults",
+    [
+        pytest.param(["f"], id="not-a-dict"),
+        pytest.param({"f": True}, id="entry-not-a-dict"),
+        pytest.param({"f": {"is_active": "yes"}}, id="is_active-not-bool"),
+        pytest.param({"f": {"initial_status": 9}}, id="bad-initial_status"),
+        pytest.param({"f": {"is_activ": True}}, id="unknown-entry"),
+        pytest.param({"k" * 65: {"is_active": True}}, id="key-too-long"),
+        pytest.param({"": {"is_active": True}}, id="empty-key"),
+    ],
+)
+@pytest.mark.django_db
+def test_malformed_defaults_are_errors(defaults):
+    with override_settings(GARGOYLE_SWITCH_DEFAULTS=defaults):
+        assert "gargoyle.E002" in ids(check_switch_defaults())
+        with pytest.raises(SystemCheckError, match=r"gargoyle\.E002"):
+            run_check()
+
+
+# -- cache name and check interval -----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_unknown_cache_name_is_an_error():
+    with override_settings(GARGOYLE_CACHE_NAME="nope"):
+        assert ids(check_settings()) == ["gargoyle.E003"]
+        with pytest.raises(SystemCheckError, match=r"gargoyle\.E003"):
+            run_check()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_unknown_cache_name_does_not_break_evaluation():
+    Switch.objects.create(key="on", status=GLOBAL)
+    assert gargoyle.is_active("on") is True
+    with override_settings(GARGOYLE_CACHE_NAME="nope"):
+        assert gargoyle.is_active("on") is True
+        Switch.objects.filter(key="on").update(status=DISABLED)
+        assert gargoyle.is_active("on", default=True) is False
+
+
+@pytest.mark.parametrize("interval", ["5", -1, True, None])
+def test_a_bad_check_interval_is_an_error(interval):
+    with override_settings(GARGOYLE_CHECK_INTERVAL=interval):
+        assert ids(check_settings()) == ["gargoyle.E004"]
+
+
+@pytest.mark.parametrize("interval", [0, 2.5, 30])
+def test_a_valid_check_interval_passes(interval):
+    with override_settings(GARGOYLE_CHECK_INTERVAL=interval):
+        assert check_settings() == []
+
+
+# -- stored switches that cannot be evaluated -------------------------------------------------
+
+CORRUPT_VALUES = [
+    pytest.param("not an object", id="not-an-object"),
+    pytest.param(["i", "0-50"], id="a-list"),
+    pytest.param({"nope": {"x": [["i", "1"]]}}, id="unregistered-namespace"),
+    pytest.param({"ip": {"colour": [["i", "red"]]}}, id="unknown-field"),
+    pytest.param({"ip": {"percent": [["i", "50-10"]]}}, id="invalid-percent"),
+    pytest.param({"ip": {"percent": "0-50"}}, id="entries-not-a-list"),
+    pytest.param({"ip": {"percent": [["x", "0-50"]]}}, id="bad-mode"),
+    pytest.param({"ip": {"ip_address": [["i", 10]]}}, id="condition-not-a-string"),
+]
+
+
+@pytest.fixture
+def healthy():
+    Switch.objects.create(key="on", status=GLOBAL)
+    Switch.objects.create(key="off", status=DISABLED)
+    Switch.objects.create(key="by-ip", status=SELECTIVE, value={"ip": {"ip_address": [["i", "10.0.0.1"]]}})
+    Switch.objects.create(key="broken", status=SELECTIVE, value={"ip": {"ip_address": [["i", "10.0.0.1"]]}})
+
+
+def assert_healthy_switches_work():
+    assert gargoyle.is_active("on") is True
+    assert gargoyle.is_active("off", default=True) is False
+    assert gargoyle.is_active("by-ip", RequestFactory().get("/", REMOTE_ADDR="10.0.0.1")) is True
+    assert gargoyle.is_active("by-ip", RequestFactory().get("/", REMOTE_ADDR="10.0.0.2")) is False
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", CORRUPT_VALUES)
+def test_a_corrupt_stored_switch_is_reported_and_answers_its_default(healthy, value):
+    assert check_stored_switches() == []
+    Switch.objects.filter(key="broken").update(value=value)
+
+    messages = check_stored_switches()
+    assert [(m.id, m.obj) for m in messages] == [("gargoyle.W005", "broken")]
+    assert "broken" in run_check()
+    request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1")
+    assert gargoyle.is_active("broken", request, default=True) is True
+    assert gargoyle.is_active("broken", request, default=False) is False
+    assert_healthy_switches_work()
+
+
+@pytest.mark.django_db
+def test_a_condition_set_that_is_no_longer_registered_affects_only_its_switches(healthy):
+    Switch.objects.filter(key="broken").update(value={"host": {"hostname": [["i", "somewhere"]]}})
+    assert check_stored_switches() == []
+
+    gargoyle.unregister(HostConditionSet)
+    try:
+        [message] = check_stored_switches()
+        assert (message.id, message.obj) == ("gargoyle.W005", "broken")
+        assert "host" in message.msg
+        assert gargoyle.is_active("broken", default=True) is True
+        assert gargoyle.is_active("broken", default=False) is False
+        assert_healthy_switches_work()
+    finally:
+        gargoyle.register(HostConditionSet)
+    assert check_stored_switches() == []
+
+
+@pytest.mark.django_db
+def test_a_corrupt_switch_is_logged_once(healthy, caplog):
+    Switch.objects.filter(key="broken").update(value="not an object")
+
+    with caplog.at_level(logging.WARNING, logger="gargoyle"):
+        for _ in range(3):
+            gargoyle.is_active("broken")
+
+    assert len([record for record in caplog.records if "broken" in record.getMessage()]) == 1
