@@ -23,7 +23,10 @@ YPLAN_ROWS = [
     (
         "staff_and_office",
         json.dumps(
-            {"auth.user": {"is_staff": [["i", "1"]], "username": [["e", "mallory"]]}, "ip": {"ip_address": [["i", "10.0.0.1"]]}}
+            {
+                "auth.user": {"is_staff": [["i", "1"]], "username": [["e", "mallory"]]},
+                "ip": {"ip_address": [["i", "10.0.0.1"]]},
+            }
         ),
         SELECTIVE,
         "Staff «and» office",

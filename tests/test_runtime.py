@@ -60,9 +60,7 @@ def new_request():
     request_started.send(sender=None)
 
 
-LOCAL_CACHE = override_settings(
-    CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-)
+LOCAL_CACHE = override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}})
 
 
 @pytest.fixture
