@@ -9,4 +9,8 @@ urlpatterns = [
     path("mixin/", views.MixinView.as_view(), name="mixin"),
     path("landing/", views.landing, name="landing"),
     path("template/", views.template_view, name="template"),
+    path("switched-redirect-path/", views.switched_redirect_path, name="switched-redirect-path"),
+    path("switched-redirect-url/", views.switched_redirect_url, name="switched-redirect-url"),
+    path("switched-async-redirect/", views.switched_async_redirect, name="switched-async-redirect"),
+    path("template-async/", views.template_async, name="template-async"),
 ]

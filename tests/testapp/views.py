@@ -38,3 +38,26 @@ def template_view(request):
         "{% load gargoyle_tags %}{% ifswitch feature %}shown{% else %}hidden{% endifswitch %}"
     )
     return HttpResponse(template.render({}, request))
+
+
+@switch_is_active("feature", redirect_to="/landing/")
+def switched_redirect_path(request):
+    return HttpResponse("on")
+
+
+@switch_is_active("feature", redirect_to="https://example.com/waitlist/")
+def switched_redirect_url(request):
+    return HttpResponse("on")
+
+
+@switch_is_active("feature", redirect_to="landing")
+async def switched_async_redirect(request):
+    return HttpResponse("async on")
+
+
+async def template_async(request):
+    """An async view rendering ``{% ifswitch %}``: the sync API runs inside the event loop."""
+    template = engines["django"].from_string(
+        "{% load gargoyle_tags %}{% ifswitch feature %}shown{% else %}hidden{% endifswitch %}"
+    )
+    return HttpResponse(template.render({}, request))
