@@ -5,6 +5,7 @@ Imported (and so registered) by ``GargoyleAppConfig.ready()``.
 
 from __future__ import annotations
 
+import functools
 import socket
 from datetime import datetime
 from datetime import timezone as dt_timezone
@@ -90,6 +91,11 @@ class _NoSubjectConditionSet(ConditionSet):
         return instance is None
 
 
+@functools.lru_cache(maxsize=1)
+def _hostname() -> str:
+    return socket.gethostname()  # a system call: once per process, not once per check
+
+
 @gargoyle.register
 class HostConditionSet(_NoSubjectConditionSet):
     """The name of the machine the process runs on."""
@@ -103,7 +109,7 @@ class HostConditionSet(_NoSubjectConditionSet):
         return str(_("Host"))
 
     def get_field_value(self, instance: Any, field_name: str) -> Any:
-        return socket.gethostname() if field_name == "hostname" else None
+        return _hostname() if field_name == "hostname" else None
 
 
 class _TodayConditionSet(_NoSubjectConditionSet):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from django.db import connections, transaction
@@ -60,14 +60,14 @@ def _after_save(sender: type[Switch], instance: Switch, using: str, **kwargs: An
     before = getattr(instance, "_row_before", None)
     instance._row_before = None
     after = _row_of(sender, instance.key, using)
+    switches_changed(using)  # first, so that signal receivers already see the change
     announce(before, after, instance)
-    switches_changed(using)
 
 
 @receiver(post_delete, sender=Switch, dispatch_uid="gargoyle.changes.after_delete")
 def _after_delete(sender: type[Switch], instance: Switch, using: str, **kwargs: Any) -> None:
-    signals.switch_deleted.send(sender=Switch, request=_current_request.get(), switch=instance)
     switches_changed(using)
+    signals.switch_deleted.send(sender=Switch, request=_current_request.get(), switch=instance)
 
 
 @receiver(post_migrate, dispatch_uid="gargoyle.changes.after_migrate")
@@ -90,26 +90,32 @@ def _row_of(model: type[Switch], key: Any, using: str | None) -> dict[str, Any] 
 
 
 def rows_updated(model: type[Switch], before: list[Row], update: Mapping[str, Any] | None, using: str) -> None:
-    """Report a ``QuerySet.update``/``bulk_update`` from the rows it touched."""
+    """Report a ``QuerySet.update`` (and so ``bulk_update``) from the rows it touched."""
     if not before:
         return
     new_key = (update or {}).get("key")
     keys = [new_key] if new_key is not None else [row["key"] for row in before]
-    after = {row["key"]: row for row in model._base_manager.using(using).filter(pk__in=keys).values(*ROW_FIELDS)}
+    after = _rows(model, keys, using)
+    switches_changed(using)
     for row in before:
         new_row = after.get(new_key if new_key is not None else row["key"])
         if new_row is not None:
             announce(row, new_row, model.from_row(new_row, using))
+
+
+def rows_written(model: type[Switch], before: list[Row], keys: list[str], using: str) -> None:
+    """Report a ``bulk_create``: the rows it added, and those it changed on conflict."""
+    old = {row["key"]: row for row in before}
+    written = [(old.get(key), row) for key, row in _rows(model, keys, using).items() if old.get(key) != row]
+    if not written:
+        return
     switches_changed(using)
+    for old_row, new_row in written:
+        announce(old_row, new_row, model.from_row(new_row, using))
 
 
-def rows_created(objs: Iterable[Switch], using: str) -> None:
-    """Report a ``bulk_create``."""
-    objs = list(objs)
-    for obj in objs:
-        signals.switch_added.send(sender=Switch, request=_current_request.get(), switch=obj)
-    if objs:
-        switches_changed(using)
+def _rows(model: type[Switch], keys: list[str], using: str) -> dict[str, Row]:
+    return {row["key"]: row for row in model._base_manager.using(using).filter(pk__in=keys).values(*ROW_FIELDS)}
 
 
 # -- announcing ----------------------------------------------------------------------------

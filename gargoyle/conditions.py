@@ -8,6 +8,7 @@ with ``gargoyle.register()``; its conditions are stored under :meth:`get_namespa
 
 from __future__ import annotations
 
+import contextvars
 import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -46,6 +47,20 @@ __all__ = [
     "ValidationError",
     "titlize",
 ]
+
+
+# The matchers of the switch being evaluated, for condition sets that override is_active()
+# and call super(): set by the engine, so percent cohorts use the right switch key.
+compiled_matchers: contextvars.ContextVar[dict[str, tuple[Any, Any]] | None] = contextvars.ContextVar(
+    "gargoyle_compiled_matchers", default=None
+)
+
+
+def _matchers(field: Field, stored: Iterable[Any]) -> tuple[Any, Any]:
+    """Matchers for stored entries outside an evaluation (no switch key for percent cohorts)."""
+    includes = [condition for mode, condition in stored if mode == INCLUDE]
+    excludes = [condition for mode, condition in stored if mode == EXCLUDE]
+    return (field.matcher(includes, "") if includes else None, field.matcher(excludes, "") if excludes else None)
 
 
 class ConditionSetBase(type):
@@ -101,16 +116,18 @@ class ConditionSet(metaclass=ConditionSetBase):
         Returns ``False`` when an exclude condition matches, ``True`` when an include
         condition matches, ``None`` when neither does.
         """
+        compiled = compiled_matchers.get()
         verdict = None
         for name, field in self.fields.items():
             stored = conditions.get(self.get_namespace(), {}).get(name) or ()
+            if not stored:
+                continue
+            include, exclude = compiled[name] if compiled and name in compiled else _matchers(field, stored)
             value = self.get_field_value(instance, name)
-            for mode, condition in stored:
-                if field.matcher([condition], "")(value):
-                    if mode == EXCLUDE:
-                        return False
-                    if mode == INCLUDE:
-                        verdict = True
+            if exclude is not None and exclude(value):
+                return False
+            if include is not None and include(value):
+                verdict = True
         return verdict
 
     def has_active_condition(self, conditions: Mapping[str, Any], instances: Iterable[Any]) -> bool | None:

@@ -15,17 +15,19 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.functional import LazyObject, empty
 
-from gargoyle.conditions import ConditionSet
-from gargoyle.constants import DISABLED, GLOBAL, SELECTIVE
+from gargoyle.conditions import ConditionSet, compiled_matchers
+from gargoyle.constants import DISABLED, GLOBAL, INHERIT, SELECTIVE
 from gargoyle.fields import Matcher
+from gargoyle.threads import in_event_loop, run_outside_event_loop
 
 
 class Subjects(tuple):
     """Instances already expanded with their requests' users, plus ``None`` at the end."""
 
 
-def subjects_of(instances: Iterable[Any]) -> Sequence[Any]:
+def subjects_of(instances: Iterable[Any]) -> Subjects:
     """The instances, each request's user after them, and ``None`` for subject-free sets."""
     if type(instances) is Subjects:
         return instances
@@ -34,9 +36,16 @@ def subjects_of(instances: Iterable[Any]) -> Sequence[Any]:
         if isinstance(instance, HttpRequest):
             user = getattr(instance, "user", None)
             if user is not None:
-                subjects.append(user)
+                subjects.append(_loaded(user))
     subjects.append(None)
-    return subjects
+    return Subjects(subjects)
+
+
+def _loaded(user: Any) -> Any:
+    """Load a lazy ``request.user`` outside the event loop when called from async code."""
+    if isinstance(user, LazyObject) and user._wrapped is empty and in_event_loop():
+        run_outside_event_loop(user._setup)
+    return user
 
 
 class ConditionGroup:
@@ -59,22 +68,30 @@ class ConditionGroup:
                 value = condition_set.get_field_value(subject, name)
                 if exclude is not None and exclude(value):
                     return False
-                if include is not None and include(value):
+                if include is not None and verdict is None and include(value):
                     verdict = True
         return verdict
 
 
 class LegacyConditionGroup:
-    """A condition set that overrides ``is_active``/``has_active_condition`` is asked directly."""
+    """A condition set that overrides ``is_active``/``has_active_condition`` is asked directly.
 
-    __slots__ = ("condition_set", "conditions")
+    Its ``super().is_active()`` then uses the matchers built here, for this switch.
+    """
 
-    def __init__(self, condition_set: ConditionSet, conditions: dict[str, Any]):
+    __slots__ = ("condition_set", "conditions", "matchers")
+
+    def __init__(self, condition_set: ConditionSet, conditions: dict[str, Any], matchers: dict[str, Any]):
         self.condition_set = condition_set
         self.conditions = conditions
+        self.matchers = matchers  # field name -> (include matcher, exclude matcher)
 
     def judge(self, subjects: Sequence[Any]) -> bool | None:
-        return self.condition_set.has_active_condition(self.conditions, [s for s in subjects if s is not None])
+        token = compiled_matchers.set(self.matchers)
+        try:
+            return self.condition_set.has_active_condition(self.conditions, [s for s in subjects if s is not None])
+        finally:
+            compiled_matchers.reset(token)
 
 
 class Rules:
@@ -86,8 +103,7 @@ class Rules:
         self.groups = tuple(groups)
         self.has_includes = has_includes
 
-    def evaluate(self, instances: Iterable[Any]) -> bool:
-        subjects = subjects_of(instances)
+    def evaluate(self, subjects: Subjects) -> bool:
         included = False
         for group in self.groups:
             verdict = group.judge(subjects)
@@ -120,13 +136,19 @@ class CompiledSwitch:
 
     def _constant(self) -> bool | None:
         """The result when it depends on no subject and no default, else None."""
-        if self.status == DISABLED or (self.status == SELECTIVE and self.rules is None and self.problem is None):
+        inherited = None if self.parent is None else self.parent.constant
+        if inherited is False or self.status == DISABLED:
             return False
-        if self.status == GLOBAL:
-            return True if self.parent is None else self.parent.constant
+        if self.status == SELECTIVE and self.rules is None and self.problem is None:
+            return False
+        if self.status == GLOBAL and (self.parent is None or inherited is True):
+            return True
+        if self.status == INHERIT and inherited is True:
+            return True
         return None
 
     def evaluate(self, instances: Iterable[Any], default: bool | None) -> bool | None:
+        """Evaluate for ``instances`` (a tuple, or :class:`Subjects` built once per call)."""
         if self.constant is not None:
             return self.constant
         if self.parent is not None:
@@ -138,5 +160,5 @@ class CompiledSwitch:
         if self.status == GLOBAL:
             return True
         if self.status == SELECTIVE and self.problem is None:
-            return self.rules.evaluate(instances)  # type: ignore[union-attr]
+            return self.rules.evaluate(subjects_of(instances))  # type: ignore[union-attr]
         return default  # INHERIT, or conditions that cannot be used (logged, in `check`)

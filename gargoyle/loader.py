@@ -18,11 +18,9 @@ The rules (DESIGN §4):
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from time import monotonic
 from typing import Any, TypeVar
 
@@ -33,6 +31,7 @@ from django.db import connections
 from gargoyle import versions
 from gargoyle.conf import get_settings
 from gargoyle.snapshot import EMPTY, NOT_READ, Snapshot, build_snapshot
+from gargoyle.threads import run_outside_event_loop
 
 try:
     from celery.signals import task_prerun
@@ -73,27 +72,6 @@ class PendingWrites:
         return any(hook.is_pending() for hook in self.hooks)
 
 
-def run_outside_event_loop(function: Callable[[], T]) -> T:
-    """Call ``function`` here, or in a worker thread when this thread runs an event loop.
-
-    Lets the sync API (``is_active``, ``{% ifswitch %}``) load switches from async views
-    without ``SynchronousOnlyOperation``.
-    """
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return function()
-
-    def closing() -> T:
-        try:
-            return function()
-        finally:
-            connections.close_all()  # this worker thread's connections only
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="gargoyle-load") as pool:
-        return pool.submit(closing).result()
-
-
 class SnapshotRuntime:
     """The freshness half of :class:`~gargoyle.manager.SwitchManager`."""
 
@@ -106,7 +84,11 @@ class SnapshotRuntime:
         self._interval_arg = check_interval
         self._snapshot = EMPTY
         self._next_check = 0.0  # monotonic time of the next version check
-        self._force_reload = True
+        self._next_db_check = 0.0  # with a shared cache: the database version, as a backstop
+        self._backoff_until = 0.0  # after a failure, no retry before this time
+        self._wanted = 1  # generation of the switches wanted; each committed write moves it
+        self._loaded = 0  # generation of the snapshot in use
+        self._attempted = 0  # the last generation a reload was tried for
         self._shared_cache = False
         self._failing: set[str] = set()
         self._reported: set[tuple[str, str]] = set()
@@ -156,8 +138,8 @@ class SnapshotRuntime:
 
     def refresh(self) -> None:
         """Reload the switches now, whatever the version says (e.g. after raw SQL)."""
-        self._force_reload = True
-        self._next_check = 0.0
+        self._want_reload()
+        self._backoff_until = 0.0
         for pending in list(self._pending.values()):
             pending.snapshot = None
         self._refresh()
@@ -182,50 +164,68 @@ class SnapshotRuntime:
 
     # -- checking and reloading -------------------------------------------------------------
 
+    def _want_reload(self) -> None:
+        self._wanted += 1
+        self._next_check = 0.0
+
     def _check_for_changes(self) -> None:
-        cold = not self._snapshot.loaded
-        if not self._lock.acquire(blocking=cold):
+        if monotonic() < self._backoff_until and self._attempted >= self._wanted:
+            return  # failing: retry at the next interval, not on every call
+        # Wait for a reload in flight only when this thread must not answer from the old snapshot.
+        must_wait = self._loaded < self._wanted or not self._snapshot.loaded
+        if not self._lock.acquire(blocking=must_wait):
             return  # another thread is checking; keep answering from the current snapshot
         try:
             now = monotonic()
-            if now < self._next_check:
+            if now < self._next_check and self._loaded >= self._wanted:
                 return
             self._next_check = now + self._interval()
-            self._check_versions()
+            self._check_versions(now)
         finally:
             self._lock.release()
 
-    def _check_versions(self) -> None:
-        try:
-            cache = self._cache()
-        except Exception as error:  # a misconfigured alias (reported by `manage.py check`)
-            self._failed("cache", error)
-            cache = None
-        self._shared_cache = cache is not None and versions.is_shared(cache)
-        if self._shared_cache:
-            try:
-                token = versions.read_cache_token(cache)
-            except Exception as error:
-                self._failed("cache", error)
-            else:
-                self._recovered("cache")
-                if self._force_reload or token != self._snapshot.cache_token:
-                    self._reload(token)
+    def _check_versions(self, now: float) -> None:
+        wanted, snapshot = self._wanted, self._snapshot
+        stale = self._loaded < wanted or not snapshot.loaded
+        token = self._read_cache_token()
+        if token is not NOT_READ:
+            if stale or token != snapshot.cache_token:
+                self._reload(token, wanted, now)
                 return
+            if now < self._next_db_check:
+                return
+            # Backstop: a write whose token was lost (a cache blip) still shows within the interval.
+        self._next_db_check = now + self._interval()
         try:
             db_version = run_outside_event_loop(versions.read_db_version)
         except Exception as error:
             self._failed("database", error)
             self._fall_back_to_defaults()
             return
-        if self._force_reload or db_version != self._snapshot.db_version or not self._snapshot.loaded:
-            self._reload(NOT_READ)
+        self._recovered("database")
+        if stale or db_version != snapshot.db_version:
+            self._reload(token, wanted, now)
 
-    def _reload(self, cache_token: Any) -> None:
+    def _read_cache_token(self) -> Any:
+        """The shared cache's token, or NOT_READ without a shared cache (or when it fails)."""
+        try:
+            cache = self._cache()
+            self._shared_cache = versions.is_shared(cache)
+            if not self._shared_cache:
+                return NOT_READ
+            token = versions.read_cache_token(cache)
+        except Exception as error:  # down, or a misconfigured alias (reported by `manage.py check`)
+            self._failed("cache", error)
+            return NOT_READ
+        self._recovered("cache")
+        return token
+
+    def _reload(self, cache_token: Any, generation: int, now: float) -> None:
         def load() -> Snapshot:
             db_version = versions.read_db_version()
             return self._build(self._load_rows(), cache_token=cache_token, db_version=db_version, loaded=True)
 
+        self._attempted = generation
         try:
             snapshot = run_outside_event_loop(load)
         except Exception as error:
@@ -235,7 +235,8 @@ class SnapshotRuntime:
         self._recovered("database")
         self._report_problems(snapshot)
         self._snapshot = snapshot
-        self._force_reload = False
+        self._loaded = max(self._loaded, generation)
+        self._next_db_check = now + self._interval()
         self._forget_auto_created()
 
     def _fall_back_to_defaults(self) -> None:
@@ -285,7 +286,7 @@ class SnapshotRuntime:
 
     def _failed(self, what: str, error: Exception) -> None:
         # Back off until the next interval instead of retrying on every request.
-        self._next_check = monotonic() + self._interval()
+        self._backoff_until = self._next_check = monotonic() + self._interval()
         if what not in self._failing:
             self._failing.add(what)
             logger.warning(
@@ -320,19 +321,18 @@ class SnapshotRuntime:
                 versions.publish_cache_token(cache)
         except Exception as error:
             self._failed("cache", error)
-        self._force_reload = True
-        self._next_check = 0.0
+        self._want_reload()
 
     def _on_request_started(self, **kwargs: Any) -> None:
-        if self._shared_cache and not self._failing:
+        if self._shared_cache and monotonic() >= self._backoff_until:
             self._next_check = 0.0
 
     def _on_setting_changed(self, *, setting: str, **kwargs: Any) -> None:
         if setting in ("GARGOYLE_SWITCH_DEFAULTS", "GARGOYLE_LEGACY_PERCENT"):
             self._rebuild()
         elif setting in ("GARGOYLE_CACHE_NAME", "GARGOYLE_CHECK_INTERVAL", "CACHES"):
-            self._force_reload = True
-            self._next_check = 0.0
+            self._backoff_until = 0.0
+            self._want_reload()
 
     # -- overrides (gargoyle.testutils.switches) --------------------------------------------
 
@@ -345,4 +345,4 @@ class SnapshotRuntime:
         self._rebuild()
 
 
-__all__ = ["CommitHook", "SnapshotRuntime", "run_outside_event_loop"]
+__all__ = ["CommitHook", "SnapshotRuntime"]

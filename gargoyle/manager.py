@@ -21,9 +21,10 @@ from django.http import HttpRequest
 from gargoyle.conf import get_settings
 from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, SELECTIVE
 from gargoyle.engine import CompiledSwitch, Subjects
-from gargoyle.loader import SnapshotRuntime, run_outside_event_loop
+from gargoyle.loader import SnapshotRuntime
 from gargoyle.proxy import SwitchProxy
 from gargoyle.snapshot import Snapshot
+from gargoyle.threads import run_outside_event_loop
 
 if TYPE_CHECKING:
     from gargoyle.conditions import ConditionSet
@@ -47,7 +48,8 @@ class SwitchManager(SnapshotRuntime):
     value='value', instances=True, auto_create=True)``. ``model`` may also be the string
     ``"gargoyle.Switch"``; ``cache`` is a cache alias or instance (default
     ``GARGOYLE_CACHE_NAME``); ``timeout`` the check interval in seconds (default
-    ``GARGOYLE_CHECK_INTERVAL``); ``auto_create=None`` follows ``GARGOYLE_AUTO_CREATE``.
+    ``GARGOYLE_CHECK_INTERVAL``); ``auto_create`` is off unless given, as in gargoyle-yplan
+    (``None`` follows ``GARGOYLE_AUTO_CREATE``, as the process-wide ``gargoyle`` does).
     """
 
     DISABLED = DISABLED
@@ -63,7 +65,7 @@ class SwitchManager(SnapshotRuntime):
         key: str = "key",
         value: str = "value",
         instances: bool = True,
-        auto_create: bool | None = None,
+        auto_create: bool | None = False,
         cache: Any = None,
         timeout: float | None = None,
         **kwargs: Any,
@@ -95,10 +97,12 @@ class SwitchManager(SnapshotRuntime):
 
     # -- evaluation ---------------------------------------------------------------------------
 
-    def is_active(self, key: str, *instances: Any, default: bool | None = False) -> bool | None:
+    def is_active(self, key: str, *instances: Any, default: bool | None = False, **kwargs: Any) -> bool | None:
         """Whether switch ``key`` is on for ``instances`` (requests, users, other objects).
 
         >>> gargoyle.is_active('my_feature', request)
+
+        Other keyword arguments are ignored, as gargoyle-yplan did.
         """
         snapshot = self._refresh() if self._pending or monotonic() >= self._next_check else self._snapshot
         switch = snapshot.switches.get(key)
@@ -114,8 +118,14 @@ class SwitchManager(SnapshotRuntime):
         if self._pending or monotonic() >= self._next_check:
             # In the thread that runs sync code: its own uncommitted writes are visible there.
             snapshot = await sync_to_async(self._refresh)()
-        subjects = Subjects(await _async_subjects(instances))
-        switch = snapshot.switches.get(key)
+        switch = snapshot.switches.get(key) if isinstance(key, str) else None
+        if switch is not None and switch.constant is not None:
+            return switch.constant
+        try:
+            subjects = await _async_subjects(instances)
+        except Exception as error:  # e.g. the session store is down: answer like a failed condition
+            self._log_once(str(key), error)
+            return default
         if switch is None:
             return self._unknown_switch(snapshot, key, subjects, default)
         return self._evaluate(switch, subjects, default)
@@ -128,26 +138,34 @@ class SwitchManager(SnapshotRuntime):
             return default
 
     def _unknown_switch(self, snapshot: Snapshot, key: str, instances: Any, default: bool | None) -> bool | None:
+        if not isinstance(key, str):
+            return default
+        fallback = snapshot.fallbacks.get(key)
+        ancestor = None if fallback is not None else snapshot.nearest_ancestor(key)
         if snapshot.loaded and key not in self._auto_created and self.auto_create:
             self._auto_created.add(key)
-            self._record_switch(key)
-        fallback = snapshot.fallbacks.get(key)
+            self._record_switch(key, keeps_answer=fallback is None and (ancestor is not None or bool(default)))
         if fallback is not None:
             return self._evaluate(fallback, instances, default)
-        ancestor = snapshot.nearest_ancestor(key)
         if ancestor is None:
             return default
         inherited = self._evaluate(ancestor, instances, None)
         return default if inherited is None else inherited
 
-    def _record_switch(self, key: str) -> None:
-        """Auto-create: store an unknown key once, so it shows in the panel."""
+    def _record_switch(self, key: str, keeps_answer: bool) -> None:
+        """Auto-create: store an unknown key once, so it shows in the panel.
+
+        It is stored disabled (or as ``GARGOYLE_SWITCH_DEFAULTS`` says), except where that
+        would change the answer callers get: a ``parent:child`` key, or a check with
+        ``default=True``, is stored as INHERIT, which keeps answering the parent or default.
+        """
         from gargoyle.models import validate_key
 
         def create() -> None:
             validate_key(key)
+            defaults = {"status": INHERIT} if keeps_answer else {}
             with transaction.atomic():
-                self.model.objects.get_or_create(key=key)
+                self.model.objects.get_or_create(key=key, defaults=defaults)
 
         try:
             run_outside_event_loop(create)
@@ -224,6 +242,16 @@ class SwitchManager(SnapshotRuntime):
             raise KeyError(key)
         return SwitchProxy(self, self.model.objects.get_or_create(key=key)[0])
 
+    def __delitem__(self, key: str) -> None:
+        """Delete a stored switch (``KeyError`` if there is none)."""
+        deleted, _ = self.model.objects.filter(key=key).delete()
+        if not deleted:
+            raise KeyError(key)
+
+    def clear_cache(self) -> None:
+        """gargoyle-yplan's name for :meth:`refresh`."""
+        self.refresh()
+
     def __contains__(self, key: object) -> bool:
         return key in self._refresh().rows
 
@@ -247,15 +275,20 @@ class SwitchManager(SnapshotRuntime):
         return [(key, self._instance(row)) for key, row in self._refresh().rows.items()]
 
 
-async def _async_subjects(instances: tuple[Any, ...]) -> list[Any]:
+async def _async_subjects(instances: tuple[Any, ...]) -> Subjects:
+    """``subjects_of`` for async code: each request's user is loaded without blocking the loop."""
     subjects = list(instances)
     for instance in instances:
-        if isinstance(instance, HttpRequest) and hasattr(instance, "auser"):
-            subjects.append(await instance.auser())
-        elif isinstance(instance, HttpRequest):
-            subjects.append(await sync_to_async(_resolved_user)(instance))
+        if not isinstance(instance, HttpRequest):
+            continue
+        if hasattr(instance, "auser"):
+            user = await instance.auser()
+        else:
+            user = await sync_to_async(_resolved_user)(instance)
+        if user is not None:
+            subjects.append(user)
     subjects.append(None)
-    return [s for s in subjects if s is not None] + [None]
+    return Subjects(subjects)
 
 
 def _resolved_user(request: HttpRequest) -> Any:
@@ -265,4 +298,4 @@ def _resolved_user(request: HttpRequest) -> Any:
     return user
 
 
-gargoyle = SwitchManager("gargoyle.Switch")
+gargoyle = SwitchManager("gargoyle.Switch", auto_create=None)

@@ -24,9 +24,16 @@ class SwitchActiveMixin:
     switch_redirect_to: str | None = None
     switch_manager: SwitchManager = gargoyle
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if self.switch_key is None:
             raise TypeError(f"{type(self).__name__} needs a switch_key.")
+        if getattr(self, "view_is_async", False):
+            return self._async_dispatch(request, *args, **kwargs)
         if not self.switch_manager.is_active(self.switch_key, request):
             return switch_off_response(self.switch_key, self.switch_redirect_to)
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+
+    async def _async_dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not await self.switch_manager.ais_active(self.switch_key, request):
+            return switch_off_response(self.switch_key, self.switch_redirect_to)  # type: ignore[arg-type]
+        return await super().dispatch(request, *args, **kwargs)  # type: ignore[misc]

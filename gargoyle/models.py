@@ -6,12 +6,14 @@ in :mod:`gargoyle.engine`, change notification in :mod:`gargoyle.changes`.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import DatabaseError, models, transaction
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +40,8 @@ class SwitchQuerySet(models.QuerySet):
 
         if "status" in kwargs and not hasattr(kwargs["status"], "resolve_expression"):
             validate_status(kwargs["status"])
+        if "key" in kwargs:
+            validate_key(kwargs["key"])
         kwargs.setdefault("date_modified", now())
         with transaction.atomic(using=self.db):
             before = list(self.select_for_update().values(*ROW_FIELDS))
@@ -53,9 +57,13 @@ class SwitchQuerySet(models.QuerySet):
         objs = list(objs)
         for obj in objs:
             obj.check_fields()
+            values.validate_shape(obj.value)
+        keys = [obj.key for obj in objs]
         with transaction.atomic(using=self.db):
+            # With ignore_conflicts/update_conflicts, only the rows that really changed count.
+            before = list(self.filter(pk__in=keys).select_for_update().values(*ROW_FIELDS))
             created = super().bulk_create(objs, *args, **kwargs)
-            changes.rows_created(created, using=self.db)
+            changes.rows_written(self.model, before, keys, using=self.db)
         return created
 
     def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
@@ -67,7 +75,7 @@ class SwitchQuerySet(models.QuerySet):
 
 
 def validate_status(status: Any) -> None:
-    if status not in STATUSES:
+    if isinstance(status, bool) or status not in STATUSES:
         raise ValidationError(
             _("status: %(status)r is not a switch status (use 1 disabled, 2 selective, 3 global, 4 inherit)."),
             params={"status": status},
@@ -117,6 +125,7 @@ class Switch(models.Model):
     class Meta:
         app_label = "gargoyle"
         permissions = (("can_view", "Can view"),)
+        base_manager_name = "objects"  # so even Django's internal writes announce themselves
         verbose_name = _("switch")
         verbose_name_plural = _("switches")
 
@@ -133,6 +142,7 @@ class Switch(models.Model):
     def from_row(cls, row: Mapping[str, Any], db: str | None = None) -> Switch:
         """An instance from a ``values()`` row of every field, without a query."""
         names = [f.attname for f in cls._meta.concrete_fields]
+        row = {**row, "value": copy.deepcopy(row["value"])}  # the snapshot's rows stay untouched
         return cls.from_db(db or cls.objects.db, names, [row[name] for name in names])
 
     @classmethod
@@ -177,16 +187,29 @@ class Switch(models.Model):
         Changing ``key`` renames the switch, and is refused when the new key is taken.
         """
         self.check_fields()
+        if self._stored_key is None or self._stored.get("value") != self._field_snapshot().get("value"):
+            values.validate_shape(self.value)  # a corrupt stored value may still get a new status
         if self._stored_key is not None and self._stored_key != self.key:
             self._rename_and_save()
             return
-        if self._stored_key is not None and not args and "update_fields" not in kwargs:
-            changed = [name for name, text in self._field_snapshot().items() if self._stored.get(name) != text]
-            kwargs["update_fields"] = [*changed, "date_modified"]
-        super().save(*args, **kwargs)
+        # The row and the snapshot version change together, or not at all.
+        with transaction.atomic(using=kwargs.get("using") or self._state.db):
+            if self._stored_key is not None and not args and "update_fields" not in kwargs:
+                self._save_changed_fields(**kwargs)
+            else:
+                super().save(*args, **kwargs)
         self._remember_stored_state()
 
     save.alters_data = True  # type: ignore[attr-defined]
+
+    def _save_changed_fields(self, **kwargs: Any) -> None:
+        changed = [name for name, text in self._field_snapshot().items() if self._stored.get(name) != text]
+        try:
+            super().save(update_fields=[*changed, "date_modified"], **kwargs)
+        except DatabaseError as error:
+            if "did not affect any rows" not in str(error):
+                raise
+            super().save(force_insert=True, **kwargs)  # deleted meanwhile: store it again
 
     def _rename_and_save(self) -> None:
         new_key, old_key = self.key, self._stored_key
@@ -222,10 +245,15 @@ class Switch(models.Model):
     def remove_condition(
         self, manager: SwitchManager, condition_set: str, field_name: str, condition: Any, commit: bool = True
     ) -> None:
-        """Remove a condition (include or exclude) if the switch has it."""
+        """Remove a condition (include or exclude) if the switch has it, as typed or as stored."""
         condition_set_ = _lookup_condition_set(manager, condition_set)
         namespace = condition_set_.get_namespace()
-        self._edit_value(lambda value: values.remove_condition(value, namespace, field_name, condition), commit)
+        forms = {condition}
+        field = condition_set_.fields.get(field_name)
+        if field is not None:
+            with contextlib.suppress(ValidationError):
+                forms.add(field.clean(condition))  # "true" was stored as "1", "00-50.0" as "0-50"
+        self._edit_value(lambda value: values.remove_condition(value, namespace, field_name, forms), commit)
 
     def clear_conditions(
         self, manager: SwitchManager, condition_set: str, field_name: str | None = None, commit: bool = True
@@ -237,8 +265,6 @@ class Switch(models.Model):
 
     def _edit_value(self, edit: Callable[[dict], bool], commit: bool) -> None:
         """Apply ``edit`` to the conditions; with ``commit``, to the locked, current row."""
-        if not isinstance(self.value, dict):
-            self.value = {}
         if not commit or self._state.adding:
             edit(self.value)
             if commit:
@@ -248,7 +274,7 @@ class Switch(models.Model):
             stored = (
                 type(self)._base_manager.select_for_update().filter(pk=self.pk).values_list("value", flat=True).first()
             )
-            if isinstance(stored, dict):
+            if stored is not None:
                 self.value = stored
                 self._stored["value"] = json.dumps(stored, sort_keys=True, default=str)
             edit(self.value)

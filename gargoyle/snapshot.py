@@ -34,12 +34,16 @@ class Snapshot:
 
     def nearest_ancestor(self, key: str) -> CompiledSwitch | None:
         """The closest existing ``parent`` of ``parent:child`` keys, if any."""
-        while ":" in key:
-            key = key.rpartition(":")[0]
-            switch = self.switches.get(key) or self.fallbacks.get(key)
-            if switch is not None:
-                return switch
-        return None
+        return nearest_ancestor(key, self.switches, self.fallbacks)
+
+
+def nearest_ancestor(key: str, *places: Mapping[str, CompiledSwitch]) -> CompiledSwitch | None:
+    while ":" in key:
+        key = key.rpartition(":")[0]
+        for place in places:
+            if key in place:
+                return place[key]
+    return None
 
 
 EMPTY = Snapshot(switches={}, rows={})
@@ -73,25 +77,19 @@ def build_snapshot(
     for key in sorted(specs, key=lambda k: k.count(":")):
         status, value = specs[key]
         rules, problem = None, None
-        try:
-            rules = compile_rules(key, value, namespaces)
-        except ValidationError as error:
-            problem = problems[key] = "; ".join(error.messages)
-        except Exception as error:  # a custom field's bug must not take other switches down
-            problem = problems[key] = f"{type(error).__name__}: {error}"
-        parent = _nearest(switches, key)
-        switches[key] = CompiledSwitch(key, status, parent, rules if status == SELECTIVE else None, problem)
+        if status == SELECTIVE:  # only a selective switch's conditions decide anything
+            try:
+                rules = compile_rules(key, value, namespaces)
+            except ValidationError as error:
+                problem = problems[key] = "; ".join(error.messages)
+            except Exception as error:  # a custom field's bug must not take other switches down
+                problem = problems[key] = f"{type(error).__name__}: {error}"
+        # An override is absolute, whatever its parent says; other switches inherit.
+        parent = None if key in overrides else nearest_ancestor(key, switches)
+        switches[key] = CompiledSwitch(key, status, parent, rules, problem)
     stored = {row["key"]: row for row in rows}
     fallbacks = {key: switches.pop(key) for key in list(switches) if key not in stored and key not in overrides}
     return Snapshot(switches=switches, rows=stored, fallbacks=fallbacks, problems=problems, **tokens)
-
-
-def _nearest(switches: Mapping[str, CompiledSwitch], key: str) -> CompiledSwitch | None:
-    while ":" in key:
-        key = key.rpartition(":")[0]
-        if key in switches:
-            return switches[key]
-    return None
 
 
 def compile_rules(key: str, value: Any, namespaces: Mapping[str, list[ConditionSet]]) -> Rules | None:
@@ -109,12 +107,15 @@ def compile_rules(key: str, value: Any, namespaces: Mapping[str, list[ConditionS
         for condition_set in sets:
             if field_name not in condition_set.fields:
                 continue
-            if _asks_itself(condition_set):
-                namespace = condition_set.get_namespace()
-                legacy[id(condition_set)] = LegacyConditionGroup(condition_set, {namespace: value[namespace]})
-                continue
             include = field_type.matcher(includes, key) if includes else None
             exclude = field_type.matcher(excludes, key) if excludes else None
+            if _asks_itself(condition_set):
+                namespace = condition_set.get_namespace()
+                group = legacy.setdefault(
+                    id(condition_set), LegacyConditionGroup(condition_set, {namespace: value[namespace]}, {})
+                )
+                group.matchers[field_name] = (include, exclude)
+                continue
             groups.setdefault(id(condition_set), [condition_set, []])[1].append((field_name, include, exclude))
     if not any_condition:
         return None

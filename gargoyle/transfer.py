@@ -72,7 +72,7 @@ def _entry_errors(position: int, entry: Any, seen: set[str], manager: SwitchMana
     checks = [
         lambda: validate_key(entry.get("key")),
         lambda: validate_status(entry.get("status")),
-        lambda: _validate_text(entry, "label", 64),
+        lambda: _validate_text(entry, "label", Switch._meta.get_field("label").max_length),
         lambda: _validate_text(entry, "description", None),
         lambda: values.validate_value(entry.get("value", {}), manager.namespaces(), str(entry.get("key"))),
     ]
@@ -81,9 +81,11 @@ def _entry_errors(position: int, entry: Any, seen: set[str], manager: SwitchMana
             check()
         except ValidationError as error:
             problems.extend(error.messages)
-    if entry.get("key") in seen:
-        problems.append("key: appears twice in the file")
-    seen.add(entry.get("key"))
+    key = entry.get("key")
+    if isinstance(key, str):
+        if key in seen:
+            problems.append("key: appears twice in the file")
+        seen.add(key)
     return [f"{where}: {problem}" for problem in problems]
 
 

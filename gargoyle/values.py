@@ -6,7 +6,7 @@ the importer, the system checks and the snapshot compiler.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
@@ -34,39 +34,64 @@ def iter_conditions(value: Any) -> Iterator[tuple[str, str, str, str]]:
                     yield namespace, field_name, entry[0], entry[1]
 
 
-def has_condition(value: dict, namespace: str, field_name: str, condition: str) -> bool:
-    return any(c == condition for _, c in value.get(namespace, {}).get(field_name, []))
+def _entries(value: Any, namespace: str, field_name: str) -> list:
+    """The stored entries of one field, after checking the structure around them."""
+    if not isinstance(value, dict):
+        raise ValidationError(_("value: the stored conditions are corrupt; clear them first."))
+    fields = value.get(namespace, {})
+    entries = fields.get(field_name, []) if isinstance(fields, dict) else None
+    if not isinstance(entries, list) or not all(_is_pair(entry) for entry in entries):
+        raise ValidationError(
+            _("value: the stored %(namespace)s %(field)s conditions are corrupt; clear them first."),
+            params={"namespace": namespace, "field": field_name},
+        )
+    return entries
+
+
+def _is_pair(entry: Any) -> bool:
+    return isinstance(entry, (list, tuple)) and len(entry) == 2
 
 
 def add_condition(value: dict, namespace: str, field_name: str, condition: str, exclude: bool) -> bool:
-    """Add a condition unless the same condition is already there; return whether it was added."""
-    if has_condition(value, namespace, field_name, condition):
-        return False
-    entries = value.setdefault(namespace, {}).setdefault(field_name, [])
-    entries.append([EXCLUDE if exclude else INCLUDE, condition])
+    """Add a condition; return whether it was added (an identical one is already there).
+
+    Raises ``ValidationError`` when the same condition is stored with the other mode.
+    """
+    mode = EXCLUDE if exclude else INCLUDE
+    for stored_mode, stored in _entries(value, namespace, field_name):
+        if stored == condition:
+            if stored_mode == mode:
+                return False
+            raise ValidationError(
+                _("%(field)s: %(condition)s is already %(mode)s; remove it first."),
+                params={
+                    "field": field_name,
+                    "condition": condition,
+                    "mode": _("excluded") if stored_mode == EXCLUDE else _("included"),
+                },
+            )
+    value.setdefault(namespace, {}).setdefault(field_name, []).append([mode, condition])
     return True
 
 
-def remove_condition(value: dict, namespace: str, field_name: str, condition: str) -> bool:
-    """Remove a condition (include or exclude); return whether anything was removed."""
-    entries = value.get(namespace, {}).get(field_name)
-    if not entries:
-        return False
-    kept = [entry for entry in entries if entry[1] != condition]
+def remove_condition(value: dict, namespace: str, field_name: str, conditions: Collection[str]) -> bool:
+    """Remove a condition (include or exclude), given in any of its forms; return whether it was there."""
+    entries = _entries(value, namespace, field_name)
+    kept = [entry for entry in entries if entry[1] not in conditions]
     if len(kept) == len(entries):
         return False
     _store(value, namespace, field_name, kept)
     return True
 
 
-def clear_conditions(value: dict, namespace: str, field_name: str | None = None) -> bool:
-    """Remove every condition of a namespace, or of one of its fields."""
-    if namespace not in value:
+def clear_conditions(value: Any, namespace: str, field_name: str | None = None) -> bool:
+    """Remove every condition of a namespace, or of one of its fields, even corrupt ones."""
+    if not isinstance(value, dict) or namespace not in value:
         return False
     if field_name is None:
         del value[namespace]
         return True
-    if field_name not in value[namespace]:
+    if not isinstance(value[namespace], dict) or field_name not in value[namespace]:
         return False
     _store(value, namespace, field_name, [])
     return True
@@ -79,6 +104,21 @@ def _store(value: dict, namespace: str, field_name: str, entries: list) -> None:
     del value[namespace][field_name]
     if not value[namespace]:
         del value[namespace]
+
+
+def validate_shape(value: Any) -> None:
+    """Raise ``ValidationError`` unless ``value`` has the stored format (any condition sets)."""
+    if not isinstance(value, dict):
+        raise ValidationError(
+            _("value: conditions must be a JSON object, not %(type)s."), params={"type": type(value).__name__}
+        )
+    for namespace, fields in value.items():
+        if not isinstance(fields, dict):
+            raise ValidationError(
+                _("value: %(namespace)s must hold an object of fields."), params={"namespace": namespace}
+            )
+        for field_name, entries in fields.items():
+            split_by_mode(entries, f"{namespace} {field_name}")
 
 
 def split_by_mode(entries: Any, where: str) -> tuple[list[str], list[str]]:

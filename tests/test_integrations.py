@@ -559,8 +559,7 @@ def test_sync_is_active_inside_an_event_loop_reloads_without_error():
         cursor.execute("UPDATE gargoyle_switch SET status = %s WHERE key = %s", [GLOBAL, "feature"])
 
     async def check():
-        gargoyle._force_reload = True
-        gargoyle._next_check = 0.0
+        gargoyle._want_reload()
         return gargoyle.is_active("feature")
 
     assert asyncio.run(check()) is True
@@ -569,7 +568,6 @@ def test_sync_is_active_inside_an_event_loop_reloads_without_error():
 @pytest.mark.django_db(transaction=True)
 def test_ifswitch_in_an_async_view_reloads_without_error():
     make_switch("feature", GLOBAL)
-    gargoyle._force_reload = True
-    gargoyle._next_check = 0.0
+    gargoyle._want_reload()
     response = async_to_sync(AsyncClient().get)("/template-async/")
     assert response.content == b"shown"

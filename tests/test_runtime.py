@@ -217,7 +217,7 @@ class TestFailures:
         assert gm.is_active("feature")
         broken = mock.patch("gargoyle.versions.read_db_version", side_effect=OperationalError("db down"))
         with broken, caplog.at_level(logging.WARNING, "gargoyle"):
-            gm._force_reload = True
+            gm._want_reload()
             for _ in range(3):
                 assert gm.is_active("feature")
         assert any("database is unreachable" in r.getMessage() for r in caplog.records)
@@ -277,7 +277,7 @@ class TestThreads:
             time.sleep(0.2)
             return real_load(self)
 
-        gm._force_reload, gm._next_check = True, 0.0
+        gm._want_reload()
         results = []
         with mock.patch.object(SwitchManager, "_load_rows", slow_load):
             threads = [closing_connection(lambda: results.append(gm.is_active("feature"))) for _ in range(8)]
