@@ -41,6 +41,15 @@ class Migration(migrations.Migration):
             name="value",
             field=models.JSONField(blank=True, default=dict, verbose_name="conditions"),
         ),
+        migrations.AlterModelOptions(
+            name="switch",
+            options={
+                "base_manager_name": "objects",
+                "permissions": (("can_view", "Can view"),),
+                "verbose_name": "switch",
+                "verbose_name_plural": "switches",
+            },
+        ),
         migrations.CreateModel(
             name="SnapshotVersion",
             fields=[
