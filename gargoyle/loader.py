@@ -171,8 +171,9 @@ class SnapshotRuntime:
     def _check_for_changes(self) -> None:
         if monotonic() < self._backoff_until and self._attempted >= self._wanted:
             return  # failing: retry at the next interval, not on every call
-        # Wait for a reload in flight only when this thread must not answer from the old snapshot.
-        must_wait = self._loaded < self._wanted or not self._snapshot.loaded
+        # Wait for a check in flight only when a reload is wanted that nobody has tried yet
+        # (a cold start, or a write this thread may have just committed).
+        must_wait = self._attempted < self._wanted
         if not self._lock.acquire(blocking=must_wait):
             return  # another thread is checking; keep answering from the current snapshot
         try:
