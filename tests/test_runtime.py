@@ -287,3 +287,26 @@ class TestThreads:
                 thread.join()
         assert results == [True] * 8
         assert len(loads) <= 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent connections (PostgreSQL)")
+@committed
+def test_concurrent_condition_edits_lose_nothing():
+    Switch.objects.create(key="crowded", status=SELECTIVE)
+    user_conditions = "gargoyle.builtins.UserConditionSet(auth.user)"
+    barrier = threading.Barrier(4)
+
+    def add_names(worker):
+        from gargoyle import gargoyle
+
+        barrier.wait()
+        for n in range(10):
+            Switch.objects.get(key="crowded").add_condition(gargoyle, user_conditions, "username", f"w{worker}-{n}")
+
+    threads = [closing_connection(lambda worker=worker: add_names(worker)) for worker in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    stored = Switch.objects.get(key="crowded").value["auth.user"]["username"]
+    assert sorted(condition for _, condition in stored) == sorted(f"w{w}-{n}" for w in range(4) for n in range(10))
