@@ -105,7 +105,10 @@ class SwitchManager(SnapshotRuntime):
         Other keyword arguments are ignored, as gargoyle-yplan did.
         """
         snapshot = self._refresh() if self._pending or monotonic() >= self._next_check else self._snapshot
-        switch = snapshot.switches.get(key)
+        try:
+            switch = snapshot.switches.get(key)
+        except TypeError:  # an unhashable key names no switch
+            return default
         if switch is None:
             return self._unknown_switch(snapshot, key, instances, default)
         if switch.constant is not None:

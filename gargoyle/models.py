@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, models, transaction
+from django.db import models, transaction
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
@@ -203,13 +203,11 @@ class Switch(models.Model):
     save.alters_data = True  # type: ignore[attr-defined]
 
     def _save_changed_fields(self, **kwargs: Any) -> None:
-        changed = [name for name, text in self._field_snapshot().items() if self._stored.get(name) != text]
-        try:
-            super().save(update_fields=[*changed, "date_modified"], **kwargs)
-        except DatabaseError as error:
-            if "did not affect any rows" not in str(error):
-                raise
+        if not type(self)._base_manager.filter(pk=self.pk).exists():
             super().save(force_insert=True, **kwargs)  # deleted meanwhile: store it again
+            return
+        changed = [name for name, text in self._field_snapshot().items() if self._stored.get(name) != text]
+        super().save(update_fields=[*changed, "date_modified"], **kwargs)
 
     def _rename_and_save(self) -> None:
         new_key, old_key = self.key, self._stored_key
@@ -261,11 +259,15 @@ class Switch(models.Model):
         """Remove every condition of a condition set, or of one of its fields."""
         condition_set_ = _lookup_condition_set(manager, condition_set)
         namespace = condition_set_.get_namespace()
-        self._edit_value(lambda value: values.clear_conditions(value, namespace, field_name), commit)
+        self._edit_value(lambda value: values.clear_conditions(value, namespace, field_name), commit, repair=True)
 
-    def _edit_value(self, edit: Callable[[dict], bool], commit: bool) -> None:
-        """Apply ``edit`` to the conditions; with ``commit``, to the locked, current row."""
+    def _edit_value(self, edit: Callable[[dict], bool], commit: bool, repair: bool = False) -> None:
+        """Apply ``edit`` to the conditions; with ``commit``, to the locked, current row.
+
+        ``repair`` (clearing) replaces a value that is not an object at all with ``{}``.
+        """
         if not commit or self._state.adding:
+            self._repair_value(repair)
             edit(self.value)
             if commit:
                 self.save()
@@ -277,8 +279,13 @@ class Switch(models.Model):
             if stored is not None:
                 self.value = stored
                 self._stored["value"] = json.dumps(stored, sort_keys=True, default=str)
+            self._repair_value(repair)
             edit(self.value)
             self.save()
+
+    def _repair_value(self, repair: bool) -> None:
+        if repair and not isinstance(self.value, dict):
+            self.value = {}
 
     def get_active_conditions(self, manager: SwitchManager) -> Iterator[tuple[str, str, Field, str, bool]]:
         """Yield ``(condition_set_id, group_label, field, condition, exclude)``, by group label."""
