@@ -8,10 +8,10 @@ import unittest
 from types import SimpleNamespace
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from django.contrib.auth import get_user_model
 from django.contrib.auth.middleware import AuthenticationMiddleware
-from django.db import connection
+from django.db import connection, connections
 from django.http import Http404, HttpResponse
 from django.template import Context, Template, TemplateSyntaxError, engines
 from django.test import AsyncClient, TestCase
@@ -30,6 +30,14 @@ pytestmark = pytest.mark.django_db
 # The stored format of "on for the user named alice only".
 ALICE_ONLY = {"auth.user": {"username": [["i", "alice"]]}}
 IFSWITCH = "{% ifswitch feature %}shown{% else %}hidden{% endifswitch %}"
+
+
+def run_in_new_loop(coroutine):
+    """``asyncio.run``, then close the connection asgiref's sync thread opened meanwhile."""
+    try:
+        return asyncio.run(coroutine)
+    finally:
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result()
 
 
 def make_switch(key, status, value=None):
@@ -522,7 +530,7 @@ def test_ais_active_answers_from_stored_switches():
         return await gargoyle.ais_active("feature"), await gargoyle.ais_active("other")
 
     assert async_to_sync(check)() == (True, False)
-    assert asyncio.run(check()) == (True, False)
+    assert run_in_new_loop(check()) == (True, False)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -541,7 +549,7 @@ def test_ais_active_resolves_a_lazy_user_without_auser(rf, alice):
     request = rf.get("/")
     request.user = SimpleLazyObject(lambda: get_user_model().objects.get(username="alice"))
     assert not hasattr(request, "auser")
-    assert asyncio.run(gargoyle.ais_active("feature", request)) is True
+    assert run_in_new_loop(gargoyle.ais_active("feature", request)) is True
 
 
 def test_ais_active_sees_a_switch_created_in_the_same_transaction():
@@ -562,7 +570,7 @@ def test_sync_is_active_inside_an_event_loop_reloads_without_error():
         gargoyle._want_reload()
         return gargoyle.is_active("feature")
 
-    assert asyncio.run(check()) is True
+    assert run_in_new_loop(check()) is True
 
 
 @pytest.mark.django_db(transaction=True)
