@@ -6,7 +6,9 @@ Imported (and so registered) by ``GargoyleAppConfig.ready()``.
 from __future__ import annotations
 
 import functools
+import ipaddress
 import socket
+from collections.abc import Sequence
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import Any
@@ -14,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,7 +30,7 @@ from gargoyle.conditions import (
     RequestConditionSet,
     String,
 )
-from gargoyle.fields import IPAddress
+from gargoyle.fields import Matcher
 from gargoyle.manager import gargoyle
 
 User = get_user_model()
@@ -59,6 +62,47 @@ class UserConditionSet(ModelConditionSet):
 
 
 gargoyle.register(UserConditionSet(User))
+
+
+class IPAddress(String):
+    """An IPv4/IPv6 address or network (``10.0.0.0/8``), matched against ``REMOTE_ADDR``."""
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        try:
+            network = ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ValidationError(
+                _("%(field)s: %(value)s is not an IP address or network."), params={"field": self.label, "value": value}
+            ) from None
+        if "/" not in value:
+            return str(network.network_address)
+        return network.with_prefixlen
+
+    def is_active(self, condition: str, value: Any) -> bool:
+        return self.matcher([condition], "")(value)
+
+    def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
+        if self._is_active_overridden(IPAddress):
+            return super().matcher(conditions, switch_key)
+        cleaned = [self.clean(condition) for condition in conditions]
+        addresses = frozenset(c for c in cleaned if "/" not in c)
+        networks = tuple(ipaddress.ip_network(c) for c in cleaned if "/" in c)
+
+        def matches(value: Any) -> bool:
+            if not isinstance(value, str):
+                return False
+            if value in addresses:
+                return True
+            if not networks and ":" not in value:
+                return False  # an IPv4 REMOTE_ADDR is already in canonical form
+            try:
+                address = ipaddress.ip_address(value)
+            except ValueError:
+                return False
+            return str(address) in addresses or any(address in network for network in networks)
+
+        return matches
 
 
 @gargoyle.register

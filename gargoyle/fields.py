@@ -9,7 +9,6 @@ never happens on the ``is_active`` hot path.
 from __future__ import annotations
 
 import datetime
-import ipaddress
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
@@ -382,54 +381,12 @@ class OnOrAfterDate(AbstractDate):
         return min(dates)
 
 
-class IPAddress(String):
-    """An IPv4/IPv6 address or network (``10.0.0.0/8``), matched against ``REMOTE_ADDR``."""
-
-    def clean(self, value: Any) -> str:
-        value = super().clean(value)
-        try:
-            network = ipaddress.ip_network(value, strict=False)
-        except ValueError:
-            raise ValidationError(
-                _("%(field)s: %(value)s is not an IP address or network."), params={"field": self.label, "value": value}
-            ) from None
-        if "/" not in value:
-            return str(network.network_address)
-        return network.with_prefixlen
-
-    def is_active(self, condition: str, value: Any) -> bool:
-        return self.matcher([condition], "")(value)
-
-    def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
-        if self._is_active_overridden(IPAddress):
-            return super().matcher(conditions, switch_key)
-        cleaned = [self.clean(condition) for condition in conditions]
-        addresses = frozenset(c for c in cleaned if "/" not in c)
-        networks = tuple(ipaddress.ip_network(c) for c in cleaned if "/" in c)
-
-        def matches(value: Any) -> bool:
-            if not isinstance(value, str):
-                return False
-            if value in addresses:
-                return True
-            if not networks and ":" not in value:
-                return False  # an IPv4 REMOTE_ADDR is already in canonical form
-            try:
-                address = ipaddress.ip_address(value)
-            except ValueError:
-                return False
-            return str(address) in addresses or any(address in network for network in networks)
-
-        return matches
-
-
 __all__ = [
     "AbstractDate",
     "BeforeDate",
     "Boolean",
     "Choice",
     "Field",
-    "IPAddress",
     "Matcher",
     "OnOrAfterDate",
     "Percent",

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.test import override_settings
 
+from gargoyle.builtins import IPAddress
 from gargoyle.cohorts import BUCKETS, stable_bucket
 from gargoyle.fields import (
     AbstractDate,
@@ -13,7 +14,6 @@ from gargoyle.fields import (
     Boolean,
     Choice,
     Field,
-    IPAddress,
     OnOrAfterDate,
     Percent,
     Range,
