@@ -18,9 +18,11 @@ The rules (DESIGN §4):
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from time import monotonic
 from typing import Any, TypeVar
 
@@ -70,6 +72,18 @@ class PendingWrites:
 
     def still_open(self) -> bool:
         return any(hook.is_pending() for hook in self.hooks)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Building ten thousand small objects at once triggers needless full collections."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class SnapshotRuntime:
@@ -222,13 +236,17 @@ class SnapshotRuntime:
         return token
 
     def _reload(self, cache_token: Any, generation: int, now: float) -> None:
+        previous = self._snapshot
+
         def load() -> Snapshot:
             db_version = versions.read_db_version()
-            return self._build(self._load_rows(), cache_token=cache_token, db_version=db_version, loaded=True)
+            rows = self._load_rows()
+            return self._build(rows, cache_token=cache_token, db_version=db_version, loaded=True, previous=previous)
 
         self._attempted = generation
         try:
-            snapshot = run_outside_event_loop(load)
+            with _collector_paused():
+                snapshot = run_outside_event_loop(load)
         except Exception as error:
             self._failed("database", error)
             self._fall_back_to_defaults()

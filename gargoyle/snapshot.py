@@ -55,12 +55,14 @@ def build_snapshot(
     *,
     switch_defaults: Mapping[str, Mapping[str, Any]],
     overrides: Mapping[str, bool],
+    previous: Snapshot | None = None,
     **tokens: Any,
 ) -> Snapshot:
     """Compile stored rows, code defaults and test overrides into a snapshot.
 
     A ``GARGOYLE_SWITCH_DEFAULTS`` key that is not stored yet lands in ``fallbacks``, so
-    that ``is_active`` takes the unknown-key path for it (and records it once).
+    that ``is_active`` takes the unknown-key path for it (and records it once). Rules of
+    rows unchanged since ``previous`` (built with the same condition sets) are reused.
     """
     specs: dict[str, tuple[int, Any]] = {}
     for key, default in switch_defaults.items():
@@ -77,7 +79,12 @@ def build_snapshot(
     for key in sorted(specs, key=lambda k: k.count(":")):
         status, value = specs[key]
         rules, problem = None, None
-        if status == SELECTIVE:  # only a selective switch's conditions decide anything
+        reused = _unchanged_rules(previous, key, status, value)
+        if reused is not None:
+            rules, problem = reused
+            if problem is not None:
+                problems[key] = problem
+        elif status == SELECTIVE:  # only a selective switch's conditions decide anything
             try:
                 rules = compile_rules(key, value, namespaces)
             except ValidationError as error:
@@ -90,6 +97,16 @@ def build_snapshot(
     stored = {row["key"]: row for row in rows}
     fallbacks = {key: switches.pop(key) for key in list(switches) if key not in stored and key not in overrides}
     return Snapshot(switches=switches, rows=stored, fallbacks=fallbacks, problems=problems, **tokens)
+
+
+def _unchanged_rules(previous: Snapshot | None, key: str, status: int, value: Any) -> tuple | None:
+    """The rules and problem ``previous`` compiled for this very row, if any."""
+    if previous is None or status != SELECTIVE:
+        return None
+    row, switch = previous.rows.get(key), previous.switches.get(key)
+    if row is None or switch is None or row["status"] != status or row["value"] != value:
+        return None
+    return switch.rules, switch.problem
 
 
 def compile_rules(key: str, value: Any, namespaces: Mapping[str, list[ConditionSet]]) -> Rules | None:
