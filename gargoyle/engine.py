@@ -23,49 +23,62 @@ from gargoyle.fields import Matcher
 from gargoyle.threads import in_event_loop, run_outside_event_loop
 
 
-class Subjects(tuple):
+class Subjects(list):
     """Instances already expanded with their requests' users, plus ``None`` at the end."""
 
 
-def subjects_of(instances: Iterable[Any]) -> Subjects:
+def subjects_of(instances: Iterable[Any]) -> list[Any]:
     """The instances, each request's user after them, and ``None`` for subject-free sets."""
     if type(instances) is Subjects:
         return instances
-    subjects = list(instances)
+    subjects = [*instances]
     for instance in instances:
         if isinstance(instance, HttpRequest):
             user = getattr(instance, "user", None)
             if user is not None:
                 subjects.append(_loaded(user))
     subjects.append(None)
-    return Subjects(subjects)
+    return subjects
 
 
 def _loaded(user: Any) -> Any:
-    """Load a lazy ``request.user`` outside the event loop when called from async code."""
-    if isinstance(user, LazyObject) and user._wrapped is empty and in_event_loop():
-        run_outside_event_loop(user._setup)
-    return user
+    """The user behind a lazy ``request.user``, loaded outside the event loop from async code.
+
+    Condition sets then read the real object, not attribute by attribute through the proxy.
+    """
+    if not isinstance(user, LazyObject):
+        return user
+    wrapped = object.__getattribute__(user, "_wrapped")  # past the proxy's own lookups
+    if wrapped is empty:
+        if in_event_loop():
+            run_outside_event_loop(user._setup)
+        else:
+            user._setup()
+        wrapped = object.__getattribute__(user, "_wrapped")
+    return wrapped
 
 
 class ConditionGroup:
     """The conditions one condition set stores on one switch, with their matchers built."""
 
-    __slots__ = ("condition_set", "fields")
+    __slots__ = ("can_execute", "condition_set", "fields", "read")
 
     def __init__(self, condition_set: ConditionSet, fields: Sequence[tuple[str, Matcher | None, Matcher | None]]):
         self.condition_set = condition_set
         self.fields = tuple(fields)  # (field name, include matcher, exclude matcher)
+        # Bound once here rather than on every call.
+        self.can_execute = condition_set.can_execute
+        self.read = condition_set.get_field_value
 
     def judge(self, subjects: Sequence[Any]) -> bool | None:
         """False if an exclude matches a subject, True if an include does, else None."""
-        condition_set = self.condition_set
+        can_execute, read = self.can_execute, self.read
         verdict = None
         for subject in subjects:
-            if not condition_set.can_execute(subject):
+            if not can_execute(subject):
                 continue
             for name, include, exclude in self.fields:
-                value = condition_set.get_field_value(subject, name)
+                value = read(subject, name)
                 if exclude is not None and exclude(value):
                     return False
                 if include is not None and verdict is None and include(value):
@@ -103,7 +116,7 @@ class Rules:
         self.groups = tuple(groups)
         self.has_includes = has_includes
 
-    def evaluate(self, subjects: Subjects) -> bool:
+    def evaluate(self, subjects: list[Any]) -> bool:
         included = False
         for group in self.groups:
             verdict = group.judge(subjects)

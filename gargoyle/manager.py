@@ -113,7 +113,11 @@ class SwitchManager(SnapshotRuntime):
             return self._unknown_switch(snapshot, key, instances, default)
         if switch.constant is not None:
             return switch.constant
-        return self._evaluate(switch, instances, default)
+        try:
+            return switch.evaluate(instances, default)
+        except Exception as error:  # a condition set's bug affects only this switch
+            self._log_once(switch.key, error)
+            return default
 
     async def ais_active(self, key: str, *instances: Any, default: bool | None = False) -> bool | None:
         """``is_active`` for async code: resolves ``request.user`` without blocking the loop."""
@@ -280,7 +284,7 @@ class SwitchManager(SnapshotRuntime):
 
 async def _async_subjects(instances: tuple[Any, ...]) -> Subjects:
     """``subjects_of`` for async code: each request's user is loaded without blocking the loop."""
-    subjects = list(instances)
+    subjects = Subjects(instances)
     for instance in instances:
         if not isinstance(instance, HttpRequest):
             continue
@@ -291,7 +295,7 @@ async def _async_subjects(instances: tuple[Any, ...]) -> Subjects:
         if user is not None:
             subjects.append(user)
     subjects.append(None)
-    return Subjects(subjects)
+    return subjects
 
 
 def _resolved_user(request: HttpRequest) -> Any:
