@@ -123,7 +123,7 @@ class SnapshotRuntime:
     def _load_rows(self) -> list[dict[str, Any]]:
         raise NotImplementedError
 
-    def _forget_auto_created(self) -> None:
+    def _forget_unknown_keys(self) -> None:
         raise NotImplementedError
 
     # -- configuration ----------------------------------------------------------------------
@@ -165,7 +165,7 @@ class SnapshotRuntime:
             return None
         if not pending.still_open():  # rolled back: forget what it wrote
             self._pending.pop(ident, None)
-            self._forget_auto_created()
+            self._forget_unknown_keys()
             return None
         if pending.snapshot is None:
             try:
@@ -256,7 +256,7 @@ class SnapshotRuntime:
         self._snapshot = snapshot
         self._loaded = max(self._loaded, generation)
         self._next_db_check = now + self._interval()
-        self._forget_auto_created()
+        self._forget_unknown_keys()
 
     def _fall_back_to_defaults(self) -> None:
         if not self._snapshot.loaded:

@@ -76,7 +76,7 @@ class SwitchManager(SnapshotRuntime):
         self.instances = instances
         self._auto_create_arg = auto_create
         self._registry: dict[str, ConditionSet] = {}
-        self._auto_created: set[str] = set()
+        self._seen_unknown: set[str] = set()
         self._init_runtime(cache, timeout)
         _managers.add(self)
 
@@ -149,9 +149,10 @@ class SwitchManager(SnapshotRuntime):
             return default
         fallback = snapshot.fallbacks.get(key)
         ancestor = None if fallback is not None else snapshot.nearest_ancestor(key)
-        if snapshot.loaded and key not in self._auto_created and self.auto_create:
-            self._auto_created.add(key)
-            self._record_switch(key, keeps_answer=fallback is None and (ancestor is not None or bool(default)))
+        if snapshot.loaded and key not in self._seen_unknown:
+            self._seen_unknown.add(key)  # once per key and snapshot, recorded or not
+            if self.auto_create:
+                self._record_switch(key, keeps_answer=fallback is None and (ancestor is not None or bool(default)))
         if fallback is not None:
             return self._evaluate(fallback, instances, default)
         if ancestor is None:
@@ -182,8 +183,8 @@ class SwitchManager(SnapshotRuntime):
     def _log_once(self, key: str, error: Exception) -> None:
         self._warn_once(key, type(error).__name__, f"{type(error).__name__}: {error}")
 
-    def _forget_auto_created(self) -> None:
-        self._auto_created.clear()
+    def _forget_unknown_keys(self) -> None:
+        self._seen_unknown.clear()
 
     def _load_rows(self) -> list[dict[str, Any]]:
         from gargoyle.models import ROW_FIELDS
