@@ -67,7 +67,7 @@ def _after_save(sender: type[Switch], instance: Switch, using: str, **kwargs: An
 @receiver(post_delete, sender=Switch, dispatch_uid="gargoyle.changes.after_delete")
 def _after_delete(sender: type[Switch], instance: Switch, using: str, **kwargs: Any) -> None:
     switches_changed(using)
-    signals.switch_deleted.send(sender=Switch, request=_current_request.get(), switch=instance)
+    announce({name: getattr(instance, name) for name in ROW_FIELDS}, None, instance)
 
 
 @receiver(post_migrate, dispatch_uid="gargoyle.changes.after_migrate")
@@ -124,6 +124,10 @@ def _rows(model: type[Switch], keys: list[str], using: str) -> dict[str, Row]:
 def announce(before: Row | None, after: Row | None, switch: Switch) -> None:
     """Send gargoyle's signals for the difference between two stored rows of a switch."""
     request = _current_request.get()
+    old_fields, new_fields = stored_fields(before), stored_fields(after)
+    if old_fields == new_fields:
+        return  # saved without a change
+    signals.switch_changed.send(sender=Switch, request=request, switch=switch, before=old_fields, after=new_fields)
     if before is None:
         signals.switch_added.send(sender=Switch, request=request, switch=switch)
         return
@@ -148,6 +152,16 @@ def announce(before: Row | None, after: Row | None, switch: Switch) -> None:
         signals.switch_condition_removed.send(
             sender=Switch, request=request, switch=switch, condition=_describe(condition)
         )
+
+
+def stored_fields(row: Row | None) -> dict[str, Any] | None:
+    """What a change is about: the row without its timestamps."""
+    return None if row is None else {name: row[name] for name in ("key", "label", "description", "status", "value")}
+
+
+def current_request() -> HttpRequest | None:
+    """The request named by :func:`made_by` around the current change, if any."""
+    return _current_request.get()
 
 
 def _conditions(value: Any) -> set[tuple[str, str, str, str]]:

@@ -124,7 +124,7 @@ class Switch(models.Model):
 
     class Meta:
         app_label = "gargoyle"
-        permissions = (("can_view", "Can view"),)
+        permissions = (("can_view", "Can view"), ("set_global", "Can set a switch Global"))
         base_manager_name = "objects"  # so even Django's internal writes announce themselves
         verbose_name = _("switch")
         verbose_name_plural = _("switches")
@@ -382,3 +382,8 @@ class SnapshotVersion(models.Model):
 
     def __str__(self) -> str:
         return str(self.number)
+
+
+from gargoyle.history import SwitchChange  # noqa: E402  (the model lives with its history logic)
+
+__all__ += ["SwitchChange"]

@@ -14,6 +14,11 @@ and ``request`` (the request making the change, when known: see
 
 import django.dispatch
 
+#: Any write to a switch, once per write. Arguments: ``request``, ``switch``, ``before``
+#: and ``after`` (the stored fields as dicts: key, label, description, status, value;
+#: ``None`` before an addition and after a deletion). The history is built from it.
+switch_changed = django.dispatch.Signal()
+
 #: A switch was created. Arguments: ``request``, ``switch``.
 switch_added = django.dispatch.Signal()
 

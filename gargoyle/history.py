@@ -1,0 +1,146 @@
+"""The history of every switch: who changed what, when, from which state to which.
+
+Every write, whatever its path (panel, JSON API, admin, commands, model API, fixtures),
+sends :data:`gargoyle.signals.switch_changed` once; each one becomes a
+:class:`SwitchChange` in the same transaction. :func:`restore` puts a switch back into a
+recorded state, and is recorded in turn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.db import models, transaction
+from django.dispatch import receiver
+from django.http import HttpRequest
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+from gargoyle import signals
+from gargoyle.changes import made_by
+from gargoyle.models import Switch
+
+_restoring: contextvars.ContextVar[SwitchChange | None] = contextvars.ContextVar("gargoyle_restoring", default=None)
+
+
+class SwitchChange(models.Model):
+    """One write to one switch, with the state before and after it."""
+
+    switch_key = models.CharField(_("switch"), max_length=64, db_index=True)
+    date = models.DateTimeField(_("when"), default=now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    username = models.CharField(_("username"), max_length=150, blank=True)  # kept when the user is deleted
+    summary = models.TextField(_("what"))
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    restored_from = models.ForeignKey(
+        "self", verbose_name=_("restored from"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        app_label = "gargoyle"
+        ordering = ("-date", "-id")
+        default_permissions = ()
+        verbose_name = _("switch change")
+        verbose_name_plural = _("switch changes")
+
+    def __str__(self) -> str:
+        return f"{self.switch_key}: {self.summary}"
+
+
+def describe(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+    """A one-line account of a change, for people."""
+    if before is None:
+        return str(_("added (%(status)s)") % {"status": _status(after)})
+    if after is None:
+        return str(_("deleted"))
+    parts = []
+    if before["key"] != after["key"]:
+        parts.append(str(_("renamed %(old)s to %(new)s") % {"old": before["key"], "new": after["key"]}))
+    if before["status"] != after["status"]:
+        parts.append(str(_("status %(old)s → %(new)s") % {"old": _status(before), "new": _status(after)}))
+    for name in ("label", "description"):
+        if before[name] != after[name]:
+            parts.append(str(_("%(field)s changed") % {"field": name}))
+    if before["value"] != after["value"]:
+        parts.append(str(_("conditions changed")))
+    return "; ".join(parts)
+
+
+def _status(fields: dict[str, Any] | None) -> str:
+    labels = dict(Switch.STATUS_CHOICES)
+    status = (fields or {}).get("status")
+    return str(labels.get(status, status))
+
+
+@receiver(signals.switch_changed, dispatch_uid="gargoyle.history.record")
+def record(
+    sender: Any,
+    switch: Switch,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    request: HttpRequest | None = None,
+    **kwargs: Any,
+) -> SwitchChange:
+    """Store one change (connected to ``switch_changed``)."""
+    user = getattr(request, "user", None)
+    authenticated = user is not None and user.is_authenticated
+    return SwitchChange.objects.using(switch._state.db or "default").create(
+        switch_key=(after or before or {}).get("key", switch.key),
+        user=user if authenticated else None,
+        username=user.get_username() if authenticated else "",
+        summary=describe(before, after),
+        before=before,
+        after=after,
+        restored_from=_restoring.get(),
+    )
+
+
+def changes_of(key: str) -> models.QuerySet[SwitchChange]:
+    """The recorded changes of a switch, newest first (renames included under both keys)."""
+    return SwitchChange.objects.filter(
+        models.Q(switch_key=key) | models.Q(before__key=key) | models.Q(after__key=key)
+    ).select_related("user")
+
+
+def restore(change: SwitchChange, *, state: str = "before", request: HttpRequest | None = None) -> Switch | None:
+    """Put the switch back into the state ``before`` (undo) or ``after`` a recorded change.
+
+    Restoring the state before an addition deletes the switch; the restore itself is
+    recorded as a new change pointing at ``change``. Returns the switch, or None if deleted.
+    """
+    if state not in ("before", "after"):
+        raise ValueError("state is 'before' or 'after'")
+    target = getattr(change, state)
+    key = change.switch_key if target is None else target["key"]
+    with _restored_from(change), made_by(request), transaction.atomic():
+        current = Switch.objects.select_for_update().filter(key=key).first()
+        if target is None:
+            if current is not None:
+                current.delete()
+            return None
+        switch = current or Switch(key=key)
+        for name in ("label", "description", "status", "value"):
+            setattr(switch, name, target[name])
+        switch.save()
+        return switch
+
+
+@contextlib.contextmanager
+def _restored_from(change: SwitchChange) -> Iterator[None]:
+    token = _restoring.set(change)
+    try:
+        yield
+    finally:
+        _restoring.reset(token)

@@ -1,0 +1,116 @@
+""" "Would this switch be on for …?": the answer for a username and/or an IP address, and why.
+
+The answer is ``is_active``'s own; the reason is found by walking the same rules again,
+condition by condition (the slow, explaining path: never used by ``is_active``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_ipv46_address
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from gargoyle import values
+from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INHERIT, SELECTIVE
+from gargoyle.engine import CompiledSwitch, subjects_of
+from gargoyle.manager import SwitchManager
+
+
+class Verdict(NamedTuple):
+    active: bool
+    reason: str
+
+
+def preview(manager: SwitchManager, key: str, *, username: str = "", ip: str = "") -> Verdict:
+    """Whether ``key`` is on for a request from ``ip`` by the user ``username``, and why."""
+    request = HttpRequest()
+    if ip:
+        try:
+            validate_ipv46_address(ip)
+        except ValidationError:
+            raise ValidationError(_("ip: %(ip)s is not an IP address.") % {"ip": ip}) from None
+        request.META["REMOTE_ADDR"] = ip
+    request.user = _user(username)
+    active = bool(manager.is_active(key, request))
+    return Verdict(active, explain(manager, key, request))
+
+
+def _user(username: str) -> Any:
+    if not username:
+        return AnonymousUser()
+    User = get_user_model()
+    try:
+        return User._default_manager.get_by_natural_key(username)
+    except User.DoesNotExist:
+        raise ValidationError(_("username: there is no user %(name)s.") % {"name": username}) from None
+
+
+def explain(manager: SwitchManager, key: str, *instances: Any) -> str:
+    """Why ``is_active(key, *instances)`` answers what it does, in one sentence."""
+    snapshot = manager._refresh()
+    switch = snapshot.switches.get(key) or snapshot.fallbacks.get(key)
+    if switch is None:
+        ancestor = snapshot.nearest_ancestor(key)
+        if ancestor is None:
+            return _("No switch %(key)s is stored: callers get their default.") % {"key": key}
+        return _("No switch %(key)s is stored: it follows %(parent)s.") % {"key": key, "parent": ancestor.key}
+    return _explain_switch(manager, switch, snapshot.rows.get(key), instances)
+
+
+def _explain_switch(manager: SwitchManager, switch: CompiledSwitch, row: Any, instances: tuple) -> str:
+    parent = switch.parent
+    if parent is not None and parent.evaluate(instances, None) is False:
+        return _("Its parent %(parent)s is off for them.") % {"parent": parent.key}
+    if switch.status == GLOBAL:
+        return _("Global: on for everyone.")
+    if switch.status == DISABLED:
+        return _("Disabled: off for everyone.")
+    if switch.status == INHERIT:
+        if parent is None:
+            return _("Inherit, without a parent: callers get their default.")
+        return _("Inherit: it follows its parent %(parent)s.") % {"parent": parent.key}
+    if switch.status != SELECTIVE:
+        return _("Unknown status %(status)s: callers get their default.") % {"status": switch.status}
+    if switch.problem:
+        return _("Its conditions cannot be used (%(problem)s): callers get their default.") % {
+            "problem": switch.problem
+        }
+    if switch.rules is None:
+        return _("Selective with no conditions: off for everyone.")
+    return _explain_conditions(manager, switch.key, row["value"] if row else {}, instances)
+
+
+def _explain_conditions(manager: SwitchManager, key: str, value: dict, instances: tuple) -> str:
+    subjects = subjects_of(instances)
+    namespaces = manager.namespaces()
+    included, has_includes = None, False
+    for sets, field_name, field, entries in values.resolve_fields(value, namespaces):
+        for mode, condition in entries:
+            has_includes = has_includes or mode != EXCLUDE
+            if not _matches(sets, field_name, field, condition, key, subjects):
+                continue
+            where = f"{sets[0].get_group_label()}: {field.display(condition)}"
+            if mode == EXCLUDE:
+                return _("Excluded by %(condition)s.") % {"condition": where}
+            included = included or where
+    if included:
+        return _("Included by %(condition)s.") % {"condition": included}
+    if has_includes:
+        return _("No include condition matches them.")
+    return _("No exclude condition matches them.")
+
+
+def _matches(sets: list, field_name: str, field: Any, condition: str, key: str, subjects: list) -> bool:
+    matcher = field.matcher([condition], key)
+    for condition_set in sets:
+        if field_name not in condition_set.fields:
+            continue
+        for subject in subjects:
+            if condition_set.can_execute(subject) and matcher(condition_set.get_field_value(subject, field_name)):
+                return True
+    return False
