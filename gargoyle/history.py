@@ -123,15 +123,19 @@ def restore(change: SwitchChange, *, state: str = "before", request: HttpRequest
     if state not in ("before", "after"):
         raise ValueError("state is 'before' or 'after'")
     target = getattr(change, state)
-    key = change.switch_key if target is None else target["key"]
+    other = change.after if state == "before" else change.before
+    keys = [fields["key"] for fields in (target, other) if fields is not None] or [change.switch_key]
     with _restored_from(change), made_by(request), transaction.atomic():
-        current = Switch.objects.select_for_update().filter(key=key).first()
+        # The switch as it is now: under the restored key, or (renamed since) under the other one.
+        current = next(
+            (found for key in keys if (found := Switch.objects.select_for_update().filter(key=key).first())), None
+        )
         if target is None:
             if current is not None:
                 current.delete()
             return None
-        switch = current or Switch(key=key)
-        for name in ("label", "description", "status", "value"):
+        switch = current or Switch(key=target["key"])
+        for name in ("key", "label", "description", "status", "value"):
             setattr(switch, name, target[name])
         switch.save()
         return switch

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["DISABLED", "EXCLUDE", "GLOBAL", "INCLUDE", "INHERIT", "SELECTIVE", "SnapshotVersion", "Switch"]
 
 KEY_MAX_LENGTH = 64
+LABEL_MAX_LENGTH = 64
 ROW_FIELDS = ("key", "value", "label", "description", "status", "date_created", "date_modified")
 
 
@@ -42,6 +43,8 @@ class SwitchQuerySet(models.QuerySet):
             validate_status(kwargs["status"])
         if "key" in kwargs:
             validate_key(kwargs["key"])
+        if "label" in kwargs and not hasattr(kwargs["label"], "resolve_expression"):
+            validate_label(kwargs["label"])
         kwargs.setdefault("date_modified", now())
         with transaction.atomic(using=self.db):
             before = list(self.select_for_update().values(*ROW_FIELDS))
@@ -82,6 +85,13 @@ def validate_status(status: Any) -> None:
         )
 
 
+def validate_label(label: Any) -> None:
+    if label is not None and (not isinstance(label, str) or len(label) > LABEL_MAX_LENGTH):
+        raise ValidationError(
+            _("label: a label is text of at most %(max)d characters."), params={"max": LABEL_MAX_LENGTH}
+        )
+
+
 def validate_key(key: Any) -> None:
     if not isinstance(key, str) or not key.strip() or len(key) > KEY_MAX_LENGTH:
         raise ValidationError(
@@ -114,7 +124,7 @@ class Switch(models.Model):
 
     key = models.CharField(_("key"), max_length=KEY_MAX_LENGTH, primary_key=True)
     value = models.JSONField(_("conditions"), default=dict, blank=True)
-    label = models.CharField(_("label"), max_length=64, null=True, blank=True)
+    label = models.CharField(_("label"), max_length=LABEL_MAX_LENGTH, null=True, blank=True)
     date_created = models.DateTimeField(_("created"), default=now)
     date_modified = models.DateTimeField(_("modified"), auto_now=True)
     description = models.TextField(_("description"), null=True, blank=True)
@@ -168,9 +178,10 @@ class Switch(models.Model):
         }
 
     def check_fields(self) -> None:
-        """Raise ``ValidationError`` for a key or status the table must never hold."""
+        """Raise ``ValidationError`` for a key, status or label the table must never hold."""
         validate_key(self.key)
         validate_status(self.status)
+        validate_label(self.label)
 
     def clean(self) -> None:
         from gargoyle.manager import gargoyle
@@ -215,10 +226,18 @@ class Switch(models.Model):
         with transaction.atomic(using=self._state.db):
             if manager.filter(key=new_key).exists():
                 raise ValidationError(_("key: a switch with the key %(key)r already exists."), params={"key": new_key})
-            renamed = type(self).objects.filter(key=old_key).update(key=new_key)
-            # If the old row is gone, there is nothing to rename: save as a new switch.
-            self._stored_key = new_key if renamed else None
+            # One UPDATE (and so one recorded change) for the new key and every changed field.
+            changed = {
+                name: getattr(self, name)
+                for name, text in self._field_snapshot().items()
+                if self._stored.get(name) != text
+            }
+            renamed = type(self).objects.filter(key=old_key).update(key=new_key, **changed)
+        if not renamed:  # the old row is gone: there is nothing to rename, store it as new
+            self._stored_key = None
             self.save()
+            return
+        self._remember_stored_state()
 
     # -- conditions -----------------------------------------------------------------------
 

@@ -186,3 +186,27 @@ class TestPreview:
             preview(gargoyle, "feature", username="ghost")
         with pytest.raises(ValidationError, match=r"ip: 999\.1\.1\.1 is not an IP address"):
             preview(gargoyle, "feature", ip="999.1.1.1")
+
+
+class TestRenames:
+    def test_a_rename_with_other_changes_is_one_change_and_restores_in_place(self):
+        switch = Switch.objects.create(key="old", label="Old", status=GLOBAL)
+        switch.key, switch.label = "new", "New"
+        switch.save()
+        rename = changes_of("new").first()
+        assert rename.summary == "renamed old to new; label changed"
+
+        restore(rename)
+
+        assert list(Switch.objects.values_list("key", "label")) == [("old", "Old")]
+        assert gargoyle.is_active("old")
+        assert not gargoyle.is_active("new")
+
+    def test_a_label_longer_than_the_column_is_refused_everywhere(self):
+        switch = Switch.objects.create(key="feature", label="Short")
+        switch.label = "x" * 65
+        with pytest.raises(ValidationError, match="label"):
+            switch.save()
+        with pytest.raises(ValidationError, match="label"):
+            Switch.objects.filter(key="feature").update(label="x" * 65)
+        assert Switch.objects.get(key="feature").label == "Short"

@@ -1,0 +1,294 @@
+"""The JSON API: the original Nexus module's endpoints, plus listing, preview and history.
+
+Mount it with ``path("gargoyle/", include("gargoyle.urls"))``. Every reply is
+``{"success": bool, "data": ...}``; who may call what is decided in :mod:`gargoyle.api_auth`.
+Mutations take form-encoded POST fields (as gargoyle-yplan's did), run in one transaction
+and are recorded in the history under the caller's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from gargoyle import fields
+from gargoyle.api_auth import ApiError, api_view, can_view, require
+from gargoyle.changes import made_by
+from gargoyle.constants import GLOBAL
+from gargoyle.history import SwitchChange, changes_of, restore
+from gargoyle.manager import gargoyle
+from gargoyle.models import Switch, validate_key, validate_status
+from gargoyle.preview import preview as preview_switch
+
+LABEL_MAX_LENGTH = 64
+HISTORY_LIMIT = 50
+TRUE, FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def switch_payload(switch: Switch, problems: dict[str, str] | None = None) -> dict[str, Any]:
+    """``Switch.to_dict`` plus ``problem``: why its stored conditions cannot be used, or None."""
+    problems = gargoyle.problems() if problems is None else problems
+    return {**switch.to_dict(gargoyle), "problem": problems.get(switch.key)}
+
+
+def _param(data: Any, name: str) -> str:
+    """A required request field; a 400 naming the field when it is missing or blank."""
+    value = data.get(name)
+    if value is None or not value.strip():
+        raise ApiError(400, _("%(field)s: this field is required.") % {"field": name})
+    return value
+
+
+def _get_switch(key: str, *, lock: bool = False) -> Switch:
+    switches = Switch.objects.select_for_update() if lock else Switch.objects
+    switch = switches.filter(key=key).first()
+    if switch is None:
+        raise ApiError(404, _("key: there is no switch %(key)r.") % {"key": key})
+    return switch
+
+
+def _check_label(label: str | None) -> None:
+    if label is not None and len(label) > LABEL_MAX_LENGTH:
+        raise ApiError(400, _("name: a label is at most %(max)d characters.") % {"max": LABEL_MAX_LENGTH})
+
+
+@contextmanager
+def _writing(request: HttpRequest) -> Iterator[None]:
+    """One transaction, recorded in the history as made by the request's user."""
+    with made_by(request), transaction.atomic():
+        yield
+
+
+def _saved(switch: Switch) -> dict[str, Any]:
+    """The payload of a switch just written, read back as stored."""
+    switch.refresh_from_db()
+    return switch_payload(switch)
+
+
+# -- the original endpoints ---------------------------------------------------------------------
+
+
+@api_view("POST", "gargoyle.add_switch")
+def add(request: HttpRequest) -> dict[str, Any]:
+    """Add a switch: ``key``, ``name`` (its label), ``desc``."""
+    key = _param(request.POST, "key")
+    validate_key(key)
+    label = request.POST.get("name") or None
+    _check_label(label)
+    switch = Switch(key=key, label=label, description=request.POST.get("desc") or None)
+    if switch.status == GLOBAL:  # GARGOYLE_SWITCH_DEFAULTS may start it Global
+        require(request, "gargoyle.set_global")
+    exists = ApiError(400, _("key: a switch with the key %(key)r already exists.") % {"key": key})
+    try:
+        with _writing(request):
+            if Switch.objects.filter(key=key).exists():
+                raise exists
+            switch.save(force_insert=True)
+    except IntegrityError:  # added by someone else meanwhile
+        raise exists from None
+    return _saved(switch)
+
+
+@api_view("POST", "gargoyle.change_switch")
+def update(request: HttpRequest) -> dict[str, Any]:
+    """Rename or relabel a switch: ``curkey``, ``key``, ``name``, ``desc`` (missing ones stay)."""
+    curkey = _param(request.POST, "curkey")
+    key = request.POST.get("key") or curkey
+    validate_key(key)
+    with _writing(request):
+        switch = _get_switch(curkey, lock=True)
+        if "name" in request.POST:
+            switch.label = request.POST["name"] or None
+            _check_label(switch.label)
+        if "desc" in request.POST:
+            switch.description = request.POST["desc"] or None
+        switch.key = key
+        switch.save()  # a rename onto a taken key raises ValidationError: nothing is written
+    return _saved(switch)
+
+
+@api_view("POST", "gargoyle.change_switch")
+def status(request: HttpRequest) -> dict[str, Any]:
+    """Set a switch's ``status`` (1 disabled, 2 selective, 3 global, 4 inherit)."""
+    key = _param(request.POST, "key")
+    text = _param(request.POST, "status")
+    try:
+        new_status = int(text)
+    except ValueError:
+        raise ApiError(400, _("status: %(status)r is not a number.") % {"status": text}) from None
+    validate_status(new_status)
+    if new_status == GLOBAL:
+        require(request, "gargoyle.set_global")
+    with _writing(request):
+        switch = _get_switch(key, lock=True)
+        if switch.status != new_status:
+            switch.status = new_status
+            switch.save()
+    return _saved(switch)
+
+
+@api_view("POST", "gargoyle.delete_switch")
+def delete(request: HttpRequest) -> dict[str, Any]:
+    """Delete a switch by ``key``."""
+    key = _param(request.POST, "key")
+    with _writing(request):
+        _get_switch(key, lock=True).delete()
+    return {}
+
+
+def _condition_field(data: Any) -> tuple[str, fields.Field]:
+    """The condition set id and field named by ``id`` and ``field``; 404 if unknown."""
+    set_id, name = _param(data, "id"), _param(data, "field")
+    try:
+        condition_set = gargoyle.get_condition_set_by_id(set_id)
+    except KeyError:
+        raise ApiError(404, _("id: there is no condition set %(id)r.") % {"id": set_id}) from None
+    if name not in condition_set.fields:
+        raise ApiError(404, _("field: %(set)s has no field %(field)r.") % {"set": set_id, "field": name})
+    return set_id, condition_set.fields[name]
+
+
+@api_view("POST", "gargoyle.change_switch")
+def add_condition(request: HttpRequest) -> dict[str, Any]:
+    """Add a condition: ``key``, ``id``, ``field``, ``exclude`` and the field's own inputs."""
+    key = _param(request.POST, "key")
+    set_id, field = _condition_field(request.POST)
+    exclude = request.POST.get("exclude", "").strip().lower()
+    if exclude not in TRUE | FALSE:
+        raise ApiError(400, _("exclude: use 1 (exclude) or 0 (include)."))
+    value = field.validate(request.POST)
+    with _writing(request):
+        switch = _get_switch(key, lock=True)
+        switch.add_condition(gargoyle, set_id, field.name, value, exclude=exclude in TRUE)
+    return _saved(switch)
+
+
+@api_view("POST", "gargoyle.change_switch")
+def remove_condition(request: HttpRequest) -> dict[str, Any]:
+    """Remove a condition: ``key``, ``id``, ``field``, ``value`` (include or exclude)."""
+    key = _param(request.POST, "key")
+    set_id, field = _condition_field(request.POST)
+    value = _param(request.POST, "value")
+    with _writing(request):
+        switch = _get_switch(key, lock=True)
+        switch.remove_condition(gargoyle, set_id, field.name, value)
+    return _saved(switch)
+
+
+# -- listing, preview and history ----------------------------------------------------------------
+
+
+def field_type(field: fields.Field) -> str:
+    """What inputs the panel shows for a field."""
+    for kind, name in (
+        (fields.Percent, "percent"),
+        (fields.Range, "range"),
+        (fields.AbstractDate, "date"),
+        (fields.Boolean, "boolean"),
+        (fields.Choice, "choice"),
+    ):
+        if isinstance(field, kind):
+            return name
+    return "string"
+
+
+def _field_info(field: fields.Field) -> dict[str, Any]:
+    info = {"name": field.name, "label": str(field.label), "type": field_type(field)}
+    info["help"] = str(field.help_text or "")
+    if isinstance(field, fields.Choice):
+        info["choices"] = [
+            {"value": c[0], "label": str(c[1])} if isinstance(c, (list, tuple)) else {"value": c, "label": str(c)}
+            for c in field.choices
+        ]
+    return info
+
+
+def condition_sets() -> list[dict[str, Any]]:
+    """Every registered condition set with its fields, grouped as ``get_all_conditions`` yields them."""
+    sets: list[dict[str, Any]] = []
+    for set_id, group, field in gargoyle.get_all_conditions():
+        if not sets or sets[-1]["id"] != set_id:
+            sets.append({"id": set_id, "label": group, "fields": []})
+        sets[-1]["fields"].append(_field_info(field))
+    return sets
+
+
+@api_view("GET", None)
+def switches(request: HttpRequest) -> dict[str, Any]:
+    """Every switch, the condition sets, and what the caller may do."""
+    problems = gargoyle.problems()
+    user = request.user
+    return {
+        "switches": [switch_payload(switch, problems) for switch in Switch.objects.order_by("key")],
+        "conditionSets": condition_sets(),
+        "permissions": {
+            "view": can_view(user),
+            "add": user.has_perm("gargoyle.add_switch"),
+            "change": user.has_perm("gargoyle.change_switch"),
+            "delete": user.has_perm("gargoyle.delete_switch"),
+            "setGlobal": user.has_perm("gargoyle.set_global"),
+        },
+    }
+
+
+@api_view("GET", None)
+def preview(request: HttpRequest) -> dict[str, Any]:
+    """Would switch ``key`` be on for ``username`` and/or ``ip``, and why."""
+    key = _get_switch(_param(request.GET, "key")).key
+    verdict = preview_switch(
+        gargoyle, key, username=request.GET.get("username", "").strip(), ip=request.GET.get("ip", "").strip()
+    )
+    return {"active": verdict.active, "reason": verdict.reason}
+
+
+def change_payload(change: SwitchChange) -> dict[str, Any]:
+    return {
+        "id": change.pk,
+        "date": change.date,
+        "username": change.username,
+        "summary": change.summary,
+        "before": change.before,
+        "after": change.after,
+        "restoredFrom": change.restored_from_id,
+    }
+
+
+@api_view("GET", None)
+def history(request: HttpRequest) -> list[dict[str, Any]]:
+    """The latest changes of switch ``key`` (also a deleted one), newest first."""
+    key = _param(request.GET, "key")
+    changes = list(changes_of(key)[:HISTORY_LIMIT])
+    if not changes and not Switch.objects.filter(key=key).exists():
+        raise ApiError(404, _("key: there is no switch %(key)r and no history for it.") % {"key": key})
+    return [change_payload(change) for change in changes]
+
+
+@api_view("POST", "gargoyle.change_switch")
+def restore_change(request: HttpRequest) -> dict[str, Any] | None:
+    """Put a switch back into the ``state`` ("before" or "after") of change ``id``."""
+    change_id, state = _param(request.POST, "id"), request.POST.get("state") or "before"
+    if state not in ("before", "after"):
+        raise ApiError(400, _("state: use 'before' or 'after'."))
+    try:
+        change = SwitchChange.objects.get(pk=int(change_id))
+    except (ValueError, SwitchChange.DoesNotExist):
+        raise ApiError(404, _("id: there is no recorded change %(id)r.") % {"id": change_id}) from None
+    target = getattr(change, state)
+    if target is None:
+        require(request, "gargoyle.delete_switch")  # restoring "before it was added" deletes it
+    else:
+        if not isinstance(target, dict) or not Switch.objects.filter(key=target.get("key")).exists():
+            require(request, "gargoyle.add_switch")
+        if isinstance(target, dict) and target.get("status") == GLOBAL:
+            require(request, "gargoyle.set_global")
+    with _writing(request):
+        switch = restore(change, state=state, request=request)
+    return None if switch is None else _saved(switch)

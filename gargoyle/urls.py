@@ -1,0 +1,20 @@
+"""The JSON API's URLs: mount them with ``path("gargoyle/", include("gargoyle.urls"))``."""
+
+from django.urls import path
+
+from gargoyle import api
+
+app_name = "gargoyle"
+
+urlpatterns = [
+    path("add/", api.add, name="add"),
+    path("update/", api.update, name="update"),
+    path("status/", api.status, name="status"),
+    path("delete/", api.delete, name="delete"),
+    path("conditions/add/", api.add_condition, name="add-condition"),
+    path("conditions/remove/", api.remove_condition, name="remove-condition"),
+    path("switches/", api.switches, name="switches"),
+    path("preview/", api.preview, name="preview"),
+    path("history/", api.history, name="history"),
+    path("history/restore/", api.restore_change, name="restore"),
+]
