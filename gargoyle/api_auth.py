@@ -13,7 +13,6 @@ import hmac
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import BadRequest, ObjectDoesNotExist, ValidationError
 from django.db import DataError
@@ -23,6 +22,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
+from gargoyle.conf import get_settings
 from gargoyle.helpers import dumps
 
 View = Callable[..., Any]
@@ -126,8 +126,7 @@ def _token_user(request: HttpRequest) -> Any:
     scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer":
         return None
-    tokens = getattr(settings, "GARGOYLE_API_TOKENS", None)
-    username = _lookup_token(token.strip(), tokens if isinstance(tokens, Mapping) else {})
+    username = _lookup_token(token.strip(), get_settings().api_tokens)
     if username is None:
         raise ApiError(401, _("authentication: unknown API token."))
     User = get_user_model()

@@ -61,6 +61,17 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     interval = getattr(settings, "GARGOYLE_CHECK_INTERVAL", 5)
     if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval < 0:
         messages.append(Error("GARGOYLE_CHECK_INTERVAL must be a number of seconds, 0 or more.", id="gargoyle.E004"))
+    tokens = getattr(settings, "GARGOYLE_API_TOKENS", {})
+    if not isinstance(tokens, dict) or not all(
+        isinstance(token, str) and len(token) >= 32 and isinstance(user, str) for token, user in tokens.items()
+    ):
+        messages.append(
+            Error(
+                "GARGOYLE_API_TOKENS must map tokens of at least 32 characters to usernames.",
+                hint="Make a token with: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
+                id="gargoyle.E006",
+            )
+        )
     return messages
 
 

@@ -18,6 +18,7 @@ DEFAULTS: dict[str, Any] = {
     "GARGOYLE_CACHE_NAME": "default",
     "GARGOYLE_CHECK_INTERVAL": 5.0,
     "GARGOYLE_LEGACY_PERCENT": False,
+    "GARGOYLE_API_TOKENS": {},
 }
 
 
@@ -28,6 +29,7 @@ class GargoyleSettings:
     cache_name: str
     check_interval: float
     legacy_percent: bool
+    api_tokens: Mapping[str, str]
 
 
 @functools.cache
@@ -37,15 +39,19 @@ def get_settings() -> GargoyleSettings:
     def read(name: str) -> Any:
         return getattr(settings, name, DEFAULTS[name])
 
-    defaults = read("GARGOYLE_SWITCH_DEFAULTS")
     interval = read("GARGOYLE_CHECK_INTERVAL")
     return GargoyleSettings(
         auto_create=bool(read("GARGOYLE_AUTO_CREATE")),
-        switch_defaults=defaults if isinstance(defaults, Mapping) else {},
+        switch_defaults=_mapping(read("GARGOYLE_SWITCH_DEFAULTS")),
         cache_name=read("GARGOYLE_CACHE_NAME"),
         check_interval=float(interval) if isinstance(interval, (int, float)) else 5.0,
         legacy_percent=bool(read("GARGOYLE_LEGACY_PERCENT")),
+        api_tokens=_mapping(read("GARGOYLE_API_TOKENS")),
     )
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 def _forget_settings(*, setting: str, **kwargs: Any) -> None:

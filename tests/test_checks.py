@@ -174,3 +174,13 @@ def test_a_corrupt_switch_is_logged_once(healthy, caplog):
             gargoyle.is_active("broken")
 
     assert len([record for record in caplog.records if "broken" in record.getMessage()]) == 1
+
+
+@pytest.mark.parametrize("tokens", [["token"], {"short": "alice"}, {"x" * 40: 5}])
+def test_api_tokens_must_be_long_and_name_users(tokens):
+    from gargoyle.checks import check_settings
+
+    with override_settings(GARGOYLE_API_TOKENS=tokens):
+        assert [message.id for message in check_settings()] == ["gargoyle.E006"]
+    with override_settings(GARGOYLE_API_TOKENS={"x" * 40: "alice"}):
+        assert check_settings() == []
