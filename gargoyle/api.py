@@ -34,9 +34,10 @@ TRUE, FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 
 
 def switch_payload(switch: Switch, problems: dict[str, str] | None = None) -> dict[str, Any]:
-    """``Switch.to_dict`` plus ``problem``: why its stored conditions cannot be used, or None."""
+    """``Switch.to_dict`` plus ``problem`` (why its stored conditions cannot be used, or None)
+    and ``storedLabel`` (``label`` falls back to the key, as gargoyle-yplan's did)."""
     problems = gargoyle.problems() if problems is None else problems
-    return {**switch.to_dict(gargoyle), "problem": problems.get(switch.key)}
+    return {**switch.to_dict(gargoyle), "problem": problems.get(switch.key), "storedLabel": switch.label or ""}
 
 
 def _param(data: Any, name: str) -> str:

@@ -778,3 +778,10 @@ def test_a_vanished_row_is_a_404(client: Client, admin: Any, feature: Switch, mo
 
     monkeypatch.setattr(Switch, "refresh_from_db", vanish)
     fails(client.post(url("status"), {"key": "feature", "status": "2"}), 404)
+
+
+def test_payload_keeps_the_stored_label_apart_from_the_displayed_one():
+    from gargoyle.api import switch_payload
+
+    payload = switch_payload(Switch(key="no_label"))
+    assert (payload["label"], payload["storedLabel"]) == ("No_Label", "")

@@ -610,7 +610,7 @@ function openSwitchDialog(key, opener) {
   const mode = item ? "edit" : "add";
   dom.switchTitle.textContent = dom.switchTitle.dataset[mode];
   dom.switchSubmit.textContent = dom.switchSubmit.dataset[mode];
-  form.elements.name.value = item ? item.label || "" : "";
+  form.elements.name.value = item ? item.storedLabel || "" : "";
   form.elements.key.value = item ? item.key : "";
   form.elements.desc.value = item ? item.description || "" : "";
   keyTouched = Boolean(item);
