@@ -1,8 +1,8 @@
 """The switch panel, inside ``django.contrib.admin``.
 
-The Switch admin's change list *is* the panel (``gargoyle/panel.html`` + ``panel.js``): one
-row per switch with its status toggles, conditions, preview and history. The admin gives it
-login, the staff check, CSRF and no-cache for free.
+The Switch admin's change list *is* the panel (``gargoyle/panel.html`` and the ES modules in
+``static/gargoyle/panel/``): one row per switch with its status toggles, conditions, preview
+and history. The admin gives it login, the staff check, CSRF and no-cache for free.
 
 - The JSON API of :mod:`gargoyle.urls` is mounted under the admin as well
   (``<admin>/gargoyle/switch/api/<endpoint>/``, URL names ``admin:gargoyle_switch_api_<name>``),
@@ -39,7 +39,7 @@ from gargoyle.models import Switch
 
 
 def _js_name(url_name: str) -> str:
-    """``add-condition`` -> ``addCondition``: how panel.js names the endpoints."""
+    """``add-condition`` -> ``addCondition``: how the panel scripts name the endpoints."""
     first, *rest = url_name.split("-")
     return first + "".join(part.capitalize() for part in rest)
 

@@ -1,0 +1,107 @@
+// The page's fixed elements, the h() element builder, and the small DOM helpers every part
+// shares: ids, the live region (a toast), inline errors and invalid fields.
+//
+// Every text that comes from the server (labels, keys, descriptions, conditions, messages)
+// goes into the page through textContent or attribute values, never as markup.
+
+const byId = (id) => document.getElementById(id);
+
+export const dom = {
+  panel: byId("content-main"),
+  list: byId("gargoyle-switches"),
+  search: byId("gargoyle-search"),
+  count: byId("gargoyle-count"),
+  live: byId("gargoyle-live"),
+  empty: byId("gargoyle-empty"),
+  noMatch: byId("gargoyle-no-match"),
+  noMatchText: byId("gargoyle-no-match-text"),
+  clearSearch: byId("gargoyle-clear-search"),
+  add: byId("gargoyle-add"),
+  addFirst: byId("gargoyle-add-first"),
+  sortButtons: Array.from(document.querySelectorAll(".gargoyle-sort-button")),
+  switchDialog: byId("gargoyle-switch-dialog"),
+  switchForm: byId("gargoyle-switch-form"),
+  switchTitle: byId("gargoyle-switch-dialog-title"),
+  switchSubmit: byId("gargoyle-switch-submit"),
+  switchError: byId("gargoyle-switch-error"),
+  confirmDialog: byId("gargoyle-confirm-dialog"),
+  confirmForm: byId("gargoyle-confirm-form"),
+  confirmTitle: byId("gargoyle-confirm-title"),
+  confirmMessage: byId("gargoyle-confirm-message"),
+  confirmOk: byId("gargoyle-confirm-ok"),
+  confirmCancel: byId("gargoyle-confirm-cancel"),
+  confirmError: byId("gargoyle-confirm-error"),
+};
+
+let nextId = 0;
+let announceTimer = null;
+
+/**
+ * Build an element. ``props``: ``class``, ``text`` (textContent), ``on`` ({event: handler}),
+ * ``data`` (dataset), any other key is set as an attribute (true -> "", false/null -> absent).
+ * Children are nodes or strings (appended as text, never parsed).
+ */
+export function h(tag, props = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "class") element.className = value;
+    else if (name === "text") element.textContent = value;
+    else if (name === "on") listen(element, value);
+    else if (name === "data") Object.assign(element.dataset, value);
+    else element.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child instanceof Node ? child : String(child));
+  }
+  return element;
+}
+
+function listen(element, handlers) {
+  for (const [event, handler] of Object.entries(handlers)) element.addEventListener(event, handler);
+}
+
+/** A new id, unique in the page. */
+export function uid(prefix = "g") {
+  nextId += 1;
+  return `gargoyle-${prefix}-${nextId}`;
+}
+
+/** Say ``message`` in the live region (screen readers read it; everyone sees it). */
+export function announce(message, kind = "success") {
+  clearTimeout(announceTimer);
+  dom.live.textContent = "";
+  dom.live.className = `gargoyle-live gargoyle-live-${kind}`;
+  // A fresh text node after a tick, so the same message twice is announced twice.
+  window.setTimeout(() => {
+    dom.live.textContent = message;
+  }, 30);
+  announceTimer = window.setTimeout(() => {
+    dom.live.textContent = "";
+    dom.live.className = "gargoyle-live";
+  }, 8000);
+}
+
+/** Show ``message`` in an error element, or hide it when there is none. */
+export function showError(element, message) {
+  element.textContent = message || "";
+  element.hidden = !message;
+}
+
+export function clearFieldErrors(form) {
+  for (const element of form.querySelectorAll("[aria-invalid]")) element.removeAttribute("aria-invalid");
+}
+
+/** Mark the input a message names ("key: ...") invalid, and focus it. */
+export function markFieldError(form, message) {
+  const match = /^\s*([\w[\]]+)\s*:/.exec(message || "");
+  const aliases = { label: "name", description: "desc", curkey: "key" };
+  const name = match ? aliases[match[1]] || match[1] : null;
+  const input = name ? form.querySelector(`[name="${CSS.escape(name)}"]`) : null;
+  if (input) {
+    input.setAttribute("aria-invalid", "true");
+    input.focus();
+  }
+  return input;
+}

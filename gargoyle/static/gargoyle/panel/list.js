@@ -1,0 +1,136 @@
+// The switch list: shows the rows that match the search, in order, with the count, the empty
+// states and the sort buttons' state; rebuilds a row when its switch changes, and reloads the
+// whole list from the API.
+
+import { api } from "./api.js";
+import { dom } from "./dom.js";
+import { loadHistory } from "./history.js";
+import { buildRow } from "./row.js";
+import { visibleSwitches } from "./search.js";
+import { data, forget, indexConditionSets, renameSwitch, setSwitches, state } from "./state.js";
+import { t } from "./text.js";
+
+/**
+ * Show the rows that match the search, in order; build the ones not built yet.
+ *
+ * Only searching, sorting, adding and reloading reorder the list: a row that was just
+ * edited stays where it is, so the next click does not land on a row that moved there.
+ */
+export function renderList() {
+  const active = document.activeElement;
+  const visible = visibleSwitches();
+  const wanted = new Set(visible.map((item) => item.key));
+  for (const [key, row] of state.rows) {
+    if (!wanted.has(key)) row.hidden = true;
+  }
+  let previous = null;
+  for (const item of visible) {
+    const row = rowFor(item);
+    row.hidden = false;
+    const expected = previous ? previous.nextElementSibling : dom.list.firstElementChild;
+    if (expected !== row) dom.list.insertBefore(row, expected);
+    previous = row;
+  }
+  // Moving a row drops the focus inside it: put it back.
+  if (active && active !== document.activeElement && active.isConnected && !active.closest("[hidden]")) active.focus();
+  renderCounts(visible.length);
+  renderSortButtons();
+}
+
+/** The switch's row, built the first time it is asked for. */
+function rowFor(item) {
+  let row = state.rows.get(item.key);
+  if (!row) {
+    row = buildRow(item);
+    state.rows.set(item.key, row);
+  }
+  return row;
+}
+
+function renderCounts(shown) {
+  const total = state.switches.size;
+  dom.empty.hidden = total !== 0;
+  dom.noMatch.hidden = total === 0 || shown !== 0;
+  dom.list.hidden = shown === 0;
+  if (total === 0) {
+    dom.count.textContent = "";
+  } else if (state.query.trim()) {
+    dom.count.textContent = t(shown === 1 ? "countMatchOne" : "countMatch", { shown, total });
+    dom.noMatchText.textContent = t("noMatch", { query: state.query.trim() });
+  } else {
+    dom.count.textContent = t(total === 1 ? "countOne" : "count", { total });
+  }
+}
+
+function renderSortButtons() {
+  const field = state.order.replace(/^-/, "");
+  const descending = state.order.startsWith("-");
+  for (const button of dom.sortButtons) {
+    const active = button.dataset.sort === field;
+    button.setAttribute("aria-pressed", String(active));
+    button.classList.toggle("gargoyle-sort-descending", active && descending);
+    button.classList.toggle("gargoyle-sort-ascending", active && !descending);
+    const label = t(`sort_${button.dataset.sort}`);
+    button.setAttribute(
+      "aria-label",
+      active ? t(descending ? "sortedDescending" : "sortedAscending", { field: label }) : t("sortBy", { field: label }),
+    );
+  }
+}
+
+/** Rebuild one row from its switch dict, keeping the focus where it was. */
+export function refreshRow(key, focusName = null) {
+  const item = state.switches.get(key);
+  const old = state.rows.get(key);
+  const focused = old && old.contains(document.activeElement) ? document.activeElement.dataset.focus : null;
+  if (!item) {
+    forget(key);
+    renderList();
+    return;
+  }
+  const row = buildRow(item);
+  state.rows.set(key, row);
+  if (old) {
+    row.hidden = old.hidden;
+    old.replaceWith(row); // in place: see renderList
+    renderCounts(visibleSwitches().length);
+  } else {
+    renderList();
+  }
+  const target = focusName || focused;
+  if (target) (row.querySelector(`[data-focus="${CSS.escape(target)}"]`) || row.querySelector("[data-focus]"))?.focus();
+}
+
+/** Put a switch dict the API returned into the list (``oldKey``: its key before a rename). */
+export function storeSwitch(item, oldKey = null, focusName = null) {
+  if (oldKey && oldKey !== item.key) renameSwitch(oldKey, item.key);
+  state.switches.set(item.key, item);
+  // The history and a preview's verdict are stale now.
+  state.histories.delete(item.key);
+  const preview = state.previews.get(item.key);
+  if (preview) preview.result = null;
+  refreshRow(item.key, focusName);
+  if (state.open.get(item.key) === "history") loadHistory(item.key);
+}
+
+/** Fetch every switch (and the condition sets) again, and rebuild the rows. */
+export async function reloadSwitches() {
+  const fresh = await api("switches");
+  if (fresh.conditionSets) {
+    data.conditionSets = fresh.conditionSets;
+    indexConditionSets();
+  }
+  setSwitches(fresh.switches || []);
+  for (const key of state.switches.keys()) {
+    const old = state.rows.get(key);
+    if (old) old.replaceWith(buildRowKeepingHidden(key, old));
+  }
+  renderList();
+}
+
+function buildRowKeepingHidden(key, old) {
+  const row = buildRow(state.switches.get(key));
+  row.hidden = old.hidden;
+  state.rows.set(key, row);
+  return row;
+}

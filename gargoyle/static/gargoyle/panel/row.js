@@ -1,0 +1,197 @@
+// One switch's row: its name and key, status toggles, effect, edit and delete buttons, its
+// conditions, and the tools (add a condition, preview, history) that open a box below it.
+
+import { buildConditionForm, buildConditions } from "./conditions.js";
+import { h } from "./dom.js";
+import { buildHistory, loadHistory } from "./history.js";
+import { refreshRow } from "./list.js";
+import { buildPreview } from "./preview.js";
+import { can, rowId, STATUS, state, switchLabel, TOGGLES } from "./state.js";
+import { changeStatus } from "./status.js";
+import { confirmDelete, openSwitchDialog } from "./switch-dialog.js";
+import { formatDate, relativeTime, t } from "./text.js";
+
+const READONLY_TOGGLE = "gargoyle-toggle gargoyle-toggle-readonly";
+
+export function buildRow(item) {
+  const id = rowId(item.key);
+  const label = switchLabel(item);
+  const open = state.open.get(item.key);
+  const row = h("li", { class: `gargoyle-switch gargoyle-status-${item.status}`, id, data: { key: item.key } });
+  const article = h("article", { class: "gargoyle-switch-body", "aria-labelledby": `${id}-label` });
+  row.append(article);
+
+  const status = h("div", { class: "gargoyle-status" }, buildToggles(item, label), buildEffective(item));
+  article.append(
+    h("div", { class: "gargoyle-switch-head" }, buildIdentity(item, id, label), status, buildActions(item, label)),
+  );
+  const conditions = buildConditions(item, label);
+  if (conditions) article.append(conditions);
+  article.append(buildTools(item, id, open));
+  if (open) article.append(buildPanel(item, open, id));
+  return row;
+}
+
+function buildIdentity(item, id, label) {
+  return h(
+    "div",
+    { class: "gargoyle-identity" },
+    h(
+      "h2",
+      { class: "gargoyle-label", id: `${id}-label` },
+      h("span", { class: "gargoyle-label-text", text: label }),
+      " ",
+      h("code", { class: "gargoyle-key", text: item.key }),
+    ),
+    buildModified(item),
+    item.problem
+      ? h(
+          "p",
+          { class: "gargoyle-problem" },
+          h("span", { class: "gargoyle-badge gargoyle-badge-problem", text: t("problem") }),
+          " ",
+          item.problem,
+        )
+      : null,
+    item.description ? h("p", { class: "gargoyle-description", text: item.description }) : null,
+  );
+}
+
+function buildModified(item) {
+  const when = item.date_modified ? new Date(item.date_modified) : null;
+  if (!when || Number.isNaN(when.getTime())) return null;
+  return h(
+    "p",
+    { class: "gargoyle-modified" },
+    t("lastModified"),
+    " ",
+    h("time", { datetime: item.date_modified, title: formatDate(when) }, relativeTime(when)),
+  );
+}
+
+function buildToggles(item, label) {
+  const group = h("div", { class: "gargoyle-toggles", role: "group", "aria-label": t("statusOf", { label }) });
+  for (const [status, textKey] of TOGGLES) {
+    const pressed = item.status === status;
+    if (!can.change) {
+      // Read only: the status shows, nothing to press.
+      if (pressed) group.append(h("span", { class: READONLY_TOGGLE, "aria-current": "true", text: t(textKey) }));
+      continue;
+    }
+    group.append(buildToggle(item, status, textKey, pressed));
+  }
+  return group;
+}
+
+function buildToggle(item, status, textKey, pressed) {
+  const forbidden = status === STATUS.GLOBAL && !can.setGlobal && !pressed;
+  return h(
+    "button",
+    {
+      type: "button",
+      class: `gargoyle-toggle gargoyle-toggle-${status}`,
+      "aria-pressed": String(pressed),
+      disabled: forbidden,
+      title: forbidden ? t("noGlobalPermission") : null,
+      data: { focus: `status-${status}`, status: String(status) },
+      on: { click: () => changeStatus(item.key, status) },
+    },
+    t(textKey),
+  );
+}
+
+function effectiveKind(item) {
+  if (item.problem && item.status === STATUS.SELECTIVE) return "problem";
+  if (item.status === STATUS.GLOBAL) return "on";
+  if (item.status === STATUS.DISABLED) return "off";
+  if (item.status === STATUS.INHERIT) return "inherit";
+  const hasConditions = (item.conditions || []).some((group) => group.conditions.length);
+  return hasConditions ? "some" : "off";
+}
+
+function buildEffective(item) {
+  const kind = effectiveKind(item);
+  return h(
+    "p",
+    { class: `gargoyle-effective gargoyle-effective-${kind}` },
+    h("span", { class: "gargoyle-dot", "aria-hidden": "true" }),
+    // A switch whose stored conditions cannot be used evaluates as the caller's default.
+    kind === "problem" && item.status === STATUS.SELECTIVE ? t("problemEffect") : item.statusLabel || "",
+  );
+}
+
+function buildActions(item, label) {
+  const actions = h("div", { class: "gargoyle-actions" });
+  if (can.change) {
+    const edit = (event) => openSwitchDialog(item.key, event.currentTarget);
+    actions.append(iconButton("edit", t("editSwitch", { label }), t("edit"), edit));
+  }
+  if (can.delete) {
+    const remove = (event) => confirmDelete(item.key, event.currentTarget);
+    actions.append(iconButton("delete", t("deleteSwitch", { label }), t("delete"), remove));
+  }
+  return actions;
+}
+
+function iconButton(name, label, title, onClick) {
+  return h(
+    "button",
+    {
+      type: "button",
+      class: `gargoyle-icon-button gargoyle-${name}`,
+      data: { focus: name },
+      "aria-label": label,
+      title,
+      on: { click: onClick },
+    },
+    h("span", { class: `gargoyle-icon gargoyle-icon-${name}`, "aria-hidden": "true" }),
+  );
+}
+
+function buildTools(item, id, open) {
+  const tools = h("div", { class: "gargoyle-tools" });
+  const panels = [];
+  if (can.change) panels.push(["condition", "addCondition"]);
+  panels.push(["preview", "preview"], ["history", "history"]);
+  for (const [name, textKey] of panels) {
+    tools.append(
+      h(
+        "button",
+        {
+          type: "button",
+          class: "gargoyle-tool",
+          data: { focus: `tool-${name}` },
+          "aria-expanded": String(open === name),
+          "aria-controls": open === name ? `${id}-panel` : null,
+          on: { click: () => togglePanel(item.key, name) },
+        },
+        t(textKey),
+      ),
+    );
+  }
+  return tools;
+}
+
+function buildPanel(item, name, id) {
+  const panel = h("section", {
+    class: `gargoyle-panel-box gargoyle-panel-${name}`,
+    id: `${id}-panel`,
+    "aria-labelledby": `${id}-panel-title`,
+  });
+  const builders = { condition: buildConditionForm, preview: buildPreview, history: buildHistory };
+  builders[name](item, panel, id);
+  return panel;
+}
+
+/** Open a row's tool box ``name`` (closing the one open), or close it if it is open. */
+export function togglePanel(key, name) {
+  const opening = state.open.get(key) !== name;
+  if (opening) state.open.set(key, name);
+  else state.open.delete(key);
+  refreshRow(key, `tool-${name}`);
+  if (opening) {
+    const row = state.rows.get(key);
+    row.querySelector(".gargoyle-panel-box [data-autofocus]")?.focus();
+    if (name === "history") loadHistory(key);
+  }
+}

@@ -1,0 +1,86 @@
+// What the panel knows: the page's data (switches, permissions, condition sets, API URLs),
+// what the user may do, and the client-side state of each row (its open tool, its condition
+// form's choice, its preview and its history).
+
+import { uid } from "./dom.js";
+
+export const STATUS = { DISABLED: 1, SELECTIVE: 2, GLOBAL: 3, INHERIT: 4 };
+export const TOGGLES = [
+  [STATUS.INHERIT, "statusInherit"],
+  [STATUS.GLOBAL, "statusGlobal"],
+  [STATUS.SELECTIVE, "statusSelective"],
+  [STATUS.DISABLED, "statusDisabled"],
+];
+export const DEFAULT_ORDER = "-modified";
+
+/** The page's data, as the view wrote it into #gargoyle-data (see loadPageData). */
+export const data = { switches: [], conditionSets: [], permissions: {}, urls: {} };
+export const can = { view: true, add: false, change: false, delete: false, setGlobal: false };
+
+export const state = {
+  switches: new Map(), // key -> switch dict, as the API answers it
+  rows: new Map(), // key -> <li>
+  ids: new Map(), // key -> a stable id prefix for the row's elements
+  order: DEFAULT_ORDER,
+  query: "",
+  open: new Map(), // key -> "condition" | "preview" | "history"
+  choice: new Map(), // key -> the chosen "conditionSetId\u0000field" of its condition form
+  previews: new Map(), // key -> { username, ip, result }
+  histories: new Map(), // key -> list of changes, or an Error
+  conditionFields: new Map(), // "conditionSetId\u0000field" -> { set, field }
+};
+
+// The per-row maps a rename carries over to the new key, and forgetting a switch clears.
+const ROW_STATE = [state.rows, state.open, state.choice, state.previews, state.histories];
+
+export function loadPageData(pageData) {
+  Object.assign(data, pageData);
+  Object.assign(can, pageData.permissions);
+  indexConditionSets();
+}
+
+export function indexConditionSets() {
+  state.conditionFields.clear();
+  for (const set of data.conditionSets || []) {
+    for (const field of set.fields || []) state.conditionFields.set(fieldId(set.id, field.name), { set, field });
+  }
+}
+
+export function fieldId(setId, fieldName) {
+  return `${setId}\u0000${fieldName}`;
+}
+
+export function setSwitches(switches) {
+  state.switches = new Map(switches.map((item) => [item.key, item]));
+  for (const key of Array.from(state.rows.keys())) {
+    if (!state.switches.has(key)) forget(key);
+  }
+}
+
+/** Drop a switch's row and its state (not the switch itself). */
+export function forget(key) {
+  const row = state.rows.get(key);
+  if (row) row.remove();
+  for (const map of ROW_STATE) map.delete(key);
+}
+
+/** After a rename: the row and its state follow the switch to its new key. */
+export function renameSwitch(oldKey, newKey) {
+  for (const map of [...ROW_STATE, state.ids]) {
+    if (map.has(oldKey)) {
+      map.set(newKey, map.get(oldKey));
+      map.delete(oldKey);
+    }
+  }
+  state.switches.delete(oldKey);
+}
+
+export function switchLabel(item) {
+  return item.label || item.key;
+}
+
+/** The id prefix of a switch's row and the elements in it; it survives rebuilds and renames. */
+export function rowId(key) {
+  if (!state.ids.has(key)) state.ids.set(key, uid("switch"));
+  return state.ids.get(key);
+}

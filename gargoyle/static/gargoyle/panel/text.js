@@ -1,0 +1,47 @@
+// Texts and the page's language: the translated strings the page carries in #gargoyle-text
+// (filled in by t(), as plain text), and dates and sorting in the page's language.
+
+const LANG = document.documentElement.lang || undefined;
+const TEXT = readText();
+const RELATIVE_STEPS = [
+  [60, "second"],
+  [60, "minute"],
+  [24, "hour"],
+  [7, "day"],
+  [4.35, "week"],
+  [12, "month"],
+];
+
+export const collator = new Intl.Collator(LANG, { sensitivity: "base", numeric: true });
+const relativeFormat = new Intl.RelativeTimeFormat(LANG, { numeric: "auto" });
+const dateFormat = new Intl.DateTimeFormat(LANG, { dateStyle: "medium", timeStyle: "short" });
+
+function readText() {
+  const text = {};
+  for (const node of document.querySelectorAll("#gargoyle-text [data-text]")) {
+    text[node.dataset.text] = node.textContent.trim().replace(/\s+/g, " ");
+  }
+  return text;
+}
+
+/** The translated text ``key`` with its {placeholders} filled in (as plain text). */
+export function t(key, params = {}) {
+  const template = Object.hasOwn(TEXT, key) ? TEXT[key] : key;
+  return template.replace(/\{(\w+)\}/g, (match, name) => (Object.hasOwn(params, name) ? String(params[name]) : match));
+}
+
+export function formatDate(date) {
+  return Number.isNaN(date.getTime()) ? "" : dateFormat.format(date);
+}
+
+/** "just now", "5 minutes ago", "in 2 days"... */
+export function relativeTime(date) {
+  let value = Math.round((date.getTime() - Date.now()) / 1000);
+  for (const [size, unit] of RELATIVE_STEPS) {
+    if (Math.abs(value) < size) {
+      return unit === "second" && Math.abs(value) < 45 ? t("justNow") : relativeFormat.format(Math.round(value), unit);
+    }
+    value /= size;
+  }
+  return relativeFormat.format(Math.round(value), "year");
+}
