@@ -52,7 +52,8 @@ def made_by(request: HttpRequest | None) -> Iterator[None]:
 def _before_save(sender: type[Switch], instance: Switch, **kwargs: Any) -> None:
     instance.check_fields()
     stored_key = getattr(instance, "_stored_key", None) or instance.key
-    instance._row_before = _row_of(sender, stored_key, kwargs.get("using"))
+    # Locked, so that concurrent writers record their "before" in the order they commit.
+    instance._row_before = _row_of(sender, stored_key, kwargs.get("using"), lock=True)
 
 
 @receiver(post_save, sender=Switch, dispatch_uid="gargoyle.changes.after_save")
@@ -80,10 +81,13 @@ def _after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
             manager.note_committed()
 
 
-def _row_of(model: type[Switch], key: Any, using: str | None) -> dict[str, Any] | None:
+def _row_of(model: type[Switch], key: Any, using: str | None, lock: bool = False) -> dict[str, Any] | None:
     if key is None:
         return None
-    return model._base_manager.using(using).filter(pk=key).values(*ROW_FIELDS).first()
+    rows = model._base_manager.using(using).filter(pk=key)
+    if lock and connections[using or "default"].in_atomic_block:
+        rows = rows.select_for_update()
+    return rows.values(*ROW_FIELDS).first()
 
 
 # -- bulk writes ---------------------------------------------------------------------------
