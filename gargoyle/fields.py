@@ -64,6 +64,8 @@ class Field:
                 _("%(field)s: conditions are strings, not %(type)s."),
                 params={"field": self.label, "type": type(value).__name__},
             )
+        if "\x00" in value:
+            raise ValidationError(_("%(field)s: contains a NUL character."), params={"field": self.label})
         return value
 
     def render(self, value: Any) -> SafeString:
@@ -327,7 +329,7 @@ class AbstractDate(Field):
             raise ValidationError(
                 _("%(field)s: enter a valid date as YYYY-MM-DD."), params={"field": self.label}
             ) from None
-        return date.strftime(self.DATE_FORMAT)
+        return date.isoformat()  # YYYY-MM-DD with four year digits, even before year 1000
 
     def display(self, value: str) -> str:
         return f"{self.label}: {self.str_to_date(value).strftime(self.PRETTY_DATE_FORMAT)}"

@@ -85,7 +85,14 @@ def validate_status(status: Any) -> None:
         )
 
 
+def validate_text(name: str, text: Any) -> None:
+    """Text columns take no NUL character (PostgreSQL refuses them)."""
+    if isinstance(text, str) and "\x00" in text:
+        raise ValidationError(_("%(field)s: contains a NUL character."), params={"field": name})
+
+
 def validate_label(label: Any) -> None:
+    validate_text("label", label)
     if label is not None and (not isinstance(label, str) or len(label) > LABEL_MAX_LENGTH):
         raise ValidationError(
             _("label: a label is text of at most %(max)d characters."), params={"max": LABEL_MAX_LENGTH}
@@ -93,6 +100,7 @@ def validate_label(label: Any) -> None:
 
 
 def validate_key(key: Any) -> None:
+    validate_text("key", key)
     if not isinstance(key, str) or not key.strip() or len(key) > KEY_MAX_LENGTH:
         raise ValidationError(
             _("key: a switch key is 1 to %(max)d characters (got %(key)r)."), params={"max": KEY_MAX_LENGTH, "key": key}
@@ -178,10 +186,11 @@ class Switch(models.Model):
         }
 
     def check_fields(self) -> None:
-        """Raise ``ValidationError`` for a key, status or label the table must never hold."""
+        """Raise ``ValidationError`` for a key, status or text the table must never hold."""
         validate_key(self.key)
         validate_status(self.status)
         validate_label(self.label)
+        validate_text("description", self.description)
 
     def clean(self) -> None:
         from gargoyle.manager import gargoyle

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from gargoyle import values
 from gargoyle.manager import SwitchManager
-from gargoyle.models import Switch, validate_key, validate_status
+from gargoyle.models import Switch, validate_key, validate_status, validate_text
 
 FORMAT = "gargoyle-switches"
 FORMAT_VERSION = 1
@@ -96,6 +96,7 @@ def _validate_text(entry: dict[str, Any], name: str, max_length: int | None) -> 
     if not isinstance(text, str) or (max_length is not None and len(text) > max_length):
         limit = f" of at most {max_length} characters" if max_length else ""
         raise ValidationError(f"{name}: must be text{limit}.")
+    validate_text(name, text)
 
 
 def import_switches(entries: list[dict[str, Any]], *, replace: bool = False) -> tuple[int, int, int]:

@@ -133,8 +133,10 @@ def split_by_mode(entries: Any, where: str) -> tuple[list[str], list[str]]:
                 _('%(where)s: %(entry)r is not an ["i" or "e", condition] pair.'),
                 params={"where": where, "entry": entry},
             )
-        if not isinstance(entry[1], str):
-            raise ValidationError(_("%(where)s: conditions are strings."), params={"where": where})
+        if not isinstance(entry[1], str) or "\x00" in entry[1]:
+            raise ValidationError(
+                _("%(where)s: conditions are strings without NUL characters."), params={"where": where}
+            )
         (excludes if entry[0] == EXCLUDE else includes).append(entry[1])
     return includes, excludes
 
