@@ -6,14 +6,14 @@ from datetime import datetime, timezone
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from django.db import connection, models
+from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
-from django.db.migrations.recorder import MigrationRecorder
 
 from gargoyle import gargoyle
 from gargoyle.checks import check_stored_switches
 from gargoyle.constants import DISABLED, GLOBAL, SELECTIVE
 from gargoyle.models import Switch
+from tests.yplan_schema import create_yplan_table, record_yplan_migrations
 
 CREATED = datetime(2019, 5, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -41,35 +41,18 @@ YPLAN_ROWS = [
 
 
 def build_yplan_schema():
-    """The table and migration records gargoyle-yplan 2.1.1 left behind."""
+    """The table, rows and migration records gargoyle-yplan 2.1.1 left behind."""
     MigrationExecutor(connection).migrate([("gargoyle", None)])
+    create_yplan_table(connection)
     q = connection.ops.quote_name
-
-    def column(name, field, null=False, extra=""):
-        field.set_attributes_from_name(name)
-        check = f" CHECK ({field.db_check(connection)})" if field.db_check(connection) else ""
-        return f"{q(name)} {field.db_type(connection)} {'NULL' if null else 'NOT NULL'}{extra}{check}"
-
-    columns = [
-        column("key", models.CharField(max_length=64), extra=" PRIMARY KEY"),
-        column("value", models.TextField()),  # django-jsonfield's column type
-        column("label", models.CharField(max_length=64), null=True),
-        column("date_created", models.DateTimeField()),
-        column("date_modified", models.DateTimeField()),
-        column("description", models.TextField(), null=True),
-        column("status", models.PositiveSmallIntegerField()),
-    ]
     stamp = connection.ops.adapt_datetimefield_value(CREATED)
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TABLE {q('gargoyle_switch')} ({', '.join(columns)})")
         for key, text, status, label, description in YPLAN_ROWS:
             cursor.execute(
                 f"INSERT INTO {q('gargoyle_switch')} VALUES (%s, %s, %s, %s, %s, %s, %s)",
                 [key, text, label, stamp, stamp, description, status],
             )
-    recorder = MigrationRecorder(connection)
-    recorder.record_applied("gargoyle", "0001_initial")
-    recorder.record_applied("gargoyle", "0002_bytes_to_str")
+    record_yplan_migrations(connection)
 
 
 @pytest.mark.django_db(transaction=True)

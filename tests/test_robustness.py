@@ -18,9 +18,8 @@ from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.core.signals import request_started
-from django.db import OperationalError, connection, models
+from django.db import OperationalError, connection
 from django.db.migrations.executor import MigrationExecutor
-from django.db.migrations.recorder import MigrationRecorder
 from django.forms import modelform_factory
 from django.http import HttpResponse
 from django.template import engines
@@ -35,6 +34,7 @@ from gargoyle.manager import SwitchManager, gargoyle
 from gargoyle.mixins import SwitchActiveMixin
 from gargoyle.models import Switch
 from gargoyle.testutils import switches
+from tests.yplan_schema import create_yplan_table, record_yplan_migrations
 
 USER = "gargoyle.builtins.UserConditionSet(auth.user)"
 FILE_CACHE = "django.core.cache.backends.filebased.FileBasedCache"
@@ -892,32 +892,15 @@ JSONB_ROWS = [
 def build_yplan_jsonb_schema():
     """gargoyle-yplan's table as django-jsonfield created it on PostgreSQL >= 9.4: ``value jsonb``."""
     MigrationExecutor(connection).migrate([("gargoyle", None)])
+    create_yplan_table(connection, value_type="jsonb")
     q = connection.ops.quote_name
-
-    def column(name, field, null=False, extra=""):
-        field.set_attributes_from_name(name)
-        check = f" CHECK ({field.db_check(connection)})" if field.db_check(connection) else ""
-        return f"{q(name)} {field.db_type(connection)} {'NULL' if null else 'NOT NULL'}{extra}{check}"
-
-    columns = [
-        column("key", models.CharField(max_length=64), extra=" PRIMARY KEY"),
-        f"{q('value')} jsonb NOT NULL",
-        column("label", models.CharField(max_length=64), null=True),
-        column("date_created", models.DateTimeField()),
-        column("date_modified", models.DateTimeField()),
-        column("description", models.TextField(), null=True),
-        column("status", models.PositiveSmallIntegerField()),
-    ]
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TABLE {q('gargoyle_switch')} ({', '.join(columns)})")
         for key, value, status, label, description in JSONB_ROWS:
             cursor.execute(
                 f"INSERT INTO {q('gargoyle_switch')} VALUES (%s, %s::jsonb, %s, %s, %s, %s, %s)",
                 [key, json.dumps(value), label, CREATED, CREATED, description, status],
             )
-    recorder = MigrationRecorder(connection)
-    recorder.record_applied("gargoyle", "0001_initial")
-    recorder.record_applied("gargoyle", "0002_bytes_to_str")
+    record_yplan_migrations(connection)
 
 
 @committed

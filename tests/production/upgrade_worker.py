@@ -121,27 +121,13 @@ def queries(count: int = COUNT) -> list[tuple[str, str, str, bool]]:
 
 
 def build_yplan_database(rows: list[tuple]) -> None:
-    from django.db import connection, models
-    from django.db.migrations.recorder import MigrationRecorder
+    from django.db import connection
 
+    from tests.yplan_schema import create_yplan_table, record_yplan_migrations
+
+    create_yplan_table(connection)
     q = connection.ops.quote_name
-
-    def column(name, field, null=False, extra=""):
-        field.set_attributes_from_name(name)
-        check = f" CHECK ({field.db_check(connection)})" if field.db_check(connection) else ""
-        return f"{q(name)} {field.db_type(connection)} {'NULL' if null else 'NOT NULL'}{extra}{check}"
-
-    columns = [
-        column("key", models.CharField(max_length=64), extra=" PRIMARY KEY"),
-        column("value", models.TextField()),  # django-jsonfield's column type
-        column("label", models.CharField(max_length=64), null=True),
-        column("date_created", models.DateTimeField()),
-        column("date_modified", models.DateTimeField()),
-        column("description", models.TextField(), null=True),
-        column("status", models.PositiveSmallIntegerField()),
-    ]
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE TABLE {q('gargoyle_switch')} ({', '.join(columns)})")
         cursor.executemany(
             f"INSERT INTO {q('gargoyle_switch')} VALUES (%s, %s, %s, %s, %s, %s, %s)",
             [
@@ -149,9 +135,7 @@ def build_yplan_database(rows: list[tuple]) -> None:
                 for key, text, status, label, description in rows
             ],
         )
-    recorder = MigrationRecorder(connection)
-    recorder.record_applied("gargoyle", "0001_initial")
-    recorder.record_applied("gargoyle", "0002_bytes_to_str")
+    record_yplan_migrations(connection)
 
 
 def main() -> None:
