@@ -163,11 +163,6 @@ def stored_fields(row: Row | None) -> dict[str, Any] | None:
     return None if row is None else {name: row[name] for name in ("key", "label", "description", "status", "value")}
 
 
-def current_request() -> HttpRequest | None:
-    """The request named by :func:`made_by` around the current change, if any."""
-    return _current_request.get()
-
-
 def _conditions(value: Any) -> set[tuple[str, str, str, str]]:
     return {entry for entry in values.iter_conditions(value) if all(isinstance(part, str) for part in entry)}
 

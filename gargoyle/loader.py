@@ -24,7 +24,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from time import monotonic
-from typing import Any, TypeVar
+from typing import Any
 
 from django.core.cache import BaseCache, caches
 from django.core.signals import request_started, setting_changed
@@ -41,8 +41,6 @@ except ImportError:
     task_prerun = None
 
 logger = logging.getLogger("gargoyle")
-
-T = TypeVar("T")
 
 
 class CommitHook:

@@ -319,3 +319,20 @@ class TestDumps:
     def test_refuses_unknown_objects(self):
         with pytest.raises(TypeError):
             dumps(object())
+
+
+@pytest.mark.django_db
+def test_modeldict_clear_cache_and_del_still_work():
+    from django.db import connection
+
+    Switch.objects.create(key="old_api", status=DISABLED)
+    assert not default_manager.is_active("old_api")
+    with connection.cursor() as cursor:  # behind gargoyle's back
+        cursor.execute("UPDATE gargoyle_switch SET status = %s WHERE key = %s", [GLOBAL, "old_api"])
+    default_manager.clear_cache()
+    assert default_manager.is_active("old_api")
+    del default_manager["old_api"]
+    assert not Switch.objects.filter(key="old_api").exists()
+    assert "old_api" not in default_manager
+    with pytest.raises(KeyError):
+        del default_manager["old_api"]
