@@ -1,6 +1,8 @@
 """The condition sets every site gets: users, IP addresses, host name and dates.
 
-Imported (and so registered) by ``GargoyleAppConfig.ready()``.
+Imported (and so registered with the process-wide manager) when Django starts. Their ids
+are ``"gargoyle.builtins.<Class>"`` (``"gargoyle.builtins.UserConditionSet(auth.user)"``
+for users, with the user model's app label and model name).
 """
 
 from __future__ import annotations
@@ -47,7 +49,25 @@ __all__ = [
 
 
 class UserConditionSet(ModelConditionSet):
-    """Logged-in users (by pk for percent) and the anonymous user."""
+    """Users: instances of the user model, and the anonymous user.
+
+    Registered for ``get_user_model()``; namespace ``"<app_label>.<model_name>"``
+    (``"auth.user"``). A request passed to ``is_active`` brings its ``user``.
+
+    Fields:
+
+    ``percent`` (:class:`~gargoyle.conditions.Percent`)
+        A share of users, bucketed by primary key (the anonymous user is in no bucket).
+    ``username``, ``email`` (:class:`~gargoyle.conditions.String`)
+        Exact matches.
+    ``is_anonymous``, ``is_active``, ``is_staff``, ``is_superuser`` (:class:`~gargoyle.conditions.Boolean`)
+        The user's flags ("Anonymous", "Active", "Staff", "Superuser").
+    ``date_joined`` (:class:`~gargoyle.conditions.OnOrAfterDate`)
+        Users who joined on or after a date.
+
+    :param model: the user model.
+    :type model: type[~django.db.models.Model]
+    """
 
     username = String()
     email = String()
@@ -58,6 +78,7 @@ class UserConditionSet(ModelConditionSet):
     date_joined = OnOrAfterDate(label=_("Joined on or after"))
 
     def can_execute(self, instance: Any) -> bool:
+        """Instances of the user model and ``AnonymousUser``."""
         return isinstance(instance, (self.model, AnonymousUser))
 
 
@@ -65,7 +86,10 @@ gargoyle.register(UserConditionSet(User))
 
 
 class IPAddress(String):
-    """An IPv4/IPv6 address or network (``10.0.0.0/8``), matched against ``REMOTE_ADDR``."""
+    """An IPv4/IPv6 address or network (``10.0.0.0/8``), matched against ``REMOTE_ADDR``.
+
+    Conditions are stored in canonical form: ``"10.0.0.1"``, ``"2001:db8::/32"``.
+    """
 
     def clean(self, value: Any) -> str:
         value = super().clean(value)
@@ -107,7 +131,20 @@ class IPAddress(String):
 
 @gargoyle.register
 class IPAddressConditionSet(RequestConditionSet):
-    """The request's ``REMOTE_ADDR``: exact addresses, networks, INTERNAL_IPS, percent."""
+    """The request's IP address (``REMOTE_ADDR``); namespace ``"ip"``.
+
+    Behind a proxy, ``REMOTE_ADDR`` is the proxy's address unless a middleware sets it
+    from a trusted header.
+
+    Fields:
+
+    ``percent`` (:class:`~gargoyle.conditions.Percent`)
+        A share of addresses.
+    ``ip_address`` (:class:`IPAddress`)
+        An address or a network.
+    ``internal_ip`` (:class:`~gargoyle.conditions.Boolean`)
+        Whether the address is in the ``INTERNAL_IPS`` setting.
+    """
 
     percent = Percent()
     ip_address = IPAddress(label=_("IP Address"), help_text=_("An address (10.0.0.1) or a network (10.0.0.0/8)."))
@@ -142,7 +179,11 @@ def _hostname() -> str:
 
 @gargoyle.register
 class HostConditionSet(_NoSubjectConditionSet):
-    """The name of the machine the process runs on."""
+    """The name of the machine the process runs on (``socket.gethostname()``); namespace ``"host"``.
+
+    Judges no subject: it applies to every check. Field: ``hostname``
+    (:class:`~gargoyle.conditions.String`).
+    """
 
     hostname = String()
 
@@ -164,12 +205,18 @@ class _TodayConditionSet(_NoSubjectConditionSet):
         return self.now()
 
     def now(self) -> datetime:
+        """The current date and time, naive, in the set's time zone."""
         raise NotImplementedError
 
 
 @gargoyle.register
 class UTCTodayConditionSet(_TodayConditionSet):
-    """Today's date in UTC."""
+    """Today's date in UTC; namespace ``"now_utc"``.
+
+    Judges no subject: it applies to every check. Fields: ``today_is_on_or_after``
+    (:class:`~gargoyle.conditions.OnOrAfterDate`) and ``today_is_before``
+    (:class:`~gargoyle.conditions.BeforeDate`), e.g. to switch a feature on at a date.
+    """
 
     today_is_on_or_after = OnOrAfterDate(_("in UTC on or after"))
     today_is_before = BeforeDate(_("in UTC before"))
@@ -183,7 +230,10 @@ class UTCTodayConditionSet(_TodayConditionSet):
 
 @gargoyle.register
 class AppTodayConditionSet(_TodayConditionSet):
-    """Today's date in ``TIME_ZONE`` (or the server's clock when ``USE_TZ`` is off)."""
+    """Today's date in the ``TIME_ZONE`` setting; namespace ``"now_app_tz"``.
+
+    With ``USE_TZ`` off, the server's clock. Fields as for :class:`UTCTodayConditionSet`.
+    """
 
     today_is_on_or_after = OnOrAfterDate(_("in default timezone on or after"))
     today_is_before = BeforeDate(_("in default timezone before"))
@@ -200,7 +250,11 @@ class AppTodayConditionSet(_TodayConditionSet):
 
 @gargoyle.register
 class ActiveTimezoneTodayConditionSet(_TodayConditionSet):
-    """Today's date in the currently active time zone."""
+    """Today's date in the currently active time zone; namespace ``"now_active_tz"``.
+
+    The time zone ``django.utils.timezone.activate()`` set for this thread (the
+    ``TIME_ZONE`` setting when none is). Fields as for :class:`UTCTodayConditionSet`.
+    """
 
     today_is_on_or_after = OnOrAfterDate(_("in active timezone on or after"))
     today_is_before = BeforeDate(_("in active timezone before"))

@@ -37,7 +37,17 @@ _current_request: contextvars.ContextVar[HttpRequest | None] = contextvars.Conte
 
 @contextlib.contextmanager
 def made_by(request: HttpRequest | None) -> Iterator[None]:
-    """Attribute the switch changes made inside the block to ``request`` (its user)."""
+    """Attribute the switch changes made inside the block to ``request`` and its user.
+
+    The signals of :mod:`gargoyle.signals` are sent with this ``request``, and the
+    history records its user. The panel and the JSON API do this for you; use it in your
+    own views that change switches::
+
+        with made_by(request):
+            gargoyle["new_checkout"].add_condition(...)
+
+    :param request: the request making the changes, or ``None``.
+    """
     token = _current_request.set(request)
     try:
         yield

@@ -14,7 +14,11 @@ from gargoyle.models import KEY_MAX_LENGTH
 
 
 def check_switch_defaults(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """gargoyle.001: a default that gives both ``is_active`` and ``initial_status``."""
+    """Check ``GARGOYLE_SWITCH_DEFAULTS``: ``gargoyle.001`` and ``gargoyle.E002``.
+
+    :returns: a warning for each default that gives both ``is_active`` and
+        ``initial_status``, an error for each that cannot work.
+    """
     messages: list[CheckMessage] = []
     defaults = getattr(settings, "GARGOYLE_SWITCH_DEFAULTS", {})
     if not isinstance(defaults, dict):
@@ -51,7 +55,12 @@ def _default_errors(key: Any, default: dict, where: str) -> list[CheckMessage]:
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """gargoyle.E003/E004: a cache alias that does not exist, a check interval that is not a number."""
+    """Check the other settings: ``gargoyle.E003``, ``gargoyle.E004`` and ``gargoyle.E006``.
+
+    :returns: errors for a ``GARGOYLE_CACHE_NAME`` that is not in ``CACHES``, a
+        ``GARGOYLE_CHECK_INTERVAL`` that is not a number of seconds, and
+        ``GARGOYLE_API_TOKENS`` that are not long tokens mapped to usernames.
+    """
     messages: list[CheckMessage] = []
     cache_name = getattr(settings, "GARGOYLE_CACHE_NAME", "default")
     if cache_name not in settings.CACHES:
@@ -76,7 +85,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
 
 
 def check_stored_switches(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """gargoyle.W005: stored switches whose conditions cannot be evaluated (they answer their default)."""
+    """Check the stored switches: ``gargoyle.W005``.
+
+    :returns: a warning for each switch whose conditions cannot be evaluated (they
+        answer their callers' default); nothing when the table does not exist yet.
+    """
     from gargoyle.manager import gargoyle
     from gargoyle.models import Switch
     from gargoyle.snapshot import build_snapshot

@@ -1,9 +1,12 @@
 """Condition sets: declarative groups of fields that judge one kind of subject.
 
-A condition set reads like a form: it declares :mod:`gargoyle.fields` as class
-attributes, says which subjects it can judge (:meth:`ConditionSet.can_execute`) and how
-to read a field's value from one (:meth:`ConditionSet.get_field_value`). Register it
-with ``gargoyle.register()``; its conditions are stored under :meth:`get_namespace`.
+A condition set reads like a form: it declares fields (:class:`Percent`, :class:`String`,
+...) as class attributes, says which subjects it can judge
+(:meth:`ConditionSet.can_execute`) and how to read a field's value from one
+(:meth:`ConditionSet.get_field_value`). Register it with ``gargoyle.register()``; its
+conditions are stored under :meth:`ConditionSet.get_namespace`.
+
+The field classes live in ``gargoyle.fields`` and are importable from here.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ def _matchers(field: Field, stored: Iterable[Any]) -> tuple[Any, Any]:
 
 
 class ConditionSetBase(type):
-    """Collects the declared fields (inherited ones included) into ``cls.fields``."""
+    """Metaclass of :class:`ConditionSet`: collects the declared fields (inherited ones included) into ``fields``."""
 
     def __new__(mcs, name: str, bases: tuple[type, ...], attrs: dict[str, Any]) -> ConditionSetBase:
         fields: dict[str, Field] = {}
@@ -80,31 +83,65 @@ class ConditionSetBase(type):
 
 
 class ConditionSet(metaclass=ConditionSetBase):
-    """Base class of every condition set."""
+    """Base class of every condition set.
 
+    Declare fields as class attributes; they are collected into :attr:`fields` (and
+    removed from the class, so a field may share a name with a method)::
+
+        class CountryConditionSet(RequestConditionSet):
+            country = String()
+
+            def get_namespace(self):
+                return "country"
+
+            def get_field_value(self, instance, field_name):
+                return instance.headers.get("CF-IPCountry")
+
+    Override :meth:`can_execute`, :meth:`get_field_value`, :meth:`get_namespace` and
+    :meth:`get_group_label` as needed; :meth:`is_active` rarely needs overriding.
+    """
+
+    #: The declared fields, ``{name: field}``, in declaration order (inherited first).
     fields: dict[str, Field]
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
 
     def get_id(self) -> str:
-        """The identifier the panel and API use: ``"<module>.<Class>"``."""
+        """The identifier the panel, the JSON API and :meth:`Switch.add_condition
+        <gargoyle.models.Switch.add_condition>` use: ``"<module>.<Class>"``.
+        """
         return f"{type(self).__module__}.{type(self).__name__}"
 
     def get_namespace(self) -> str:
-        """The key this set's conditions are stored under in a switch's value."""
+        """The key this set's conditions are stored under in a switch's ``value``.
+
+        Default: the class name. Changing it orphans the conditions already stored.
+        """
         return type(self).__name__
 
     def get_group_label(self) -> str:
-        """A human readable name for the set."""
+        """A human-readable name for the set, shown in the panel (default: the class name)."""
         return type(self).__name__
 
     def can_execute(self, instance: Any) -> bool:
-        """Whether this set can judge ``instance`` (``None`` stands for "no subject")."""
+        """Whether this set can judge ``instance``.
+
+        Every check also offers ``None``, which stands for "no subject": return ``True``
+        for it in sets that judge the moment (a date, the host), not a subject.
+        Default: ``True`` for everything.
+        """
         return True
 
     def get_field_value(self, instance: Any, field_name: str) -> Any:
-        """Read a field's value from a subject; ``percent`` reads its ``pk``."""
+        """Read a field's value from a subject.
+
+        Default: the subject's attribute named like the field (called if it is a method),
+        ``pk`` for ``percent``, or ``None``.
+
+        :param instance: a subject :meth:`can_execute` accepted.
+        :param field_name: the name of one of :attr:`fields`.
+        """
         if field_name == "percent":
             field_name = "pk"
         value = getattr(instance, field_name, None)
@@ -113,8 +150,10 @@ class ConditionSet(metaclass=ConditionSetBase):
     def is_active(self, instance: Any, conditions: Mapping[str, Any]) -> bool | None:
         """Judge one subject against a switch's stored conditions.
 
-        Returns ``False`` when an exclude condition matches, ``True`` when an include
-        condition matches, ``None`` when neither does.
+        :param instance: a subject :meth:`can_execute` accepted.
+        :param conditions: the switch's whole ``value``.
+        :returns: ``False`` when an exclude condition of this set matches, ``True`` when
+            an include condition matches, ``None`` when neither does.
         """
         compiled = compiled_matchers.get()
         verdict = None
@@ -131,7 +170,13 @@ class ConditionSet(metaclass=ConditionSetBase):
         return verdict
 
     def has_active_condition(self, conditions: Mapping[str, Any], instances: Iterable[Any]) -> bool | None:
-        """Judge every subject this set can execute on (and ``None``), as :meth:`is_active`."""
+        """Judge every subject this set can execute on, and ``None``, as :meth:`is_active` does.
+
+        :param conditions: the switch's whole ``value``.
+        :param instances: the subjects passed to ``gargoyle.is_active``.
+        :returns: ``False`` if an exclude condition matched any subject, else ``True`` if an
+            include condition matched one, else ``None``.
+        """
         verdict = None
         for instance in itertools.chain(instances, [None]):
             if not self.can_execute(instance):
@@ -145,11 +190,20 @@ class ConditionSet(metaclass=ConditionSetBase):
 
 
 class ModelConditionSet(ConditionSet):
-    """Judges instances of one model; ``percent`` buckets them by primary key."""
+    """Judges instances of one model; its ``percent`` field buckets them by primary key.
+
+    Register an instance for the model: ``gargoyle.register(MyConditionSet(Team))``. Its
+    id is ``"<module>.<Class>(<app_label>.<model_name>)"`` and its namespace
+    ``"<app_label>.<model_name>"``; the group label is the model's verbose name.
+
+    :param model: the model class whose instances it judges.
+    :type model: type[~django.db.models.Model]
+    """
 
     percent = Percent()
 
     def __init__(self, model: type[Model]) -> None:
+        #: The model class whose instances it judges.
         self.model = model
 
     def __repr__(self) -> str:
@@ -169,7 +223,10 @@ class ModelConditionSet(ConditionSet):
 
 
 class RequestConditionSet(ConditionSet):
-    """Judges the ``HttpRequest`` passed to ``is_active``."""
+    """Judges the ``HttpRequest`` passed to ``is_active`` (namespace ``"request"``).
+
+    Subclasses read fields from the request in :meth:`~ConditionSet.get_field_value`.
+    """
 
     def get_namespace(self) -> str:
         return "request"

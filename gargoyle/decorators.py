@@ -19,8 +19,18 @@ def switch_is_active(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Serve the view only when switch ``key`` is on for the request.
 
-    Otherwise raise ``Http404``, or redirect to ``redirect_to`` (a path, URL or URL name).
+    ::
+
+        @switch_is_active("new_checkout", redirect_to="checkout")
+        def express(request): ...
+
     Works on sync and async views.
+
+    :param key: the switch's key.
+    :param redirect_to: where to send the request when the switch is off: a path, URL or
+        URL name (as ``redirect()`` takes it). Without it, the view raises ``Http404``.
+    :param gargoyle: the manager to ask (default: the process-wide one).
+    :returns: the decorator.
     """
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -46,7 +56,13 @@ def switch_is_active(
 
 
 def switch_off_response(key: str, redirect_to: str | None) -> HttpResponseRedirect:
-    """The redirect for a switched-off view, or ``Http404`` when there is nowhere to go."""
+    """The response for a switched-off view.
+
+    :param key: the switch's key (named in the 404 message).
+    :param redirect_to: a path, URL or URL name, or ``None``.
+    :returns: a redirect to ``redirect_to``.
+    :raises ~django.http.Http404: when ``redirect_to`` is empty.
+    """
     if not redirect_to:
         raise Http404(f"Switch {key!r} is not active")
     return HttpResponseRedirect(resolve_url(redirect_to))

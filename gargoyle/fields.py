@@ -21,16 +21,29 @@ from django.utils.translation import gettext_lazy as _
 from gargoyle.cohorts import legacy_number, stable_bucket
 from gargoyle.conf import get_settings
 
+#: The type of a matcher: called with a subject's field value, it answers whether any of
+#: a switch's conditions on that field match it.
 Matcher = Callable[[Any], bool]
 
 
 def titlize(name: str) -> str:
+    """A field name as a label: ``"date_joined"`` becomes ``"Date Joined"``."""
     return name.title().replace("_", " ")
 
 
 class Field:
-    """A condition on one attribute of the subject, e.g. a user's ``username``."""
+    """A condition on one attribute of the subject, e.g. a user's ``username``.
 
+    The base class compares the stored condition with the value for equality. Subclass it
+    for a new kind of condition: override :meth:`clean` to validate and normalise what is
+    stored, :meth:`is_active` to match one condition, and optionally :meth:`matcher` to
+    precompile a switch's conditions, :meth:`display` and :meth:`render` for the panel.
+
+    :param label: the name shown in the panel (default: the attribute name, title-cased).
+    :param help_text: a hint shown next to the input in the panel.
+    """
+
+    #: The help text of fields declared without one.
     default_help_text: Any = None
 
     def __init__(self, label: Any = None, help_text: Any = None) -> None:
@@ -39,6 +52,7 @@ class Field:
         self.set_values(None)
 
     def set_values(self, name: str | None) -> None:
+        """Give the field its attribute name (done when the condition set class is built)."""
         self.name = name
         if name and not self.label:
             self.label = titlize(name)
@@ -47,18 +61,33 @@ class Field:
         return f"<{type(self).__name__}: {self.name}>"
 
     def is_active(self, condition: str, value: Any) -> bool:
-        """Whether one stored condition matches the subject's value."""
+        """Whether one stored condition matches the subject's value.
+
+        :param condition: a condition as stored (cleaned).
+        :param value: what :meth:`ConditionSet.get_field_value
+            <gargoyle.conditions.ConditionSet.get_field_value>` read from the subject.
+        """
         return condition == value
 
     def validate(self, data: Mapping[str, Any]) -> str:
-        """Clean the condition posted in ``data`` (a form's or API call's fields)."""
+        """Clean the condition posted in ``data`` (the panel's or a JSON API call's fields).
+
+        :param data: the posted fields; the condition is under the field's name.
+        :returns: the condition as it is stored.
+        :raises ~django.core.exceptions.ValidationError: if it is missing or invalid.
+        """
         value = data.get(self.name)
         if value is None or value == "":
             raise ValidationError(_("%(field)s: enter a value."), params={"field": self.label})
         return self.clean(value)
 
     def clean(self, value: Any) -> str:
-        """Return the condition as it is stored, or raise ``ValidationError``."""
+        """Validate a condition and return it as it is stored.
+
+        :raises ~django.core.exceptions.ValidationError: with a message naming the field,
+            if the condition is not a string, contains a NUL character, or is invalid for
+            the field.
+        """
         if not isinstance(value, str):
             raise ValidationError(
                 _("%(field)s: conditions are strings, not %(type)s."),
@@ -69,16 +98,23 @@ class Field:
         return value
 
     def render(self, value: Any) -> SafeString:
+        """HTML inputs for entering a condition (gargoyle-yplan's API; the panel builds its own)."""
         return format_html('<input type="text" value="{}" name="{}">', value or "", self.name)
 
     def display(self, value: str) -> str:
+        """A stored condition as people read it, e.g. ``"Percent: 50% (0-50)"``."""
         return value
 
     def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
         """Build the predicate "does a value match any of ``conditions``?" for one switch.
 
-        Fields that only override :meth:`is_active` get this generic version; the built-in
-        fields override it with a precompiled one.
+        Called once per switch when the snapshot is built, never per check. Fields that
+        only override :meth:`is_active` get this generic version; the built-in fields
+        override it with a precompiled one.
+
+        :param conditions: the switch's stored conditions on this field, of one mode.
+        :param switch_key: the switch's key (percent cohorts depend on it).
+        :returns: a :data:`~gargoyle.fields.Matcher`.
         """
         conditions = tuple(conditions)
         is_active = self.is_active
@@ -90,9 +126,16 @@ class Field:
 
 
 class Boolean(Field):
-    """True/false attributes (``is_staff``). The stored condition says which one matches."""
+    """True/false attributes (``is_staff``). The stored condition says which one matches.
 
+    Conditions are stored as ``"1"`` (true) or ``"0"`` (false); ``clean()`` also accepts
+    ``true``/``false``, ``yes``/``no``, ``on``/``off``. The panel offers no input: adding
+    the condition means "is true" (or, with exclude, "is not true").
+    """
+
+    #: The spellings that mean true.
     TRUE = frozenset({"1", "true", "yes", "on"})
+    #: The spellings that mean false.
     FALSE = frozenset({"0", "false", "no", "off"})
 
     def validate(self, data: Mapping[str, Any]) -> str:
@@ -127,7 +170,11 @@ class Boolean(Field):
 
 
 class Choice(Field):
-    """One of a fixed set of values; the stored condition is the value that matches."""
+    """One of a fixed set of values; the stored condition is the value that matches.
+
+    :param choices: the allowed values, or ``(value, label)`` pairs.
+    :param kwargs: ``label`` and ``help_text``, as for :class:`Field`.
+    """
 
     def __init__(self, choices: Iterable[Any], **kwargs: Any) -> None:
         self.choices = list(choices)
@@ -164,7 +211,10 @@ def _membership(values: frozenset[Any]) -> Matcher:
 
 
 class String(Field):
-    """A text attribute compared exactly (``username``, ``email``)."""
+    """A text attribute compared exactly (``username``, ``email``).
+
+    Conditions are stripped of surrounding blanks and must not be empty.
+    """
 
     def clean(self, value: Any) -> str:
         value = super().clean(value).strip()
@@ -179,9 +229,14 @@ class String(Field):
 
 
 class Range(Field):
-    """A numeric attribute within ``min-max``, both ends included."""
+    """A numeric attribute within ``min-max``, both ends included (stored as ``"10-20"``).
+
+    The panel and the JSON API post the two ends as ``<name>[min]`` and ``<name>[max]``.
+    Each end is read with ``number_type``: ``int`` here, so whole numbers.
+    """
 
     number_type: type = int
+    #: The message of the ``ValidationError`` for a malformed range.
     error_message = _("%(field)s: enter two whole numbers, the lower one first (e.g. 10-20).")
 
     def parse(self, condition: str) -> tuple[Any, Any]:
@@ -201,6 +256,7 @@ class Range(Field):
         return low, high
 
     def validate(self, data: Mapping[str, Any]) -> str:
+        """Clean the range posted as ``<name>[min]`` and ``<name>[max]`` in ``data``."""
         low = data.get(f"{self.name}[min]", "")
         high = data.get(f"{self.name}[max]", "")
         return self.clean(f"{low}-{high}")
@@ -246,7 +302,11 @@ class Range(Field):
 class Percent(Range):
     """A share of subjects: ``a-b`` selects the buckets ``a <= bucket < b`` (0.01 % steps).
 
-    ``0-50`` is exactly half of all subjects, ``0-0`` nobody and ``0-100`` everyone.
+    ``0-50`` is exactly half of all subjects, ``0-0`` nobody and ``0-100`` everyone. A
+    subject's bucket is a stable hash of the switch key and the subject (a user's pk, an
+    IP address): the same on every process, independent between switches, and widening
+    the range only adds subjects.
+
     With ``GARGOYLE_LEGACY_PERCENT`` the bucket is gargoyle-yplan's ``number % 100`` and
     both ends are included, which keeps the cohorts a site already has.
     """
@@ -255,6 +315,7 @@ class Percent(Range):
     error_message = _("%(field)s: enter two numbers between 0 and 100, the lower one first (e.g. 0-12.5).")
 
     def number_type(self, text: str) -> Decimal:  # type: ignore[override]
+        """Read one end: a number from 0 to 100 with at most two decimals; ``ValueError`` otherwise."""
         number = Decimal(text)
         if not number.is_finite() or number < 0 or number > 100 or number != round(number, 2):
             raise ValueError(text)
@@ -313,12 +374,19 @@ def _plain(number: Decimal) -> str:
 
 
 class AbstractDate(Field):
-    """A date condition (``YYYY-MM-DD``) compared with the subject's date or datetime."""
+    """A date condition (``YYYY-MM-DD``) compared with the subject's date or datetime.
 
+    Subclasses say how in :meth:`date_is_active` and :meth:`threshold`. A value that is
+    not a date or datetime never matches.
+    """
+
+    #: How conditions are stored (``strptime`` format).
     DATE_FORMAT = "%Y-%m-%d"
+    #: How :meth:`~Field.display` shows them.
     PRETTY_DATE_FORMAT = "%d %b %Y"
 
     def str_to_date(self, value: str) -> datetime.date:
+        """Parse a stored condition; ``ValueError`` if it is not ``YYYY-MM-DD``."""
         return datetime.datetime.strptime(value, self.DATE_FORMAT).date()
 
     def clean(self, value: Any) -> str:
@@ -343,10 +411,15 @@ class AbstractDate(Field):
         return day is not None and self.date_is_active(self.str_to_date(condition), day)
 
     def date_is_active(self, condition_date: datetime.date, value: datetime.date) -> bool:
+        """Whether the subject's date ``value`` matches the condition's date; subclasses decide."""
         raise NotImplementedError
 
     def threshold(self, dates: list[datetime.date]) -> datetime.date:
-        """The one date that decides for a list of conditions (any-of)."""
+        """The one date that decides for a list of conditions (any of them matching).
+
+        Subclasses that define it get a precompiled matcher; others fall back to checking
+        each condition with :meth:`date_is_active`.
+        """
         raise NotImplementedError
 
     def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
@@ -371,6 +444,8 @@ def _as_date(value: Any) -> datetime.date | None:
 
 
 class BeforeDate(AbstractDate):
+    """Matches dates strictly before the condition's date."""
+
     def date_is_active(self, before_this_date: datetime.date, value: datetime.date) -> bool:
         return value < before_this_date
 
@@ -379,6 +454,8 @@ class BeforeDate(AbstractDate):
 
 
 class OnOrAfterDate(AbstractDate):
+    """Matches dates on or after the condition's date."""
+
     def date_is_active(self, after_this_date: datetime.date, value: datetime.date) -> bool:
         return value >= after_this_date
 

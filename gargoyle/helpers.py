@@ -11,9 +11,14 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 
 class BetterJSONEncoder(DjangoJSONEncoder):
-    """``DjangoJSONEncoder`` plus UUIDs as hex, datetimes with microseconds, and sets."""
+    """``DjangoJSONEncoder`` plus UUIDs as hex, datetimes with microseconds, and sets.
+
+    Datetimes are written as ``2024-05-01T12:00:00.000000Z`` whatever their time zone
+    (gargoyle-yplan's format); sets as sorted lists.
+    """
 
     def default(self, o: Any) -> Any:
+        """Encode one value plain JSON cannot hold; ``TypeError`` for anything else."""
         if isinstance(o, uuid.UUID):
             return o.hex
         if isinstance(o, datetime.datetime):
@@ -24,5 +29,8 @@ class BetterJSONEncoder(DjangoJSONEncoder):
 
 
 def dumps(value: Any, **kwargs: Any) -> str:
-    """``json.dumps`` with :class:`BetterJSONEncoder`."""
+    """``json.dumps(value, **kwargs)`` with :class:`BetterJSONEncoder`.
+
+    :returns: the JSON text.
+    """
     return json.dumps(value, cls=BetterJSONEncoder, **kwargs)

@@ -28,7 +28,14 @@ _restoring: contextvars.ContextVar[SwitchChange | None] = contextvars.ContextVar
 
 
 class SwitchChange(models.Model):
-    """One write to one switch, with the state before and after it."""
+    """One write to one switch, with the state before and after it.
+
+    ``before`` and ``after`` hold the switch's ``key``, ``label``, ``description``,
+    ``status`` and ``value`` (``None`` before an addition and after a deletion). ``user``
+    and ``username`` say who made the change, when it was made through a request; the
+    username is kept when the user is deleted. ``restored_from`` points at the change
+    that a rollback restored. Newest first by default.
+    """
 
     switch_key = models.CharField(_("switch"), max_length=64, db_index=True)
     date = models.DateTimeField(_("when"), default=now, db_index=True)
@@ -60,7 +67,11 @@ class SwitchChange(models.Model):
 
 
 def describe(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
-    """A one-line account of a change, for people."""
+    """A one-line account of a change, for people, e.g. ``"status Disabled → Global"``.
+
+    :param before: the stored fields before the change, or ``None`` for an addition.
+    :param after: the stored fields after it, or ``None`` for a deletion.
+    """
     if before is None:
         return str(_("added (%(status)s)") % {"status": _status(after)})
     if after is None:
@@ -93,7 +104,12 @@ def record(
     request: HttpRequest | None = None,
     **kwargs: Any,
 ) -> SwitchChange:
-    """Store one change (connected to ``switch_changed``)."""
+    """Store one change as a :class:`SwitchChange`.
+
+    Connected to :data:`gargoyle.signals.switch_changed`; it takes that signal's arguments.
+
+    :returns: the new record.
+    """
     user = getattr(request, "user", None)
     authenticated = user is not None and user.is_authenticated
     return SwitchChange.objects.using(switch._state.db or "default").create(
@@ -108,7 +124,13 @@ def record(
 
 
 def changes_of(key: str) -> models.QuerySet[SwitchChange]:
-    """The recorded changes of a switch, newest first (renames included under both keys)."""
+    """The recorded changes of a switch, newest first.
+
+    A rename is found under the old key and the new one.
+
+    :param key: the switch's key.
+    :returns: a queryset of :class:`SwitchChange`.
+    """
     return SwitchChange.objects.filter(
         models.Q(switch_key=key) | models.Q(before__key=key) | models.Q(after__key=key)
     ).select_related("user")
@@ -117,8 +139,16 @@ def changes_of(key: str) -> models.QuerySet[SwitchChange]:
 def restore(change: SwitchChange, *, state: str = "before", request: HttpRequest | None = None) -> Switch | None:
     """Put the switch back into the state ``before`` (undo) or ``after`` a recorded change.
 
-    Restoring the state before an addition deletes the switch; the restore itself is
-    recorded as a new change pointing at ``change``. Returns the switch, or None if deleted.
+    Restoring the state before an addition deletes the switch. The restore is itself
+    recorded, as a change whose ``restored_from`` is ``change``.
+
+    :param change: the recorded change.
+    :param state: ``"before"`` or ``"after"``.
+    :param request: the request making the restore, for the history.
+    :returns: the restored switch, or ``None`` if it was deleted.
+    :raises ValueError: if ``state`` is neither.
+    :raises ~django.core.exceptions.ValidationError: if the state cannot be stored now
+        (e.g. its key has been taken by another switch).
     """
     if state not in ("before", "after"):
         raise ValueError("state is 'before' or 'after'")

@@ -149,7 +149,11 @@ class SnapshotRuntime:
         return self._snapshot
 
     def refresh(self) -> None:
-        """Reload the switches now, whatever the version says (e.g. after raw SQL)."""
+        """Reload the switches now, whatever the version says.
+
+        Only needed after writing the table with raw SQL: every other way of writing
+        switches is noticed without it.
+        """
         self._want_reload()
         self._backoff_until = 0.0
         for pending in list(self._pending.values()):
@@ -354,10 +358,18 @@ class SnapshotRuntime:
     # -- overrides (gargoyle.testutils.switches) --------------------------------------------
 
     def push_overrides(self, overrides: dict[str, bool]) -> None:
+        """Force switches on or off in this process, on top of the stored ones.
+
+        Used by :class:`gargoyle.testutils.switches`; the latest layer wins.
+
+        :param overrides: ``{key: True or False}``; keep the dict to pass it to
+            :meth:`pop_overrides`.
+        """
         self._overrides.append(overrides)
         self._rebuild()
 
     def pop_overrides(self, overrides: dict[str, bool]) -> None:
+        """Remove a layer given to :meth:`push_overrides` (the same dict object)."""
         self._overrides = [layer for layer in self._overrides if layer is not overrides]
         self._rebuild()
 

@@ -2,7 +2,7 @@
 
 ``gargoyle`` is the process-wide manager. ``is_active`` reads the in-process snapshot: no
 SQL and no cache round trip, except the version check the loader runs at most once per
-request (see :mod:`gargoyle.loader`).
+request (see ``gargoyle.loader``).
 """
 
 from __future__ import annotations
@@ -44,19 +44,40 @@ def live_managers() -> list[SwitchManager]:
 class SwitchManager(SnapshotRuntime):
     """Evaluates switches and holds the registry of condition sets.
 
-    The constructor keeps gargoyle-yplan's signature: ``SwitchManager(Switch, key='key',
-    value='value', instances=True, auto_create=True)``. ``model`` may also be the string
-    ``"gargoyle.Switch"``; ``cache`` is a cache alias or instance (default
-    ``GARGOYLE_CACHE_NAME``); ``timeout`` the check interval in seconds (default
-    ``GARGOYLE_CHECK_INTERVAL``); ``auto_create`` is off unless given, as in gargoyle-yplan
-    (``None`` follows ``GARGOYLE_AUTO_CREATE``, as the process-wide ``gargoyle`` does).
+    Most code uses the process-wide instance, :data:`gargoyle.gargoyle`. Build your own
+    only to keep a separate registry (old test suites do). The constructor keeps
+    gargoyle-yplan's signature: ``SwitchManager(Switch, key='key', value='value',
+    instances=True, auto_create=True)``.
+
+    It is also a read-only mapping of the stored switches: ``gargoyle[key]``, ``key in
+    gargoyle``, ``len(gargoyle)``, iteration over the keys, :meth:`get`, :meth:`keys`,
+    :meth:`values` and :meth:`items`.
+
+    :param model: the switch model, or its ``"app_label.ModelName"``.
+    :param key: kept for compatibility (the name of the key field); not used.
+    :param value: kept for compatibility (the name of the value field); not used.
+    :param instances: kept for compatibility; not used.
+    :param auto_create: record unknown keys when they are first checked. Off unless given,
+        as in gargoyle-yplan; ``None`` follows ``GARGOYLE_AUTO_CREATE``, as the
+        process-wide manager does.
+    :param cache: a cache alias or cache instance for the version token (default: the
+        ``GARGOYLE_CACHE_NAME`` setting).
+    :param timeout: the version check interval in seconds (default: the
+        ``GARGOYLE_CHECK_INTERVAL`` setting).
+    :param kwargs: ignored, as gargoyle-yplan's extra arguments are.
     """
 
+    #: :data:`gargoyle.constants.DISABLED`, as gargoyle-yplan's manager offered it.
     DISABLED = DISABLED
+    #: :data:`gargoyle.constants.SELECTIVE`.
     SELECTIVE = SELECTIVE
+    #: :data:`gargoyle.constants.GLOBAL`.
     GLOBAL = GLOBAL
+    #: :data:`gargoyle.constants.INHERIT`.
     INHERIT = INHERIT
+    #: :data:`gargoyle.constants.INCLUDE`.
     INCLUDE = INCLUDE
+    #: :data:`gargoyle.constants.EXCLUDE`.
     EXCLUDE = EXCLUDE
 
     def __init__(
@@ -85,12 +106,14 @@ class SwitchManager(SnapshotRuntime):
 
     @property
     def model(self) -> type[Switch]:
+        """The switch model class (a string given to the constructor is resolved on first use)."""
         if isinstance(self._model, str):
             self._model = apps.get_model(self._model)
         return self._model
 
     @property
     def auto_create(self) -> bool:
+        """Whether unknown keys are recorded when first checked (see the constructor)."""
         if self._auto_create_arg is None:
             return get_settings().auto_create
         return bool(self._auto_create_arg)
@@ -98,11 +121,22 @@ class SwitchManager(SnapshotRuntime):
     # -- evaluation ---------------------------------------------------------------------------
 
     def is_active(self, key: str, *instances: Any, default: bool | None = False, **kwargs: Any) -> bool | None:
-        """Whether switch ``key`` is on for ``instances`` (requests, users, other objects).
+        """Whether switch ``key`` is on for ``instances``.
 
         >>> gargoyle.is_active('my_feature', request)
 
-        Other keyword arguments are ignored, as gargoyle-yplan did.
+        It reads this process's snapshot of the switches: no SQL, no cache round trip. It
+        never raises: a switch whose conditions cannot be evaluated answers ``default``
+        (and the problem is logged once).
+
+        :param key: the switch's key; ``parent:child`` keys follow their parent.
+        :param instances: the subjects to judge: requests, users, or any object a
+            registered condition set can judge. A request with a ``user`` also counts as
+            that user. With none, only the subject-free condition sets (host, dates) apply.
+        :param default: the answer for a key with no stored switch (and no
+            ``GARGOYLE_SWITCH_DEFAULTS`` entry), or whose conditions cannot be evaluated.
+        :param kwargs: ignored, as gargoyle-yplan ignored them.
+        :returns: ``True`` or ``False``; ``default`` in the cases above.
         """
         snapshot = self._refresh() if self._pending or monotonic() >= self._next_check else self._snapshot
         try:
@@ -120,7 +154,11 @@ class SwitchManager(SnapshotRuntime):
             return default
 
     async def ais_active(self, key: str, *instances: Any, default: bool | None = False) -> bool | None:
-        """``is_active`` for async code: resolves ``request.user`` without blocking the loop."""
+        """:meth:`is_active` for async code: ``await gargoyle.ais_active(key, request)``.
+
+        The same arguments and answer; ``request.user`` is loaded without blocking the
+        event loop.
+        """
         snapshot = self._snapshot
         if self._pending or monotonic() >= self._next_check:
             # In the thread that runs sync code: its own uncommitted writes are visible there.
@@ -192,20 +230,36 @@ class SwitchManager(SnapshotRuntime):
         return list(self.model._base_manager.values(*ROW_FIELDS))
 
     def problems(self) -> dict[str, str]:
-        """Switches whose stored conditions cannot be used, with the reason."""
+        """Switches whose stored conditions cannot be used, with the reason.
+
+        :returns: ``{key: reason}``; such switches answer their callers' default.
+        """
         return dict(self._refresh().problems)
 
     # -- the registry -------------------------------------------------------------------------
 
     def register(self, condition_set: Any) -> Any:
-        """Register a condition set (class or instance); usable as a class decorator."""
+        """Register a condition set, so switches can have its conditions.
+
+        Usable as a class decorator. Registering a set with the id of a registered one
+        replaces it.
+
+        :param condition_set: a :class:`~gargoyle.conditions.ConditionSet` instance, or a
+            class whose constructor takes no argument (it is instantiated).
+        :returns: ``condition_set``, unchanged.
+        """
         instance = condition_set() if isinstance(condition_set, type) else condition_set
         self._registry[instance.get_id()] = instance
         self._rebuild()
         return condition_set
 
     def unregister(self, condition_set: Any) -> bool:
-        """Unregister a condition set (class, instance or id); return whether it was there."""
+        """Unregister a condition set.
+
+        :param condition_set: the condition set instance, its id, or a class whose
+            constructor takes no argument.
+        :returns: whether it was registered.
+        """
         if isinstance(condition_set, str):
             condition_set_id = condition_set
         elif isinstance(condition_set, type):
@@ -217,21 +271,33 @@ class SwitchManager(SnapshotRuntime):
         return found
 
     def get_condition_set_by_id(self, switch_id: str) -> ConditionSet:
-        """The registered condition set with this id; ``KeyError`` if there is none."""
+        """The registered condition set with this id.
+
+        :param switch_id: a condition set id, e.g. ``"gargoyle.builtins.HostConditionSet"``
+            (the name is gargoyle-yplan's).
+        :raises KeyError: if no registered condition set has this id.
+        """
         return self._registry[switch_id]
 
     def get_condition_sets(self) -> list[ConditionSet]:
+        """Every registered condition set, in the order they were registered."""
         return list(self._registry.values())
 
     def get_all_conditions(self) -> Iterator[tuple[str, str, Field]]:
-        """Yield ``(condition_set_id, group_label, field)`` for every registered field."""
+        """Yield ``(condition_set_id, group_label, field)`` for every registered field.
+
+        Condition sets come by group label; each set's fields in declaration order.
+        """
         for condition_set in sorted(self._registry.values(), key=lambda s: str(s.get_group_label())):
             group = str(condition_set.get_group_label())
             for field in condition_set.fields.values():
                 yield condition_set.get_id(), group, field
 
     def namespaces(self) -> dict[str, list[ConditionSet]]:
-        """The registered condition sets by the namespace their conditions are stored under."""
+        """The registered condition sets by the namespace their conditions are stored under.
+
+        :returns: ``{namespace: [condition set, ...]}``.
+        """
         found: dict[str, list[ConditionSet]] = {}
         for condition_set in self._registry.values():
             found.setdefault(condition_set.get_namespace(), []).append(condition_set)
@@ -243,6 +309,13 @@ class SwitchManager(SnapshotRuntime):
         return self.model.from_row(row)
 
     def __getitem__(self, key: str) -> SwitchProxy:
+        """``gargoyle[key]``: the stored switch, wrapped so its methods know this manager.
+
+        With auto-create on, an unknown key is stored (disabled, or as
+        ``GARGOYLE_SWITCH_DEFAULTS`` says) and returned.
+
+        :raises KeyError: if there is no such switch and auto-create is off.
+        """
         row = self._refresh().rows.get(key)
         if row is not None:
             return SwitchProxy(self, self._instance(row))
@@ -251,7 +324,10 @@ class SwitchManager(SnapshotRuntime):
         return SwitchProxy(self, self.model.objects.get_or_create(key=key)[0])
 
     def __delitem__(self, key: str) -> None:
-        """Delete a stored switch (``KeyError`` if there is none)."""
+        """``del gargoyle[key]``: delete a stored switch.
+
+        :raises KeyError: if there is no such switch.
+        """
         deleted, _ = self.model.objects.filter(key=key).delete()
         if not deleted:
             raise KeyError(key)
@@ -261,26 +337,33 @@ class SwitchManager(SnapshotRuntime):
         self.refresh()
 
     def __contains__(self, key: object) -> bool:
+        """``key in gargoyle``: whether a switch with this key is stored."""
         return key in self._refresh().rows
 
     def __iter__(self) -> Iterator[str]:
+        """Iterate over the stored switches' keys."""
         return iter(list(self._refresh().rows))
 
     def __len__(self) -> int:
+        """The number of stored switches."""
         return len(self._refresh().rows)
 
     def get(self, key: str, default: Any = None) -> Any:
+        """The stored switch (as ``gargoyle[key]`` returns it), or ``default``; never creates one."""
         row = self._refresh().rows.get(key)
         return default if row is None else SwitchProxy(self, self._instance(row))
 
     def keys(self) -> list[str]:
+        """The stored switches' keys."""
         return list(self._refresh().rows)
 
-    def values(self) -> list[Switch]:
-        return [self._instance(row) for row in self._refresh().rows.values()]
+    def values(self) -> list[SwitchProxy]:
+        """The stored switches, each as ``gargoyle[key]`` returns it."""
+        return [SwitchProxy(self, self._instance(row)) for row in self._refresh().rows.values()]
 
-    def items(self) -> list[tuple[str, Switch]]:
-        return [(key, self._instance(row)) for key, row in self._refresh().rows.items()]
+    def items(self) -> list[tuple[str, SwitchProxy]]:
+        """``(key, switch)`` for every stored switch, the switch as ``gargoyle[key]`` returns it."""
+        return [(key, SwitchProxy(self, self._instance(row))) for key, row in self._refresh().rows.items()]
 
 
 async def _async_subjects(instances: tuple[Any, ...]) -> Subjects:
@@ -306,4 +389,5 @@ def _resolved_user(request: HttpRequest) -> Any:
     return user
 
 
+#: The process-wide manager, also importable as ``from gargoyle import gargoyle``.
 gargoyle = SwitchManager("gargoyle.Switch", auto_create=None)

@@ -1,7 +1,7 @@
 """Storage: the ``Switch`` table (the source of truth) and the snapshot version row.
 
 Models hold data and the small, locked edits of a switch's conditions; evaluation lives
-in :mod:`gargoyle.engine`, change notification in :mod:`gargoyle.changes`.
+in ``gargoyle.engine``, change notification in ``gargoyle.changes``.
 """
 
 from __future__ import annotations
@@ -110,11 +110,27 @@ def validate_key(key: Any) -> None:
 class Switch(models.Model):
     """A feature switch: a key, a status and conditions stored as JSON.
 
-    ``value`` is stored by condition set namespace, then by field::
+    ``value`` holds the conditions by condition set namespace, then by field, each as a
+    ``[mode, condition]`` pair (mode :data:`~gargoyle.constants.INCLUDE` ``"i"`` or
+    :data:`~gargoyle.constants.EXCLUDE` ``"e"``)::
 
         {"auth.user": {"percent": [["i", "0-50"]], "username": [["e", "bob"]]}}
+
+    Edit conditions with the methods below rather than by hand: they validate the
+    condition and lock the row, so concurrent edits lose nothing. Every write, including
+    ``QuerySet.update()``, ``bulk_create()`` and ``delete()``, sends the signals of
+    :mod:`gargoyle.signals` and is seen by every process.
+
+    The condition methods take the manager that knows the condition sets first;
+    ``gargoyle[key]`` returns a :class:`~gargoyle.proxy.SwitchProxy` that passes it for you.
+
+    :param args: field values in declaration order, as for any model.
+    :param kwargs: field values by name. A new switch given a ``key`` but no ``status``
+        takes its status (and a missing label and description) from
+        ``GARGOYLE_SWITCH_DEFAULTS``.
     """
 
+    #: The ``status`` field's choices: ``(status, name)`` pairs.
     STATUS_CHOICES = (
         (DISABLED, _("Disabled")),
         (SELECTIVE, _("Selective")),
@@ -122,12 +138,14 @@ class Switch(models.Model):
         (INHERIT, _("Inherit")),
     )
 
+    #: What each status means for users, as :meth:`get_status_label` says it.
     STATUS_LABELS = {
         INHERIT: _("Inherit from parent"),
         GLOBAL: _("Active for everyone"),
         SELECTIVE: _("Active for conditions"),
         DISABLED: _("Disabled for everyone"),
     }
+    #: :meth:`get_status_label` of a SELECTIVE switch without conditions.
     NO_CONDITIONS_LABEL = _("Selective with no conditions: off for everyone")
 
     key = models.CharField(_("key"), max_length=KEY_MAX_LENGTH, primary_key=True)
@@ -158,13 +176,18 @@ class Switch(models.Model):
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any], db: str | None = None) -> Switch:
-        """An instance from a ``values()`` row of every field, without a query."""
+        """An instance from a ``values()`` row of every field, without a query.
+
+        :param row: ``{field name: value}`` for every field of the model.
+        :param db: the database alias the instance belongs to (default: the model's).
+        """
         names = [f.attname for f in cls._meta.concrete_fields]
         row = {**row, "value": copy.deepcopy(row["value"])}  # the snapshot's rows stay untouched
         return cls.from_db(db or cls.objects.db, names, [row[name] for name in names])
 
     @classmethod
     def from_db(cls, db: str | None, field_names: Any, values_: Any) -> Switch:
+        """Django's hook for loaded rows; also remembers the stored state, so :meth:`save` writes only changes."""
         instance = super().from_db(db, field_names, values_)
         instance._remember_stored_state()
         return instance
@@ -186,13 +209,22 @@ class Switch(models.Model):
         }
 
     def check_fields(self) -> None:
-        """Raise ``ValidationError`` for a key, status or text the table must never hold."""
+        """Check the key, status, label and description, without looking at conditions.
+
+        :raises ~django.core.exceptions.ValidationError: naming the field and the problem
+            (e.g. a key longer than 64 characters, an unknown status).
+        """
         validate_key(self.key)
         validate_status(self.status)
         validate_label(self.label)
         validate_text("description", self.description)
 
     def clean(self) -> None:
+        """Model validation (``full_clean()``, forms): :meth:`check_fields`, then the conditions.
+
+        :raises ~django.core.exceptions.ValidationError: for a bad field, or for conditions
+            that are malformed or whose field or condition set is unknown (under ``value``).
+        """
         from gargoyle.manager import gargoyle
 
         self.check_fields()
@@ -204,7 +236,11 @@ class Switch(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Save the switch; an existing switch writes only the fields changed since loading.
 
-        Changing ``key`` renames the switch, and is refused when the new key is taken.
+        Changing ``key`` renames the switch. Takes Django's ``save()`` arguments.
+
+        :raises ~django.core.exceptions.ValidationError: for an invalid key, status, label
+            or description, a malformed ``value``, or a rename onto a key that is taken;
+            nothing is written then.
         """
         self.check_fields()
         if self._stored_key is None or self._stored.get("value") != self._field_snapshot().get("value"):
@@ -259,9 +295,18 @@ class Switch(models.Model):
         exclude: bool = False,
         commit: bool = True,
     ) -> None:
-        """Add a condition, validated by its field; a duplicate condition is ignored.
+        """Add a condition, validated and normalised by its field; a duplicate is ignored.
 
         >>> switch.add_condition(gargoyle, 'gargoyle.builtins.IPAddressConditionSet', 'percent', '0-50')
+
+        :param manager: the manager whose registry knows the condition set.
+        :param condition_set: the condition set's id.
+        :param field_name: the name of one of its fields, e.g. ``"percent"``.
+        :param condition: the condition as the field takes it, e.g. ``"0-50"``.
+        :param exclude: keep the matching subjects out instead of letting them in.
+        :param commit: save now (locking the row); with ``False`` only this instance changes.
+        :raises ~django.core.exceptions.ValidationError: for an unknown condition set or
+            field, or a condition the field rejects; the switch is left as it was.
         """
         condition_set_, field = _lookup_field(manager, condition_set, field_name)
         condition = field.clean(condition)
@@ -271,7 +316,18 @@ class Switch(models.Model):
     def remove_condition(
         self, manager: SwitchManager, condition_set: str, field_name: str, condition: Any, commit: bool = True
     ) -> None:
-        """Remove a condition (include or exclude) if the switch has it, as typed or as stored."""
+        """Remove a condition (include or exclude) if the switch has it; else do nothing.
+
+        The condition may be given as stored or as typed (``"true"`` removes a stored
+        ``"1"``).
+
+        :param manager: the manager whose registry knows the condition set.
+        :param condition_set: the condition set's id.
+        :param field_name: the field's name.
+        :param condition: the condition to remove.
+        :param commit: save now (locking the row); with ``False`` only this instance changes.
+        :raises ~django.core.exceptions.ValidationError: for an unknown condition set.
+        """
         condition_set_ = _lookup_condition_set(manager, condition_set)
         namespace = condition_set_.get_namespace()
         forms = {condition}
@@ -284,7 +340,14 @@ class Switch(models.Model):
     def clear_conditions(
         self, manager: SwitchManager, condition_set: str, field_name: str | None = None, commit: bool = True
     ) -> None:
-        """Remove every condition of a condition set, or of one of its fields."""
+        """Remove every condition of a condition set, or of one of its fields.
+
+        :param manager: the manager whose registry knows the condition set.
+        :param condition_set: the condition set's id.
+        :param field_name: only this field's conditions (default: all of the set's).
+        :param commit: save now (locking the row); with ``False`` only this instance changes.
+        :raises ~django.core.exceptions.ValidationError: for an unknown condition set.
+        """
         condition_set_ = _lookup_condition_set(manager, condition_set)
         namespace = condition_set_.get_namespace()
         self._edit_value(lambda value: values.clear_conditions(value, namespace, field_name), commit, repair=True)
@@ -316,7 +379,13 @@ class Switch(models.Model):
             self.value = {}
 
     def get_active_conditions(self, manager: SwitchManager) -> Iterator[tuple[str, str, Field, str, bool]]:
-        """Yield ``(condition_set_id, group_label, field, condition, exclude)``, by group label."""
+        """Yield ``(condition_set_id, group_label, field, condition, exclude)`` for each condition.
+
+        Conditions of condition sets that are not registered in ``manager`` are skipped.
+        Condition sets come by group label, then fields in declaration order.
+
+        :param manager: the manager whose registry knows the condition sets.
+        """
         value = self.value if isinstance(self.value, dict) else {}
         for condition_set in sorted(manager.get_condition_sets(), key=lambda s: str(s.get_group_label())):
             stored = value.get(condition_set.get_namespace())
@@ -329,16 +398,27 @@ class Switch(models.Model):
                         yield condition_set.get_id(), group, field, entry[1], entry[0] == EXCLUDE
 
     def has_conditions(self) -> bool:
+        """Whether any condition is stored, in any namespace (registered or not)."""
         return any(True for _ in values.iter_conditions(self.value))
 
     def get_status_label(self) -> str:
-        """What the status means for users; a selective switch without conditions is off."""
+        """What the status means for users, e.g. ``"Active for everyone"``.
+
+        A SELECTIVE switch without conditions is labelled as off for everyone.
+        """
         if self.status == SELECTIVE and not self.has_conditions():
             return str(self.NO_CONDITIONS_LABEL)
         return str(self.STATUS_LABELS.get(self.status, _("Unknown status")))
 
     def to_dict(self, manager: SwitchManager) -> dict[str, Any]:
-        """The switch as the panel and the JSON API show it."""
+        """The switch as the panel and the JSON API show it.
+
+        :param manager: the manager whose registry knows the condition sets.
+        :returns: ``key``, ``status``, ``statusLabel``, ``label`` (the key, title-cased, when
+            empty), ``description``, ``date_created``, ``date_modified`` and ``conditions``: a
+            list of ``{"id", "label", "conditions"}`` groups, each condition a tuple
+            ``(field name, condition, display text, exclude)``.
+        """
         groups: list[dict[str, Any]] = []
         for condition_set_id, group, field, condition, exclude in self.get_active_conditions(manager):
             if not groups or groups[-1]["id"] != condition_set_id:
@@ -397,9 +477,11 @@ def _defaults_for(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 class SnapshotVersion(models.Model):
-    """One row whose number changes with every committed write to switches.
+    """One row whose number changes with every write to switches, in the writing transaction.
 
-    Processes without a shared cache compare it to decide whether to reload.
+    Processes compare it to decide whether to reload when the cache is not shared between
+    them (and as a backstop when it is). Gargoyle maintains it; there is nothing to do
+    with it.
     """
 
     number = models.BigIntegerField(default=0)

@@ -22,12 +22,24 @@ from gargoyle.manager import SwitchManager
 
 
 class Verdict(NamedTuple):
+    """The answer of :func:`preview`."""
+
+    #: What ``is_active`` answers.
     active: bool
+    #: Why, in one sentence, e.g. ``"Included by User: Percent: 10% (0-10)."``.
     reason: str
 
 
 def preview(manager: SwitchManager, key: str, *, username: str = "", ip: str = "") -> Verdict:
-    """Whether ``key`` is on for a request from ``ip`` by the user ``username``, and why."""
+    """Whether ``key`` is on for a request from ``ip`` by the user ``username``, and why.
+
+    :param manager: the manager to ask.
+    :param key: the switch's key.
+    :param username: a user's username; empty for an anonymous user.
+    :param ip: the request's IP address; empty for none.
+    :raises ~django.core.exceptions.ValidationError: for an unknown username or an
+        invalid IP address.
+    """
     request = HttpRequest()
     if ip:
         try:
@@ -51,7 +63,11 @@ def _user(username: str) -> Any:
 
 
 def explain(manager: SwitchManager, key: str, *instances: Any) -> str:
-    """Why ``is_active(key, *instances)`` answers what it does, in one sentence."""
+    """Why ``manager.is_active(key, *instances)`` answers what it does, in one sentence.
+
+    The reason is found by walking the rules again, condition by condition: slower than
+    ``is_active``, and never used by it.
+    """
     snapshot = manager._refresh()
     switch = snapshot.switches.get(key) or snapshot.fallbacks.get(key)
     if switch is None:

@@ -11,7 +11,21 @@ if TYPE_CHECKING:
 
 
 class SwitchProxy:
-    """Wraps a :class:`~gargoyle.models.Switch`, passing the manager to its condition methods."""
+    """A :class:`~gargoyle.models.Switch` whose condition methods know their manager.
+
+    ``gargoyle[key]`` returns one. Attributes are read from and written to the switch
+    (``proxy.status = GLOBAL; proxy.save()``), and the condition methods take the
+    switch's arguments without the first, the manager::
+
+        gargoyle["new_checkout"].add_condition(
+            condition_set="gargoyle.builtins.IPAddressConditionSet",
+            field_name="ip_address",
+            condition="10.0.0.0/8",
+        )
+
+    :param manager: the manager passed to the switch's methods.
+    :param switch: the switch to wrap.
+    """
 
     def __init__(self, manager: SwitchManager, switch: Switch) -> None:
         object.__setattr__(self, "_manager", manager)
@@ -34,16 +48,21 @@ class SwitchProxy:
         return hash(self._switch)
 
     def add_condition(self, *args: Any, **kwargs: Any) -> None:
+        """:meth:`Switch.add_condition <gargoyle.models.Switch.add_condition>`, with this manager."""
         return self._switch.add_condition(self._manager, *args, **kwargs)
 
     def remove_condition(self, *args: Any, **kwargs: Any) -> None:
+        """:meth:`Switch.remove_condition <gargoyle.models.Switch.remove_condition>`, with this manager."""
         return self._switch.remove_condition(self._manager, *args, **kwargs)
 
     def clear_conditions(self, *args: Any, **kwargs: Any) -> None:
+        """:meth:`Switch.clear_conditions <gargoyle.models.Switch.clear_conditions>`, with this manager."""
         return self._switch.clear_conditions(self._manager, *args, **kwargs)
 
     def get_active_conditions(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        """:meth:`Switch.get_active_conditions <gargoyle.models.Switch.get_active_conditions>`, with this manager."""
         return self._switch.get_active_conditions(self._manager, *args, **kwargs)
 
     def to_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """:meth:`Switch.to_dict <gargoyle.models.Switch.to_dict>`, with this manager."""
         return self._switch.to_dict(self._manager, *args, **kwargs)

@@ -1,9 +1,11 @@
 """Signals sent for every change to a switch, whoever makes it (panel, admin, commands,
 model API, ``QuerySet.update``, fixtures).
 
-Every signal is sent with ``sender=Switch`` (the model class), ``switch`` (the instance)
-and ``request`` (the request making the change, when known: see
-:func:`gargoyle.changes.made_by`; ``None`` otherwise)::
+Every signal is sent with ``sender=Switch`` (the model class), ``switch`` (the instance,
+as saved) and ``request`` (the request making the change, when known: see
+:func:`gargoyle.changes.made_by`; ``None`` otherwise). They are sent inside the writing
+transaction, after the process's own snapshot sees the change; a save that changes
+nothing sends none::
 
     from gargoyle.signals import switch_status_updated
 

@@ -25,6 +25,17 @@ from gargoyle.manager import gargoyle as default_manager
 
 
 class SwitchContextManager(TestContextDecorator):
+    """Force switches on or off: ``switches(new_checkout=True, old_cart=False)``.
+
+    A context manager, a function decorator (sync or async) and a ``TestCase`` class
+    decorator. Forced switches need not be stored; everything else keeps its stored
+    state. Nested uses stack, the innermost winning.
+
+    :param gargoyle: the manager to override (default: the process-wide one).
+    :param keys: ``key=True`` or ``key=False`` for each switch to force (use
+        ``**{"parent:child": True}`` for keys that are not Python names).
+    """
+
     def __init__(self, gargoyle: SwitchManager = default_manager, **keys: bool) -> None:
         self.gargoyle = gargoyle
         self.keys = {key: bool(active) for key, active in keys.items()}
@@ -32,15 +43,20 @@ class SwitchContextManager(TestContextDecorator):
         super().__init__()
 
     def enable(self) -> None:
+        """Start forcing the switches (what entering the ``with`` block does)."""
         layer = dict(self.keys)
         self._layers.append(layer)
         self.gargoyle.push_overrides(layer)
 
     def disable(self) -> None:
+        """Stop forcing them (what leaving the ``with`` block does)."""
         self.gargoyle.pop_overrides(self._layers.pop())
 
     def decorate_class(self, cls: type) -> type:
-        """Switch from ``setUpClass`` to ``tearDownClass``, so class-level fixtures see it."""
+        """Force the switches from ``setUpClass`` to ``tearDownClass``, so ``setUpTestData`` sees them.
+
+        :raises TypeError: if ``cls`` is not a ``unittest.TestCase`` subclass.
+        """
         if not (isinstance(cls, type) and issubclass(cls, unittest.TestCase)):
             raise TypeError("switches() can only decorate unittest.TestCase subclasses.")
         original_setup = cls.__dict__.get("setUpClass")
@@ -58,6 +74,7 @@ class SwitchContextManager(TestContextDecorator):
         return cls
 
 
+#: The name to use: ``switches`` is :class:`SwitchContextManager`.
 switches = SwitchContextManager
 
 __all__ = ["SwitchContextManager", "switches"]

@@ -17,13 +17,19 @@ from gargoyle import values
 from gargoyle.manager import SwitchManager
 from gargoyle.models import Switch, validate_key, validate_status, validate_text
 
+#: The ``"format"`` entry of an export document.
 FORMAT = "gargoyle-switches"
+#: The ``"version"`` entry of an export document; other versions are refused.
 FORMAT_VERSION = 1
+#: The fields of each switch in a document.
 FIELDS = ("key", "label", "description", "status", "value")
 
 
 class InvalidExport(ValueError):
-    """The document cannot be imported; ``errors`` lists every problem found."""
+    """The document cannot be imported (raised by :func:`parse_document`); ``errors`` lists every problem found.
+
+    :param errors: one message per problem, naming the switch and the field.
+    """
 
     def __init__(self, errors: list[str]) -> None:
         self.errors = errors
@@ -31,7 +37,12 @@ class InvalidExport(ValueError):
 
 
 def export_switches(switches: Iterable[Switch]) -> dict[str, Any]:
-    """Every switch as a JSON-ready document."""
+    """The switches as a JSON-ready document.
+
+    :param switches: the switches to export, e.g. ``Switch.objects.order_by("key")``.
+    :returns: ``{"format": FORMAT, "version": FORMAT_VERSION, "switches": [...]}``, each
+        switch a dict of :data:`FIELDS` (dates are not exported).
+    """
     return {
         "format": FORMAT,
         "version": FORMAT_VERSION,
@@ -40,7 +51,13 @@ def export_switches(switches: Iterable[Switch]) -> dict[str, Any]:
 
 
 def parse_document(text: str, manager: SwitchManager) -> list[dict[str, Any]]:
-    """Read and validate an exported document; raise ``InvalidExport`` listing every problem."""
+    """Read and validate an exported document, without writing anything.
+
+    :param text: the document, as JSON text.
+    :param manager: the manager whose condition sets the conditions must belong to.
+    :returns: the switches, ready for :func:`import_switches`.
+    :raises InvalidExport: listing every problem, if there is any.
+    """
     try:
         document = json.loads(text)
     except ValueError as error:
@@ -100,7 +117,14 @@ def _validate_text(entry: dict[str, Any], name: str, max_length: int | None) -> 
 
 
 def import_switches(entries: list[dict[str, Any]], *, replace: bool = False) -> tuple[int, int, int]:
-    """Write validated entries in one transaction; return (created, updated, deleted)."""
+    """Write the switches :func:`parse_document` returned, in one transaction.
+
+    Existing switches with the same key are overwritten.
+
+    :param entries: the validated switches.
+    :param replace: also delete the stored switches the document does not name.
+    :returns: how many switches were ``(created, updated, deleted)``.
+    """
     created = updated = deleted = 0
     with transaction.atomic():
         if replace:

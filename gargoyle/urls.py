@@ -4,8 +4,10 @@ from django.urls import path
 
 from gargoyle import api
 
+#: The URL namespace: ``reverse("gargoyle:status")``.
 app_name = "gargoyle"
 
+#: The endpoints, each a view of the JSON API (see the module's description).
 urlpatterns = [
     path("add/", api.add, name="add"),
     path("update/", api.update, name="update"),

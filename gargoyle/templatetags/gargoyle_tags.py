@@ -13,10 +13,22 @@ from django.template.base import FilterExpression, NodeList, Parser, Token
 
 from gargoyle.manager import gargoyle
 
+#: The tag library, loaded with ``{% load gargoyle_tags %}``.
 register = template.Library()
 
 
 class SwitchNode(template.Node):
+    """Renders one branch or the other, as the switch says.
+
+    :param nodelist_true: what to render when the switch is on.
+    :type nodelist_true: ~django.template.NodeList
+    :param nodelist_false: what to render when it is off.
+    :type nodelist_false: ~django.template.NodeList
+    :param name: the switch's key.
+    :param instances: the tag's further arguments, resolved in the context at render time.
+    :type instances: list[~django.template.base.FilterExpression]
+    """
+
     def __init__(self, nodelist_true: NodeList, nodelist_false: NodeList, name: str, instances: list[FilterExpression]):
         self.nodelist_true = nodelist_true
         self.nodelist_false = nodelist_false
@@ -53,12 +65,22 @@ def _parse(parser: Parser, token: Token) -> tuple[NodeList, NodeList, str, list[
 
 @register.tag
 def ifswitch(parser: Parser, token: Token) -> SwitchNode:
+    """``{% ifswitch key [obj ...] %}…{% else %}…{% endifswitch %}``: render while the switch is on.
+
+    ``key`` is the switch's key, written as is or quoted (it is not a variable). Any
+    further arguments are variables passed to ``gargoyle.is_active`` as subjects, and
+    ``request`` from the context is added when present. ``{% else %}`` is optional.
+    """
     nodelist_true, nodelist_false, name, instances = _parse(parser, token)
     return SwitchNode(nodelist_true, nodelist_false, name, instances)
 
 
 @register.tag
 def ifnotswitch(parser: Parser, token: Token) -> SwitchNode:
+    """``{% ifnotswitch key [obj ...] %}…{% else %}…{% endifnotswitch %}``: render while the switch is off.
+
+    The arguments are those of :func:`ifswitch`.
+    """
     nodelist_true, nodelist_false, name, instances = _parse(parser, token)
     return SwitchNode(nodelist_false, nodelist_true, name, instances)
 
