@@ -22,7 +22,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
-from gargoyle.conf import get_settings
+from gargoyle.conf import MIN_API_TOKEN_LENGTH, get_settings
 from gargoyle.helpers import dumps
 
 View = Callable[..., Any]
@@ -126,9 +126,16 @@ def _token_user(request: HttpRequest) -> Any:
     scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer":
         return None
-    username = _lookup_token(token.strip(), get_settings().api_tokens)
+    token = token.strip()
+    username = _lookup_token(token, get_settings().api_tokens)
     if username is None:
         raise ApiError(401, _("authentication: unknown API token."))
+    if len(token) < MIN_API_TOKEN_LENGTH:
+        raise ApiError(
+            401,
+            _("authentication: API tokens of fewer than %(length)s characters are refused; make a longer one.")
+            % {"length": MIN_API_TOKEN_LENGTH},
+        )
     User = get_user_model()
     try:
         return User._default_manager.get_by_natural_key(username)

@@ -9,6 +9,7 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
+from gargoyle.conf import MIN_API_TOKEN_LENGTH
 from gargoyle.constants import STATUSES
 from gargoyle.models import KEY_MAX_LENGTH
 
@@ -72,11 +73,12 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         messages.append(Error("GARGOYLE_CHECK_INTERVAL must be a number of seconds, 0 or more.", id="gargoyle.E004"))
     tokens = getattr(settings, "GARGOYLE_API_TOKENS", {})
     if not isinstance(tokens, dict) or not all(
-        isinstance(token, str) and len(token) >= 32 and isinstance(user, str) for token, user in tokens.items()
+        isinstance(token, str) and len(token) >= MIN_API_TOKEN_LENGTH and isinstance(user, str)
+        for token, user in tokens.items()
     ):
         messages.append(
             Error(
-                "GARGOYLE_API_TOKENS must map tokens of at least 32 characters to usernames.",
+                f"GARGOYLE_API_TOKENS must map tokens of at least {MIN_API_TOKEN_LENGTH} characters to usernames.",
                 hint="Make a token with: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
                 id="gargoyle.E006",
             )

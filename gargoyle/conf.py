@@ -12,6 +12,9 @@ from django.core.signals import setting_changed
 
 from gargoyle.constants import DISABLED, GLOBAL, STATUSES
 
+# Shorter API tokens are refused, at the check and at the door: they can be guessed.
+MIN_API_TOKEN_LENGTH = 32
+
 DEFAULTS: dict[str, Any] = {
     "GARGOYLE_AUTO_CREATE": True,
     "GARGOYLE_SWITCH_DEFAULTS": {},

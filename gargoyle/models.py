@@ -147,6 +147,8 @@ class Switch(models.Model):
     }
     #: :meth:`get_status_label` of a SELECTIVE switch without conditions.
     NO_CONDITIONS_LABEL = _("Selective with no conditions: off for everyone")
+    #: :meth:`get_status_label` of an INHERIT switch whose key has no parent part.
+    NO_PARENT_LABEL = _("Inherit, without a parent: callers get their default")
 
     key = models.CharField(_("key"), max_length=KEY_MAX_LENGTH, primary_key=True)
     value = models.JSONField(_("conditions"), default=dict, blank=True)
@@ -404,10 +406,13 @@ class Switch(models.Model):
     def get_status_label(self) -> str:
         """What the status means for users, e.g. ``"Active for everyone"``.
 
-        A SELECTIVE switch without conditions is labelled as off for everyone.
+        A SELECTIVE switch without conditions is labelled as off for everyone, and an
+        INHERIT switch without a ``parent:`` part in its key as answering the default.
         """
         if self.status == SELECTIVE and not self.has_conditions():
             return str(self.NO_CONDITIONS_LABEL)
+        if self.status == INHERIT and ":" not in self.key:
+            return str(self.NO_PARENT_LABEL)
         return str(self.STATUS_LABELS.get(self.status, _("Unknown status")))
 
     def to_dict(self, manager: SwitchManager) -> dict[str, Any]:

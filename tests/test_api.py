@@ -645,13 +645,15 @@ def test_session_requests_with_the_csrf_token_pass(make_user: Any, feature: Swit
     assert stored("feature").status == SELECTIVE
 
 
-TOKENS = {"s3cret-token": "robot", "other-token": "ghost", 42: "robot"}
+ROBOT_TOKEN = "s3cret-token-" + "r" * 32
+GHOST_TOKEN = "other-token-" + "g" * 32
+TOKENS = {ROBOT_TOKEN: "robot", GHOST_TOKEN: "ghost", 42: "robot", "short-token": "robot"}
 
 
 @override_settings(GARGOYLE_API_TOKENS=TOKENS)
 def test_token_requests_skip_csrf_and_are_attributed(make_user: Any, feature: Switch) -> None:
     robot = make_user(*ALL, username="robot")
-    client = Client(enforce_csrf_checks=True, headers={"Authorization": "Bearer s3cret-token"})
+    client = Client(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {ROBOT_TOKEN}"})
     ok(client.post(url("status"), {"key": "feature", "status": "2"}))
     assert stored("feature").status == SELECTIVE
     assert SwitchChange.objects.first().user == robot
@@ -661,7 +663,7 @@ def test_token_requests_skip_csrf_and_are_attributed(make_user: Any, feature: Sw
 @override_settings(GARGOYLE_API_TOKENS=TOKENS)
 def test_token_requests_still_need_permissions(make_user: Any, feature: Switch) -> None:
     make_user("view_switch", username="robot")
-    client = Client(headers={"Authorization": "Bearer s3cret-token"})
+    client = Client(headers={"Authorization": f"Bearer {ROBOT_TOKEN}"})
     fails(client.post(url("status"), {"key": "feature", "status": "2"}), 403, "gargoyle.change_switch")
     assert stored("feature").status == DISABLED
 
@@ -669,14 +671,14 @@ def test_token_requests_still_need_permissions(make_user: Any, feature: Switch) 
 @override_settings(GARGOYLE_API_TOKENS=TOKENS)
 def test_token_of_a_non_staff_user(make_user: Any, feature: Switch) -> None:
     make_user(*ALL, username="robot", staff=False)
-    client = Client(headers={"Authorization": "Bearer s3cret-token"})
+    client = Client(headers={"Authorization": f"Bearer {ROBOT_TOKEN}"})
     fails(client.get(url("switches")), 403, "staff")
 
 
 @override_settings(GARGOYLE_API_TOKENS=TOKENS)
 def test_token_of_an_inactive_user(make_user: Any, feature: Switch) -> None:
     make_user(*ALL, username="robot", is_active=False)
-    client = Client(headers={"Authorization": "Bearer s3cret-token"})
+    client = Client(headers={"Authorization": f"Bearer {ROBOT_TOKEN}"})
     fails(client.get(url("switches")), 403, "staff")
 
 
@@ -686,8 +688,9 @@ def test_token_of_an_inactive_user(make_user: Any, feature: Switch) -> None:
         ("Bearer wrong", ["unknown API token"]),
         ("Bearer ", ["unknown API token"]),
         ("Bearer 42", ["unknown API token"]),
-        ("Bearer other-token", ["does not exist"]),
-        ("Bearer s3cret-tokén", ["unknown API token"]),
+        (f"Bearer {GHOST_TOKEN}", ["does not exist"]),
+        (f"Bearer {ROBOT_TOKEN[:-1]}é", ["unknown API token"]),
+        ("Bearer short-token", ["fewer than 32 characters"]),
     ],
 )
 @override_settings(GARGOYLE_API_TOKENS=TOKENS)

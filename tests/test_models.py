@@ -267,6 +267,15 @@ def test_every_status_has_its_own_label():
     assert len(set(labels)) == 4
 
 
+def test_inherit_without_a_parent_is_labelled_as_the_default():
+    child = Switch(key="checkout:express", status=INHERIT).get_status_label()
+    orphan = Switch(key="express", status=INHERIT).get_status_label()
+
+    assert "parent" in child.lower()
+    assert "default" in orphan.lower()
+    assert child != orphan
+
+
 # -- saving --------------------------------------------------------------------------------
 
 

@@ -1,6 +1,10 @@
-"""Settings of the gargoyle example project: SQLite and an in-process cache, no services.
+"""Settings of the gargoyle example shop.
 
-``EXAMPLE_DB_PATH`` puts the SQLite file elsewhere (the smoke test uses a temporary one).
+By default SQLite and an in-process cache: nothing to install or start. ``EXAMPLE_DB_PATH``
+puts the SQLite file elsewhere (the smoke test uses a temporary one).
+
+``EXAMPLE_SERVICES=1`` uses PostgreSQL and Redis instead, as a production site would; the
+``EXAMPLE_POSTGRES_*`` and ``EXAMPLE_REDIS_URL`` variables say where they are.
 """
 
 import os
@@ -46,24 +50,51 @@ TEMPLATES = [
                 "django.template.context_processors.request",  # lets {% ifswitch %} judge the user
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "shop.context_processors.demo_switches",
             ]
         },
     }
 ]
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("EXAMPLE_DB_PATH") or BASE_DIR / "db.sqlite3",
+SERVICES = os.environ.get("EXAMPLE_SERVICES") == "1"
+
+if SERVICES:
+    POSTGRES_NAME = os.environ.get("EXAMPLE_POSTGRES_NAME", "gargoyle_example")
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": POSTGRES_NAME,
+            "HOST": os.environ.get("EXAMPLE_POSTGRES_HOST", "127.0.0.1"),
+            "PORT": os.environ.get("EXAMPLE_POSTGRES_PORT", "5432"),
+            "USER": os.environ.get("EXAMPLE_POSTGRES_USER", "postgres"),
+            "PASSWORD": os.environ.get("EXAMPLE_POSTGRES_PASSWORD", ""),
+        }
     }
-}
+    # A shared cache: a switch changed in one process is seen by the others on their next
+    # request. The prefix follows the database, so two example databases never mix tokens.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ.get("EXAMPLE_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "KEY_PREFIX": f"gargoyle-example-{POSTGRES_NAME}",
+        }
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("EXAMPLE_DB_PATH") or BASE_DIR / "db.sqlite3",
+        }
+    }
+    # The default LocMemCache is not shared between processes, so a switch changed from
+    # another process (``manage.py add_switch``) shows once the database version is checked
+    # again. A second instead of the default five keeps the demo snappy.
+    GARGOYLE_CHECK_INTERVAL = 1.0
 
-# The default LocMemCache is not shared between processes, so a switch changed from another
-# process (``manage.py add_switch``) shows once the database version is checked again.
-# A second instead of the default five keeps the demo snappy.
-GARGOYLE_CHECK_INTERVAL = 1.0
+LOGIN_REDIRECT_URL = "catalogue"
+LOGOUT_REDIRECT_URL = "catalogue"
 
-AUTH_PASSWORD_VALIDATORS = []
+AUTH_PASSWORD_VALIDATORS = []  # the demo passwords are the usernames
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

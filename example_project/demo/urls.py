@@ -1,8 +1,18 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import path
 from shop import views
+from shop.demo_data import DEMO_USERS
 
 urlpatterns = [
-    path("", views.checkout, name="checkout"),
+    path("", views.catalogue, name="catalogue"),
+    path("products/<slug:slug>/", views.product, name="product"),
+    path("checkout/", views.checkout, name="checkout"),
+    path("checkout/express/", views.express_checkout, name="express_checkout"),
+    path("gift-cards/", views.GiftCardsView.as_view(), name="gift_cards"),
+    path("bulk-order/", views.bulk_order, name="bulk_order"),
+    path("accounts/login/", auth_views.LoginView.as_view(extra_context={"demo_users": DEMO_USERS}), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The switch panel is part of the admin, at /admin/gargoyle/switch/: no URL of its own.
     path("admin/", admin.site.urls),
 ]

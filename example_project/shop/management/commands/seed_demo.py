@@ -1,38 +1,85 @@
-"""``manage.py seed_demo``: the demo switches, one per status. Safe to run again."""
+"""``manage.py seed_demo``: the demo switches, users and products. Safe to run again.
+
+What already exists is left as it is, so switches you changed in the panel keep your changes.
+"""
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from gargoyle import gargoyle
-from gargoyle.models import DISABLED, GLOBAL, INHERIT, SELECTIVE, Switch
-
-USER_CONDITIONS = "gargoyle.builtins.UserConditionSet(auth.user)"
-ADMIN_USERNAME = ADMIN_PASSWORD = "admin"  # a demo login, printed by run.sh; never for a real site
-
-DEMO_SWITCHES = [
-    ("new_checkout", GLOBAL, "New checkout", "The one-step checkout, on for everyone."),
-    ("new_checkout:express", INHERIT, "Express delivery", "Follows new_checkout."),
-    ("recommendations", SELECTIVE, "Recommendations", "Staff only while it is tested."),
-    ("product_reviews", DISABLED, "Product reviews", "Not ready yet."),
-]
+from gargoyle.models import Switch
+from shop.demo_data import DEMO_PRODUCTS, DEMO_SWITCHES, DEMO_USERS
+from shop.models import Customer, Product
 
 
 class Command(BaseCommand):
-    help = "Creates the demo switches (one per status); switches that already exist are left alone."
+    help = "Creates the demo switches, users (password = username) and products; existing ones are left alone."
 
+    @transaction.atomic
     def handle(self, *args, **options):
-        for key, status, label, description in DEMO_SWITCHES:
-            switch, created = Switch.objects.get_or_create(
-                key=key, defaults={"status": status, "label": label, "description": description}
-            )
-            if created and key == "recommendations":
-                switch.add_condition(gargoyle, USER_CONDITIONS, "is_staff", "1")
-            state = "created" if created else "already there"
-            self.stdout.write(f"{key}: {state} ({switch.get_status_label()})")
-        self._admin()
+        self.created = 0
+        self.stdout.write("Switches:")
+        for demo in DEMO_SWITCHES:
+            self._switch(demo)
+        self.stdout.write("Users:")
+        for demo in DEMO_USERS:
+            self._user(demo)
+        self._products()
+        if self.created:
+            self.stdout.write(f"Created {self.created} demo objects.")
+        else:
+            self.stdout.write("Nothing changed: the demo data was already there.")
+        self.stdout.write("Logins (password = username):")
+        for demo in DEMO_USERS:
+            self.stdout.write(f"  {demo.username} / {demo.username}: {demo.about}")
 
-    def _admin(self):
+    def _report(self, name, created, detail=""):
+        self.created += created
+        self.stdout.write(f"  {name:<24} {'created' if created else 'already there':<14} {detail}".rstrip())
+
+    def _switch(self, demo):
+        switch = Switch.objects.filter(key=demo.key).first()
+        created = switch is None
+        if created:
+            switch = Switch(key=demo.key, status=demo.status, label=demo.label, description=demo.description)
+            for condition_set, field_name, condition in demo.conditions:
+                switch.add_condition(gargoyle, condition_set, field_name, condition, commit=False)
+            switch.save(force_insert=True)  # one write, so one entry in the switch's history
+        self._report(demo.key, created, switch.get_status_display())
+
+    def _user(self, demo):
         User = get_user_model()
-        if not User.objects.filter(username=ADMIN_USERNAME).exists():
-            User.objects.create_superuser(ADMIN_USERNAME, "admin@example.com", ADMIN_PASSWORD)
-        self.stdout.write(f"admin login: {ADMIN_USERNAME} / {ADMIN_PASSWORD}")
+        user = User.objects.filter(username=demo.username).first()
+        created = user is None
+        if created:
+            user = User.objects.create_user(
+                demo.username,
+                f"{demo.username}@example.com",
+                password=demo.username,
+                is_staff=demo.is_staff,
+                is_superuser=demo.is_superuser,
+            )
+            user.user_permissions.add(*(_permission(name) for name in demo.permissions))
+        if demo.plan:
+            _, profile_created = Customer.objects.get_or_create(
+                user=user, defaults={"plan": demo.plan, "country": demo.country}
+            )
+            self.created += profile_created
+        self._report(demo.username, created)
+
+    def _products(self):
+        created = 0
+        for name, slug, price, description in DEMO_PRODUCTS:
+            _, product_created = Product.objects.get_or_create(
+                slug=slug, defaults={"name": name, "price": price, "description": description}
+            )
+            created += product_created
+        self.created += created
+        self.stdout.write(f"Products: {created} created, {len(DEMO_PRODUCTS) - created} already there.")
+
+
+def _permission(name):
+    app_label, codename = name.split(".")
+    return Permission.objects.get(content_type__app_label=app_label, codename=codename)

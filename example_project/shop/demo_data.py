@@ -1,0 +1,90 @@
+"""What ``seed_demo`` creates: the demo switches, users and products.
+
+The footer of every page (``context_processors.py``) and the login page list them too.
+"""
+
+from decimal import Decimal
+from typing import NamedTuple
+
+from gargoyle.constants import DISABLED, GLOBAL, INHERIT, SELECTIVE
+
+USERS = "gargoyle.builtins.UserConditionSet(auth.user)"
+CUSTOMERS = "shop.gargoyle.CustomerConditionSet"
+
+
+class DemoSwitch(NamedTuple):
+    key: str
+    status: int
+    label: str
+    description: str
+    conditions: tuple = ()  # (condition set id, field name, condition)
+
+
+class DemoUser(NamedTuple):
+    username: str  # also the password
+    about: str
+    plan: str | None = None  # None: no customer profile
+    country: str = ""
+    is_staff: bool = False
+    is_superuser: bool = False
+    permissions: tuple = ()  # "app_label.codename"
+
+
+DEMO_SWITCHES = [
+    DemoSwitch("new_checkout", GLOBAL, "New checkout", "The one-step checkout (decided in the view)."),
+    DemoSwitch("catalogue_banner", GLOBAL, "Sale banner", "The banner on the catalogue page."),
+    DemoSwitch(
+        "product_reviews",
+        SELECTIVE,
+        "Product reviews",
+        "Reviews on product pages, for staff while they are moderated.",
+        ((USERS, "is_staff", "1"),),
+    ),
+    DemoSwitch(
+        "bulk_ordering",
+        SELECTIVE,
+        "Bulk ordering",
+        "The /bulk-order/ page, for customers on the Pro plan.",
+        ((CUSTOMERS, "plan", "pro"),),
+    ),
+    DemoSwitch(
+        "free_shipping",
+        SELECTIVE,
+        "Free shipping",
+        "Free shipping for customers in Germany and France.",
+        ((CUSTOMERS, "country", "DE"), (CUSTOMERS, "country", "FR")),
+    ),
+    DemoSwitch(
+        "recommendations",
+        SELECTIVE,
+        "Recommendations",
+        '"You may also like" on product pages, for 10 % of logged-in users.',
+        ((USERS, "percent", "0-10"),),
+    ),
+    DemoSwitch("new_checkout:express", INHERIT, "Express checkout", "One-click checkout; follows new_checkout."),
+    DemoSwitch("product_reviews:photos", INHERIT, "Review photos", "Photos in reviews; follows product_reviews."),
+    DemoSwitch("gift_cards", DISABLED, "Gift cards", "The /gift-cards/ page, not launched yet."),
+    DemoSwitch("dark_mode", DISABLED, "Dark mode", "A dark theme for the whole shop."),
+]
+
+DEMO_USERS = [
+    DemoUser("admin", "superuser: may change every switch in the panel", is_staff=True, is_superuser=True),
+    DemoUser("alice", "Pro plan, Germany", plan="pro", country="DE"),
+    DemoUser("bob", "Free plan, United States", plan="free", country="US"),
+    DemoUser(
+        "carol",
+        "staff who may view the switch panel but not change it; Plus plan, France",
+        plan="plus",
+        country="FR",
+        is_staff=True,
+        permissions=("gargoyle.view_switch",),
+    ),
+]
+
+DEMO_PRODUCTS = [
+    ("Burr grinder", "burr-grinder", Decimal("129.00"), "Conical steel burrs, forty grind settings, quiet."),
+    ("Espresso cups, set of 4", "espresso-cups", Decimal("24.00"), "Thick porcelain that keeps the crema warm."),
+    ("House beans, 1 kg", "house-beans", Decimal("32.50"), "A chocolatey medium roast from Minas Gerais."),
+    ("Milk frother", "milk-frother", Decimal("19.90"), "Hand pump frother for silky foam, no batteries."),
+    ("Pour-over kettle", "pour-over-kettle", Decimal("49.00"), "A gooseneck spout for a slow, even pour."),
+]
