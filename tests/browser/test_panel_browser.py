@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -220,6 +221,23 @@ def test_keyboard_only_changes_the_status(page, login, admin_user, panel_url):
 
 
 # -- search and sort ---------------------------------------------------------------------------
+
+
+def test_words_typed_before_the_script_runs_are_kept(page, login, admin_user, panel_url):
+    Switch.objects.create(key="new_checkout", label="New checkout")
+    Switch.objects.create(key="dark_mode", label="Dark mode")
+    login(admin_user)
+
+    def slow_main(route):  # the page is usable before its script has run
+        time.sleep(0.5)
+        route.continue_()
+
+    page.route("**/panel/main.js*", slow_main)
+    page.goto(panel_url, wait_until="commit")  # DOMContentLoaded waits for module scripts
+    page.get_by_role("searchbox", name="Search switches").fill("dark")
+    expect(page.locator("#content-main.gargoyle-ready")).to_be_attached()
+    expect(page.get_by_role("searchbox", name="Search switches")).to_have_value("dark")
+    expect(page.locator("li.gargoyle-switch:visible code.gargoyle-key")).to_have_text(["dark_mode"])
 
 
 def test_instant_search_and_sorting(page, login, admin_user, panel_url):

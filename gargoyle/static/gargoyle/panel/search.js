@@ -49,6 +49,7 @@ export function readUrlState() {
   const params = new URLSearchParams(window.location.search);
   const order = params.get("o");
   if (order && Object.hasOwn(SORTS, order.replace(/^-/, ""))) state.order = order;
-  state.query = params.get("q") || "";
+  // Words typed (or restored by the browser) before this script ran are kept, not wiped.
+  state.query = params.get("q") || dom.search.value.trim();
   dom.search.value = state.query;
 }
