@@ -26,7 +26,7 @@ sys.exit(pathlib.Path(gargoyle.__file__).resolve().parent != pathlib.Path("gargo
   echo "Installing gargoyle from this checkout into $venv"
   "${pip[@]}" install -e .
 fi
-if [ "${EXAMPLE_SERVICES:-}" = "1" ]; then
+if [ "${EXAMPLE_SERVICES:-}" = "1" ] && ! "$venv/bin/python" -c 'import psycopg, redis' 2>/dev/null; then
   "${pip[@]}" install -r example_project/requirements-services.txt
 fi
 

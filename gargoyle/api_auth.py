@@ -127,15 +127,15 @@ def _token_user(request: HttpRequest) -> Any:
     if scheme.lower() != "bearer":
         return None
     token = token.strip()
-    username = _lookup_token(token, get_settings().api_tokens)
-    if username is None:
-        raise ApiError(401, _("authentication: unknown API token."))
-    if len(token) < MIN_API_TOKEN_LENGTH:
+    if len(token) < MIN_API_TOKEN_LENGTH:  # refused before the lookup: a guess learns nothing
         raise ApiError(
             401,
             _("authentication: API tokens of fewer than %(length)s characters are refused; make a longer one.")
             % {"length": MIN_API_TOKEN_LENGTH},
         )
+    username = _lookup_token(token, get_settings().api_tokens)
+    if username is None:
+        raise ApiError(401, _("authentication: unknown API token."))
     User = get_user_model()
     try:
         return User._default_manager.get_by_natural_key(username)

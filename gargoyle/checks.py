@@ -10,7 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError
 
 from gargoyle.conf import MIN_API_TOKEN_LENGTH
-from gargoyle.constants import STATUSES
+from gargoyle.constants import SELECTIVE, STATUSES
 from gargoyle.models import KEY_MAX_LENGTH
 
 
@@ -89,24 +89,32 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
 def check_stored_switches(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Check the stored switches: ``gargoyle.W005``.
 
-    :returns: a warning for each switch whose conditions cannot be evaluated (they
-        answer their callers' default); nothing when the table does not exist yet.
+    :returns: a warning for each switch whose stored conditions cannot be used: a selective
+        one answers its callers' default; another keeps answering by its status, but would
+        once made selective. Nothing when the table does not exist yet.
     """
     from gargoyle.manager import gargoyle
     from gargoyle.models import Switch
-    from gargoyle.snapshot import build_snapshot
+    from gargoyle.snapshot import try_compile_rules
 
     try:
         rows = list(Switch._base_manager.values("key", "value", "status"))
     except (DatabaseError, ImproperlyConfigured):
         return []  # not migrated yet, or no database: nothing stored to check
-    snapshot = build_snapshot(rows, gargoyle.namespaces(), switch_defaults={}, overrides={})
-    return [
-        Warning(
-            f"Switch {key!r} answers its default: {problem}",
-            hint="Fix or remove its conditions in the panel, or register the missing condition set.",
-            obj=key,
-            id="gargoyle.W005",
+    namespaces = gargoyle.namespaces()
+    warnings = []
+    for row in sorted(rows, key=lambda row: row["key"]):
+        _rules, problem = try_compile_rules(row["key"], row["value"], namespaces)
+        if problem is None:
+            continue
+        effect = "answers its default" if row["status"] == SELECTIVE else "would answer its default if made Selective"
+        warnings.append(
+            Warning(
+                f"Switch {row['key']!r} {effect}: {problem}",
+                hint="Fix or remove its conditions (export_switches, edit the file, import_switches), "
+                "or register the missing condition set.",
+                obj=row["key"],
+                id="gargoyle.W005",
+            )
         )
-        for key, problem in sorted(snapshot.problems.items())
-    ]
+    return warnings

@@ -49,9 +49,9 @@ class SwitchManager(SnapshotRuntime):
     gargoyle-yplan's signature: ``SwitchManager(Switch, key='key', value='value',
     instances=True, auto_create=True)``.
 
-    It is also a read-only mapping of the stored switches: ``gargoyle[key]``, ``key in
-    gargoyle``, ``len(gargoyle)``, iteration over the keys, :meth:`get`, :meth:`keys`,
-    :meth:`values` and :meth:`items`.
+    It is also a mapping of the stored switches: ``gargoyle[key]``, ``key in gargoyle``,
+    ``len(gargoyle)``, iteration over the keys, :meth:`get`, :meth:`keys`, :meth:`values`,
+    :meth:`items`, and ``del gargoyle[key]`` to delete one.
 
     :param model: the switch model, or its ``"app_label.ModelName"``.
     :param key: kept for compatibility (the name of the key field); not used.
@@ -357,13 +357,16 @@ class SwitchManager(SnapshotRuntime):
         """The stored switches' keys."""
         return list(self._refresh().rows)
 
-    def values(self) -> list[SwitchProxy]:
-        """The stored switches, each as ``gargoyle[key]`` returns it."""
-        return [SwitchProxy(self, self._instance(row)) for row in self._refresh().rows.values()]
+    def values(self) -> list[Switch]:
+        """The stored switches, as plain :class:`~gargoyle.models.Switch` objects (as in gargoyle-yplan).
 
-    def items(self) -> list[tuple[str, SwitchProxy]]:
-        """``(key, switch)`` for every stored switch, the switch as ``gargoyle[key]`` returns it."""
-        return [(key, SwitchProxy(self, self._instance(row))) for key, row in self._refresh().rows.items()]
+        Unlike ``gargoyle[key]``, their condition methods take the manager first.
+        """
+        return [self._instance(row) for row in self._refresh().rows.values()]
+
+    def items(self) -> list[tuple[str, Switch]]:
+        """``(key, switch)`` for every stored switch; the switches as :meth:`values` returns them."""
+        return [(key, self._instance(row)) for key, row in self._refresh().rows.items()]
 
 
 async def _async_subjects(instances: tuple[Any, ...]) -> Subjects:

@@ -85,12 +85,9 @@ def build_snapshot(
             if problem is not None:
                 problems[key] = problem
         elif status == SELECTIVE:  # only a selective switch's conditions decide anything
-            try:
-                rules = compile_rules(key, value, namespaces)
-            except ValidationError as error:
-                problem = problems[key] = "; ".join(error.messages)
-            except Exception as error:  # a custom field's bug must not take other switches down
-                problem = problems[key] = f"{type(error).__name__}: {error}"
+            rules, problem = try_compile_rules(key, value, namespaces)
+            if problem is not None:
+                problems[key] = problem
         # An override is absolute, whatever its parent says; other switches inherit.
         parent = None if key in overrides else nearest_ancestor(key, switches)
         switches[key] = CompiledSwitch(key, status, parent, rules, problem)
@@ -107,6 +104,18 @@ def _unchanged_rules(previous: Snapshot | None, key: str, status: int, value: An
     if row is None or switch is None or row["status"] != status or row["value"] != value:
         return None
     return switch.rules, switch.problem
+
+
+def try_compile_rules(
+    key: str, value: Any, namespaces: Mapping[str, list[ConditionSet]]
+) -> tuple[Rules | None, str | None]:
+    """``(rules, None)``, or ``(None, why)`` when the stored conditions cannot be used."""
+    try:
+        return compile_rules(key, value, namespaces), None
+    except ValidationError as error:
+        return None, "; ".join(error.messages)
+    except Exception as error:  # a custom field's bug must not take other switches down
+        return None, f"{type(error).__name__}: {error}"
 
 
 def compile_rules(key: str, value: Any, namespaces: Mapping[str, list[ConditionSet]]) -> Rules | None:

@@ -148,6 +148,17 @@ def test_a_corrupt_stored_switch_is_reported_and_answers_its_default(healthy, va
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(("status", "answer"), [(GLOBAL, True), (DISABLED, False)])
+def test_corrupt_conditions_of_a_switch_that_is_not_selective_are_reported_too(healthy, status, answer):
+    Switch.objects.filter(key="broken").update(value=CORRUPT_VALUES[0].values[0], status=status)
+
+    [message] = check_stored_switches()
+    assert (message.id, message.obj) == ("gargoyle.W005", "broken")
+    assert "if made Selective" in message.msg
+    assert gargoyle.is_active("broken", default=not answer) is answer  # its status still decides
+
+
+@pytest.mark.django_db
 def test_a_condition_set_that_is_no_longer_registered_affects_only_its_switches(healthy):
     Switch.objects.filter(key="broken").update(value={"host": {"hostname": [["i", "somewhere"]]}})
     assert check_stored_switches() == []

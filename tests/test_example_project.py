@@ -15,7 +15,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
@@ -103,7 +102,10 @@ def site(request, tmp_path_factory):
     if request.param == "sqlite":
         env = dict(base_env(), EXAMPLE_DB_PATH=str(tmp_path_factory.mktemp("example") / "shop.sqlite3"))
     else:
-        env = services_env(f"gargoyle_example_test_{uuid.uuid4().hex[:12]}")
+        # One fixed name, dropped before and after: a run that was killed leaves nothing behind
+        # for long, since the next one starts by dropping it.
+        env = services_env("gargoyle_example_test")
+        drop_services_data(env)
         request.addfinalizer(lambda: drop_services_data(env))
     assert "no issues" in manage(env, "check").stdout
     setup = manage(env, "create_database").stdout

@@ -9,7 +9,7 @@ from typing import NamedTuple
 from gargoyle.constants import DISABLED, GLOBAL, INHERIT, SELECTIVE
 
 USERS = "gargoyle.builtins.UserConditionSet(auth.user)"
-CUSTOMERS = "shop.gargoyle.CustomerConditionSet"
+CUSTOMERS = "shop.gargoyle.CustomerProfileConditionSet"
 
 
 class DemoSwitch(NamedTuple):

@@ -18,13 +18,13 @@ class CountryCode(String):
 
     def clean(self, value):
         code = super().clean(value).upper()
-        if len(code) != 2 or not code.isalpha():
+        if len(code) != 2 or not (code.isascii() and code.isalpha()):
             raise ValidationError("%(field)s: enter a two-letter country code, e.g. DE.", params={"field": self.label})
         return code
 
 
 @gargoyle.register
-class CustomerConditionSet(ConditionSet):
+class CustomerProfileConditionSet(ConditionSet):
     """Judges a logged-in user by their customer profile.
 
     ``is_active(key, request)`` passes ``request.user`` along, so views and templates need
@@ -35,7 +35,7 @@ class CustomerConditionSet(ConditionSet):
     country = CountryCode(label="Country", help_text="A two-letter ISO code, e.g. DE.")
 
     def get_namespace(self):
-        return "shop.customer"
+        return "shop.customer_profile"
 
     def get_group_label(self):
         return "Customer profile"
