@@ -34,7 +34,6 @@ from gargoyle import urls as api_urls
 from gargoyle.api_auth import can_view
 from gargoyle.helpers import dumps
 from gargoyle.history import SwitchChange
-from gargoyle.manager import gargoyle
 from gargoyle.models import Switch
 
 
@@ -103,9 +102,8 @@ class SwitchAdmin(admin.ModelAdmin):
 
     def panel_data(self, request: HttpRequest) -> dict[str, Any]:
         """What ``switches/`` would answer, plus the endpoints' URLs: the page's initial data."""
-        problems = gargoyle.problems()
         data = {
-            "switches": [api.switch_payload(switch, problems) for switch in Switch.objects.order_by("key")],
+            "switches": [api.switch_payload(switch) for switch in Switch.objects.order_by("key")],
             "conditionSets": api.condition_sets(),
             "permissions": self.permissions(request),
             "urls": self.api_urls(),

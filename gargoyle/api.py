@@ -32,11 +32,10 @@ TRUE, FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def switch_payload(switch: Switch, problems: dict[str, str] | None = None) -> dict[str, Any]:
+def switch_payload(switch: Switch) -> dict[str, Any]:
     """``Switch.to_dict`` plus ``problem`` (why its stored conditions cannot be used, or None)
     and ``storedLabel`` (``label`` falls back to the key, as gargoyle-yplan's did)."""
-    problems = gargoyle.problems() if problems is None else problems
-    return {**switch.to_dict(gargoyle), "problem": problems.get(switch.key), "storedLabel": switch.label or ""}
+    return {**switch.to_dict(gargoyle), "problem": gargoyle.problem_of(switch), "storedLabel": switch.label or ""}
 
 
 def _param(data: Any, name: str) -> str:
@@ -224,10 +223,9 @@ def condition_sets() -> list[dict[str, Any]]:
 @api_view("GET", None)
 def switches(request: HttpRequest) -> dict[str, Any]:
     """Every switch, the condition sets, and what the caller may do."""
-    problems = gargoyle.problems()
     user = request.user
     return {
-        "switches": [switch_payload(switch, problems) for switch in Switch.objects.order_by("key")],
+        "switches": [switch_payload(switch) for switch in Switch.objects.order_by("key")],
         "conditionSets": condition_sets(),
         "permissions": {
             "view": can_view(user),

@@ -23,7 +23,7 @@ from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, SELE
 from gargoyle.engine import CompiledSwitch, Subjects
 from gargoyle.loader import SnapshotRuntime
 from gargoyle.proxy import SwitchProxy
-from gargoyle.snapshot import Snapshot
+from gargoyle.snapshot import Snapshot, try_compile_rules
 from gargoyle.threads import run_outside_event_loop
 
 if TYPE_CHECKING:
@@ -232,9 +232,21 @@ class SwitchManager(SnapshotRuntime):
     def problems(self) -> dict[str, str]:
         """Switches whose stored conditions cannot be used, with the reason.
 
-        :returns: ``{key: reason}``; such switches answer their callers' default.
+        :returns: ``{key: reason}`` for the selective switches, which answer their callers'
+            default; :meth:`problem_of` checks a switch of any status.
         """
         return dict(self._refresh().problems)
+
+    def problem_of(self, switch: Switch) -> str | None:
+        """Why ``switch``'s stored conditions cannot be used, or None if they can.
+
+        Checked whatever its status: a switch that is not selective does not use its
+        conditions, but would once made selective, so staff should hear of it first.
+        """
+        problem = self._refresh().problems.get(switch.key)
+        if problem is not None or switch.status == SELECTIVE or not switch.value:
+            return problem
+        return try_compile_rules(switch.key, switch.value, self.namespaces())[1]
 
     # -- the registry -------------------------------------------------------------------------
 

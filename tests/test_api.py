@@ -378,6 +378,16 @@ def test_switches_reports_problems(client: Client, admin: Any) -> None:
     assert data["switches"][0]["problem"]
 
 
+@pytest.mark.parametrize("status", [DISABLED, GLOBAL, INHERIT])
+def test_switches_reports_problems_of_switches_that_are_not_selective(client: Client, admin: Any, status: int) -> None:
+    Switch.objects.create(key="broken", status=status)
+    Switch.objects.create(key="healthy", status=status, value={"auth.user": {"percent": [["i", "0-10"]]}})
+    Switch.objects.filter(key="broken").update(value={"auth.user": {"percent": [["i", "90-10"]]}})
+    problems = {switch["key"]: switch["problem"] for switch in ok(client.get(url("switches")))["switches"]}
+    assert "percent" in problems["broken"].lower()
+    assert problems["healthy"] is None
+
+
 def test_switches_permission_flags(client: Client, login: Any) -> None:
     login("view_switch", "change_switch")
     data = ok(client.get(url("switches")))

@@ -145,6 +145,15 @@ def test_list_switches_reports_switches_that_cannot_be_evaluated(switches):
 
 
 @pytest.mark.django_db
+def test_list_switches_reports_unusable_conditions_of_a_switch_that_is_not_selective(switches):
+    Switch.objects.filter(key="off").update(value={"nope": {"x": [["i", "1"]]}})
+
+    listed = {row["key"]: row for row in json.loads(run("list_switches", "--json"))}
+    assert "nope" in listed["off"]["problem"]
+    assert listed["off"]["state"] == "Disabled for everyone"  # its status still decides
+
+
+@pytest.mark.django_db
 def test_list_switches_without_switches():
     assert "No switches" in run("list_switches")
     assert json.loads(run("list_switches", "--json")) == []

@@ -14,7 +14,6 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="Print JSON instead of a table.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        problems = gargoyle.problems()
         rows = [
             {
                 "key": switch.key,
@@ -22,7 +21,7 @@ class Command(BaseCommand):
                 "state": switch.get_status_label(),
                 "label": switch.label or "",
                 "conditions": sum(1 for _ in switch.get_active_conditions(gargoyle)),
-                "problem": problems.get(switch.key, ""),
+                "problem": gargoyle.problem_of(switch) or "",
             }
             for switch in Switch.objects.order_by("key")
         ]
