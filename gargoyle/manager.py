@@ -333,7 +333,9 @@ class SwitchManager(SnapshotRuntime):
             return SwitchProxy(self, self._instance(row))
         if not self.auto_create:
             raise KeyError(key)
-        return SwitchProxy(self, self.model.objects.get_or_create(key=key)[0])
+        # Also callable from an async view: the row is created off the event loop.
+        switch = run_outside_event_loop(lambda: self.model.objects.get_or_create(key=key)[0])
+        return SwitchProxy(self, switch)
 
     def __delitem__(self, key: str) -> None:
         """``del gargoyle[key]``: delete a stored switch.

@@ -168,8 +168,11 @@ class Switch(models.Model):
         verbose_name_plural = _("switches")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        if kwargs and "key" in kwargs and "status" not in kwargs:
-            kwargs = {**kwargs, **_defaults_for(kwargs)}
+        if kwargs and "key" in kwargs:  # a new switch: GARGOYLE_SWITCH_DEFAULTS fills the gaps
+            defaults = _defaults_for(kwargs)
+            if "status" in kwargs:
+                defaults.pop("status", None)
+            kwargs = {**kwargs, **defaults}
         super().__init__(*args, **kwargs)
         self._remember_stored_state()
 

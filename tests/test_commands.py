@@ -6,7 +6,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import RequestFactory
+from django.test import RequestFactory, override_settings
 
 from gargoyle.manager import gargoyle
 from gargoyle.models import DISABLED, GLOBAL, INHERIT, SELECTIVE, Switch
@@ -63,6 +63,19 @@ def test_add_switch_disabled_creates_a_disabled_switch():
 
     assert Switch.objects.get(key="feature").status == DISABLED
     assert gargoyle.is_active("feature", default=True) is False
+
+
+@pytest.mark.django_db
+@override_settings(
+    GARGOYLE_SWITCH_DEFAULTS={"feature": {"is_active": False, "label": "Feature", "description": "What it does"}}
+)
+def test_add_switch_takes_label_and_description_from_the_switch_defaults():
+    assert "created" in run("add_switch", "feature")
+
+    switch = Switch.objects.get(key="feature")
+    assert (switch.status, switch.label, switch.description) == (GLOBAL, "Feature", "What it does")
+    assert "unchanged" in run("add_switch", "feature")
+    assert "updated" in run("add_switch", "feature", "--disabled")
 
 
 @pytest.mark.django_db

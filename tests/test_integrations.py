@@ -522,6 +522,15 @@ class SwitchesClassDecoratorTests(TestCase):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_getitem_creates_an_unknown_switch_from_inside_an_event_loop():
+    async def fetch():
+        return gargoyle["made_in_a_loop"].status
+
+    assert run_in_new_loop(fetch()) == DISABLED
+    assert Switch.objects.filter(key="made_in_a_loop").exists()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_ais_active_answers_from_stored_switches():
     make_switch("feature", GLOBAL)
     make_switch("other", DISABLED)

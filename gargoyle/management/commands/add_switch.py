@@ -28,8 +28,9 @@ class Command(BaseCommand):
         except Exception as error:
             raise CommandError(" ".join(getattr(error, "messages", [str(error)]))) from None
         switch, created = Switch.objects.get_or_create(key=key, defaults={"status": status})
-        if not created and switch.status != status:
+        changed = not created and switch.status != status
+        if changed:
             switch.status = status
             switch.save()
-        state = "created" if created else "updated"
+        state = "created" if created else "updated" if changed else "unchanged"
         self.stdout.write(f"Switch {key!r} {state}: {switch.get_status_display()}.")
