@@ -17,7 +17,8 @@ from benchmarks.cases import EXCLUDED_IP, KEYS
 from benchmarks.measure import Call, Plan, time_statement
 from gargoyle import gargoyle
 from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, SELECTIVE
-from gargoyle.models import ROW_FIELDS, Switch
+from gargoyle.models import Switch
+from gargoyle.querysets import ROW_FIELDS
 from gargoyle.snapshot import build_snapshot
 
 SIZES = (10, 1_000, 10_000)

@@ -22,8 +22,9 @@ from gargoyle.changes import made_by
 from gargoyle.constants import GLOBAL
 from gargoyle.history import SwitchChange, changes_of, restore
 from gargoyle.manager import gargoyle
-from gargoyle.models import LABEL_MAX_LENGTH, Switch, validate_key, validate_status
+from gargoyle.models import Switch
 from gargoyle.preview import preview as preview_switch
+from gargoyle.validation import LABEL_MAX_LENGTH, validate_key, validate_status
 
 HISTORY_LIMIT = 50
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}

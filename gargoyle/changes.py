@@ -26,7 +26,8 @@ from gargoyle import signals, values, versions
 from gargoyle.constants import EXCLUDE
 from gargoyle.loader import CommitHook
 from gargoyle.manager import gargoyle, live_managers
-from gargoyle.models import ROW_FIELDS, Switch
+from gargoyle.models import Switch
+from gargoyle.querysets import ROW_FIELDS
 
 Row = Mapping[str, Any]
 

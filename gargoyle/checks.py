@@ -11,7 +11,7 @@ from django.db import DatabaseError
 
 from gargoyle.conf import MIN_API_TOKEN_LENGTH
 from gargoyle.constants import SELECTIVE, STATUSES
-from gargoyle.models import KEY_MAX_LENGTH
+from gargoyle.validation import KEY_MAX_LENGTH
 
 
 def check_switch_defaults(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:

@@ -205,7 +205,7 @@ class SwitchManager(SnapshotRuntime):
         would change the answer callers get: a ``parent:child`` key, or a check with
         ``default=True``, is stored as INHERIT, which keeps answering the parent or default.
         """
-        from gargoyle.models import validate_key
+        from gargoyle.validation import validate_key
 
         def create() -> None:
             validate_key(key)
@@ -225,7 +225,7 @@ class SwitchManager(SnapshotRuntime):
         self._seen_unknown.clear()
 
     def _load_rows(self) -> list[dict[str, Any]]:
-        from gargoyle.models import ROW_FIELDS
+        from gargoyle.querysets import ROW_FIELDS
 
         return list(self.model._base_manager.values(*ROW_FIELDS))
 

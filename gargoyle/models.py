@@ -19,92 +19,24 @@ from django.utils.translation import gettext_lazy as _
 
 from gargoyle import values
 from gargoyle.conf import default_status, get_settings
-from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, SELECTIVE, STATUSES
+from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, SELECTIVE
+from gargoyle.querysets import SwitchQuerySet
+from gargoyle.validation import (
+    KEY_MAX_LENGTH,
+    LABEL_MAX_LENGTH,
+    lookup_condition_set,
+    lookup_field,
+    validate_key,
+    validate_label,
+    validate_status,
+    validate_text,
+)
 
 if TYPE_CHECKING:
-    from gargoyle.conditions import ConditionSet
     from gargoyle.fields import Field
     from gargoyle.manager import SwitchManager
 
 __all__ = ["DISABLED", "EXCLUDE", "GLOBAL", "INCLUDE", "INHERIT", "SELECTIVE", "SnapshotVersion", "Switch"]
-
-KEY_MAX_LENGTH = 64
-LABEL_MAX_LENGTH = 64
-ROW_FIELDS = ("key", "value", "label", "description", "status", "date_created", "date_modified")
-
-
-class SwitchQuerySet(models.QuerySet):
-    """Bulk writes announce themselves too, so every process sees them (see ``changes``)."""
-
-    def update(self, **kwargs: Any) -> int:
-        from gargoyle import changes
-
-        if "status" in kwargs and not hasattr(kwargs["status"], "resolve_expression"):
-            validate_status(kwargs["status"])
-        if "key" in kwargs:
-            validate_key(kwargs["key"])
-        if "label" in kwargs and not hasattr(kwargs["label"], "resolve_expression"):
-            validate_label(kwargs["label"])
-        kwargs.setdefault("date_modified", now())
-        with transaction.atomic(using=self.db):
-            before = list(self.select_for_update().values(*ROW_FIELDS))
-            count = super().update(**kwargs)
-            changes.rows_updated(self.model, before, kwargs, using=self.db)
-        return count
-
-    update.alters_data = True  # type: ignore[attr-defined]
-
-    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list:
-        from gargoyle import changes
-
-        objs = list(objs)
-        for obj in objs:
-            obj.check_fields()
-            values.validate_shape(obj.value)
-        keys = [obj.key for obj in objs]
-        with transaction.atomic(using=self.db):
-            # With ignore_conflicts/update_conflicts, only the rows that really changed count.
-            before = list(self.filter(pk__in=keys).select_for_update().values(*ROW_FIELDS))
-            created = super().bulk_create(objs, *args, **kwargs)
-            changes.rows_written(self.model, before, keys, using=self.db)
-        return created
-
-    def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
-        # Django runs bulk_update through update() above, which announces the rows.
-        objs = list(objs)
-        for obj in objs:
-            obj.check_fields()
-        return super().bulk_update(objs, fields, *args, **kwargs)
-
-
-def validate_status(status: Any) -> None:
-    if isinstance(status, bool) or status not in STATUSES:
-        raise ValidationError(
-            _("status: %(status)r is not a switch status (use 1 disabled, 2 selective, 3 global, 4 inherit)."),
-            params={"status": status},
-        )
-
-
-def validate_text(name: str, text: Any) -> None:
-    """Text columns take no NUL character (PostgreSQL refuses them)."""
-    if isinstance(text, str) and "\x00" in text:
-        raise ValidationError(_("%(field)s: contains a NUL character."), params={"field": name})
-
-
-def validate_label(label: Any) -> None:
-    validate_text("label", label)
-    if label is not None and (not isinstance(label, str) or len(label) > LABEL_MAX_LENGTH):
-        raise ValidationError(
-            _("label: a label is text of at most %(max)d characters."), params={"max": LABEL_MAX_LENGTH}
-        )
-
-
-def validate_key(key: Any) -> None:
-    validate_text("key", key)
-    if not isinstance(key, str) or not key.strip() or len(key) > KEY_MAX_LENGTH:
-        raise ValidationError(
-            _("key: a switch key is 1 to %(max)d characters (got %(key)r)."), params={"max": KEY_MAX_LENGTH, "key": key}
-        )
 
 
 class Switch(models.Model):
@@ -313,7 +245,7 @@ class Switch(models.Model):
         :raises ~django.core.exceptions.ValidationError: for an unknown condition set or
             field, or a condition the field rejects; the switch is left as it was.
         """
-        condition_set_, field = _lookup_field(manager, condition_set, field_name)
+        condition_set_, field = lookup_field(manager, condition_set, field_name)
         condition = field.clean(condition)
         namespace = condition_set_.get_namespace()
         self._edit_value(lambda value: values.add_condition(value, namespace, field_name, condition, exclude), commit)
@@ -333,7 +265,7 @@ class Switch(models.Model):
         :param commit: save now (locking the row); with ``False`` only this instance changes.
         :raises ~django.core.exceptions.ValidationError: for an unknown condition set.
         """
-        condition_set_ = _lookup_condition_set(manager, condition_set)
+        condition_set_ = lookup_condition_set(manager, condition_set)
         namespace = condition_set_.get_namespace()
         forms = {condition}
         field = condition_set_.fields.get(field_name)
@@ -353,7 +285,7 @@ class Switch(models.Model):
         :param commit: save now (locking the row); with ``False`` only this instance changes.
         :raises ~django.core.exceptions.ValidationError: for an unknown condition set.
         """
-        condition_set_ = _lookup_condition_set(manager, condition_set)
+        condition_set_ = lookup_condition_set(manager, condition_set)
         namespace = condition_set_.get_namespace()
         self._edit_value(lambda value: values.clear_conditions(value, namespace, field_name), commit, repair=True)
 
@@ -449,24 +381,6 @@ def _safe_display(field: Field, condition: str) -> str:
         return str(field.display(condition))
     except (ValueError, ValidationError):
         return condition  # a corrupt stored condition still shows as typed
-
-
-def _lookup_condition_set(manager: SwitchManager, condition_set_id: str) -> ConditionSet:
-    try:
-        return manager.get_condition_set_by_id(condition_set_id)
-    except KeyError:
-        raise ValidationError(
-            _("condition_set: %(id)r is not a registered condition set."), params={"id": condition_set_id}
-        ) from None
-
-
-def _lookup_field(manager: SwitchManager, condition_set_id: str, field_name: str) -> tuple[ConditionSet, Field]:
-    condition_set = _lookup_condition_set(manager, condition_set_id)
-    if field_name not in condition_set.fields:
-        raise ValidationError(
-            _("field_name: %(set)s has no field %(field)r."), params={"set": condition_set_id, "field": field_name}
-        )
-    return condition_set, condition_set.fields[field_name]
 
 
 def _defaults_for(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -15,7 +15,8 @@ from django.db import transaction
 
 from gargoyle import values
 from gargoyle.manager import SwitchManager
-from gargoyle.models import Switch, validate_key, validate_status, validate_text
+from gargoyle.models import Switch
+from gargoyle.validation import validate_key, validate_status, validate_text
 
 #: The ``"format"`` entry of an export document.
 FORMAT = "gargoyle-switches"

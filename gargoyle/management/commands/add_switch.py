@@ -3,7 +3,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from gargoyle.constants import DISABLED, GLOBAL
-from gargoyle.models import Switch, validate_key
+from gargoyle.models import Switch
+from gargoyle.validation import validate_key
 
 
 class Command(BaseCommand):

@@ -1,0 +1,57 @@
+"""``Switch.objects``: bulk writes that validate and announce themselves like ``save()``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models, transaction
+from django.utils.timezone import now
+
+from gargoyle import values
+from gargoyle.validation import validate_key, validate_label, validate_status
+
+ROW_FIELDS = ("key", "value", "label", "description", "status", "date_created", "date_modified")
+
+
+class SwitchQuerySet(models.QuerySet):
+    """Bulk writes announce themselves too, so every process sees them (see ``changes``)."""
+
+    def update(self, **kwargs: Any) -> int:
+        from gargoyle import changes
+
+        if "status" in kwargs and not hasattr(kwargs["status"], "resolve_expression"):
+            validate_status(kwargs["status"])
+        if "key" in kwargs:
+            validate_key(kwargs["key"])
+        if "label" in kwargs and not hasattr(kwargs["label"], "resolve_expression"):
+            validate_label(kwargs["label"])
+        kwargs.setdefault("date_modified", now())
+        with transaction.atomic(using=self.db):
+            before = list(self.select_for_update().values(*ROW_FIELDS))
+            count = super().update(**kwargs)
+            changes.rows_updated(self.model, before, kwargs, using=self.db)
+        return count
+
+    update.alters_data = True  # type: ignore[attr-defined]
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list:
+        from gargoyle import changes
+
+        objs = list(objs)
+        for obj in objs:
+            obj.check_fields()
+            values.validate_shape(obj.value)
+        keys = [obj.key for obj in objs]
+        with transaction.atomic(using=self.db):
+            # With ignore_conflicts/update_conflicts, only the rows that really changed count.
+            before = list(self.filter(pk__in=keys).select_for_update().values(*ROW_FIELDS))
+            created = super().bulk_create(objs, *args, **kwargs)
+            changes.rows_written(self.model, before, keys, using=self.db)
+        return created
+
+    def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
+        # Django runs bulk_update through update() above, which announces the rows.
+        objs = list(objs)
+        for obj in objs:
+            obj.check_fields()
+        return super().bulk_update(objs, fields, *args, **kwargs)
