@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from gargoyle import fields
+from gargoyle import date_fields, fields
 from gargoyle.api_auth import ApiError, api_view, can_view, require
 from gargoyle.changes import made_by
 from gargoyle.constants import GLOBAL
@@ -191,7 +191,7 @@ def field_type(field: fields.Field) -> str:
     for kind, name in (
         (fields.Percent, "percent"),
         (fields.Range, "range"),
-        (fields.AbstractDate, "date"),
+        (date_fields.AbstractDate, "date"),
         (fields.Boolean, "boolean"),
         (fields.Choice, "choice"),
     ):

@@ -21,18 +21,8 @@ from django.db.models import Model
 from django.http import HttpRequest
 
 from gargoyle.constants import EXCLUDE, INCLUDE
-from gargoyle.fields import (
-    AbstractDate,
-    BeforeDate,
-    Boolean,
-    Choice,
-    Field,
-    OnOrAfterDate,
-    Percent,
-    Range,
-    String,
-    titlize,
-)
+from gargoyle.date_fields import AbstractDate, BeforeDate, OnOrAfterDate
+from gargoyle.fields import Boolean, Choice, Field, Percent, Range, String, titlize
 
 __all__ = [
     "AbstractDate",

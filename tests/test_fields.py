@@ -8,7 +8,7 @@ from django.test import override_settings
 
 from gargoyle.builtins import IPAddress
 from gargoyle.cohorts import BUCKETS, stable_bucket
-from gargoyle.fields import (
+from gargoyle.conditions import (
     AbstractDate,
     BeforeDate,
     Boolean,
