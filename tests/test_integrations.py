@@ -49,16 +49,6 @@ def render(source, context=None):
     return Template("{% load gargoyle_tags %}" + source).render(Context(context or {}))
 
 
-@pytest.fixture
-def alice(django_user_model):
-    return django_user_model.objects.create_user("alice", password="unused")
-
-
-@pytest.fixture
-def bob(django_user_model):
-    return django_user_model.objects.create_user("bob", password="unused")
-
-
 def authenticated_request(rf, client, user):
     """A request as AuthenticationMiddleware leaves it: a lazy ``user`` (and ``auser``).
 

@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import RequestFactory, override_settings
 
-from gargoyle import signals
 from gargoyle.changes import made_by
 from gargoyle.manager import gargoyle
 from gargoyle.models import DISABLED, GLOBAL, INHERIT, SELECTIVE, Switch
@@ -16,14 +15,6 @@ from gargoyle.versions import read_db_version
 
 USER = "gargoyle.builtins.UserConditionSet(auth.user)"
 IP = "gargoyle.builtins.IPAddressConditionSet"
-SIGNAL_NAMES = (
-    "switch_added",
-    "switch_deleted",
-    "switch_updated",
-    "switch_status_updated",
-    "switch_condition_added",
-    "switch_condition_removed",
-)
 
 
 def ip_request(address="10.0.0.1"):
@@ -32,23 +23,6 @@ def ip_request(address="10.0.0.1"):
 
 def stored_value(key):
     return Switch.objects.get(key=key).value
-
-
-@pytest.fixture
-def received():
-    """Every gargoyle signal sent during the test, as ``(signal name, kwargs)``."""
-    events = []
-    connected = []
-    for name in SIGNAL_NAMES:
-
-        def receiver(sender, name=name, **kwargs):
-            events.append((name, {**kwargs, "key": kwargs["switch"].key}))  # the key as sent
-
-        getattr(signals, name).connect(receiver, weak=False)
-        connected.append((name, receiver))
-    yield events
-    for name, receiver in connected:
-        getattr(signals, name).disconnect(receiver)
 
 
 def sent(events, name):

@@ -39,14 +39,6 @@ from tests.yplan_schema import create_yplan_table, record_yplan_migrations
 USER = "gargoyle.builtins.UserConditionSet(auth.user)"
 FILE_CACHE = "django.core.cache.backends.filebased.FileBasedCache"
 URLS = pytest.mark.urls("tests.test_robustness")
-SIGNAL_NAMES = (
-    "switch_added",
-    "switch_deleted",
-    "switch_updated",
-    "switch_status_updated",
-    "switch_condition_added",
-    "switch_condition_removed",
-)
 
 # Tests that stand in for other processes or threads commit their writes.
 committed = pytest.mark.django_db(transaction=True)
@@ -100,25 +92,8 @@ def shared_cache(tmp_path):
         yield caches["default"]
 
 
-@pytest.fixture
-def received():
-    """Every gargoyle signal sent during the test, as ``(signal name, switch key, kwargs)``."""
-    events = []
-    connected = []
-    for name in SIGNAL_NAMES:
-
-        def receiver(sender, name=name, **kwargs):
-            events.append((name, kwargs["switch"].key, kwargs))
-
-        getattr(signals, name).connect(receiver, weak=False)
-        connected.append((name, receiver))
-    yield events
-    for name, receiver in connected:
-        getattr(signals, name).disconnect(receiver)
-
-
 def keys_sent(events, name):
-    return [key for signal_name, key, _ in events if signal_name == name]
+    return [kwargs["key"] for signal_name, kwargs in events if signal_name == name]
 
 
 @pytest.fixture
@@ -139,16 +114,6 @@ def answers_in_receiver():
     yield connect
     for signal, receiver in connected:
         signal.disconnect(receiver)
-
-
-@pytest.fixture
-def alice(django_user_model):
-    return django_user_model.objects.create_user("alice", password="unused")
-
-
-@pytest.fixture
-def bob(django_user_model):
-    return django_user_model.objects.create_user("bob", password="unused")
 
 
 # -- views for the async tests (this module is their URLconf) ------------------------------
