@@ -16,5 +16,5 @@ class GargoyleAppConfig(AppConfig):
 
         checks.register(check_switch_defaults)
         checks.register(check_settings)
-        checks.register(check_stored_switches)
+        checks.register(check_stored_switches, checks.Tags.database)
         autodiscover()

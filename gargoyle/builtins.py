@@ -81,6 +81,16 @@ class UserConditionSet(ModelConditionSet):
         """Instances of the user model and ``AnonymousUser``."""
         return isinstance(instance, (self.model, AnonymousUser))
 
+    def get_field_value(self, instance: Any, field_name: str) -> Any:
+        """As for any model, except that an anonymous user has no username or email.
+
+        ``AnonymousUser.username`` is ``""``; reading it as missing keeps an empty
+        condition (which matches users whose attribute is empty) from matching visitors.
+        """
+        if isinstance(instance, AnonymousUser) and isinstance(self.fields.get(field_name), String):
+            return None
+        return super().get_field_value(instance, field_name)
+
 
 gargoyle.register(UserConditionSet(User))
 

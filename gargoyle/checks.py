@@ -7,7 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
 from django.core.exceptions import ImproperlyConfigured
-from django.db import DatabaseError
+from django.db import DatabaseError, router
 
 from gargoyle.conf import MIN_API_TOKEN_LENGTH
 from gargoyle.constants import SELECTIVE, STATUSES
@@ -86,28 +86,29 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     return messages
 
 
-def check_stored_switches(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+def check_stored_switches(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Check the stored switches: ``gargoyle.W005``.
+
+    A database check (tagged ``database``): it reads the switch table only when Django asks
+    for the database the switches live in, as ``manage.py check --database default`` and
+    ``migrate`` do, so that a plain ``check`` (and ``runserver``) runs no query.
 
     :returns: a warning for each switch whose stored conditions cannot be used: a selective
         one answers its callers' default; another keeps answering by its status, but would
         once made selective. Nothing when the table does not exist yet.
     """
     from gargoyle.manager import gargoyle
-    from gargoyle.models import Switch
-    from gargoyle.snapshot import try_compile_rules
+    from gargoyle.snapshot import evaluated_status, try_compile_rules
 
-    try:
-        rows = list(Switch._base_manager.values("key", "value", "status"))
-    except (DatabaseError, ImproperlyConfigured):
-        return []  # not migrated yet, or no database: nothing stored to check
+    rows = _stored_rows(databases)
     namespaces = gargoyle.namespaces()
     warnings = []
-    for row in sorted(rows, key=lambda row: row["key"]):
+    for row in rows:
         _rules, problem = try_compile_rules(row["key"], row["value"], namespaces)
         if problem is None:
             continue
-        effect = "answers its default" if row["status"] == SELECTIVE else "would answer its default if made Selective"
+        selective = evaluated_status(row["status"]) == SELECTIVE
+        effect = "answers its default" if selective else "would answer its default if made Selective"
         warnings.append(
             Warning(
                 f"Switch {row['key']!r} {effect}: {problem}",
@@ -118,3 +119,17 @@ def check_stored_switches(app_configs: Any = None, **kwargs: Any) -> list[CheckM
             )
         )
     return warnings
+
+
+def _stored_rows(databases: Any) -> list[dict[str, Any]]:
+    """The stored switches by key, if Django asked for their database; else nothing."""
+    from gargoyle.models import Switch
+    from gargoyle.querysets import ROW_FIELDS
+
+    alias = router.db_for_read(Switch)
+    if not databases or alias not in databases:
+        return []
+    try:
+        return list(Switch._base_manager.using(alias).order_by("key").values(*ROW_FIELDS))
+    except (DatabaseError, ImproperlyConfigured):
+        return []  # not migrated yet, or no database: nothing stored to check

@@ -79,7 +79,7 @@ class Field:
         :raises ~django.core.exceptions.ValidationError: if it is missing or invalid.
         """
         value = data.get(self.name)
-        if value is None or value == "":
+        if value is None or (isinstance(value, str) and not value.strip()):
             raise ValidationError(_("%(field)s: enter a value."), params={"field": self.label})
         return self.clean(value)
 
@@ -131,12 +131,14 @@ class Boolean(Field):
     """True/false attributes (``is_staff``). The stored condition says which one matches.
 
     Conditions are stored as ``"1"`` (true) or ``"0"`` (false); ``clean()`` also accepts
-    ``true``/``false``, ``yes``/``no``, ``on``/``off``. The panel offers no input: adding
-    the condition means "is true" (or, with exclude, "is not true").
+    ``true``/``false``, ``yes``/``no``, ``on``/``off``, and an empty string as true. The
+    panel offers no input: adding the condition means "is true" (or, with exclude, "is not
+    true"). gargoyle-yplan ignored the stored value and its own tests added booleans as
+    ``""``, so an empty condition, stored or given, means "is true".
     """
 
-    #: The spellings that mean true.
-    TRUE = frozenset({"1", "true", "yes", "on"})
+    #: The spellings that mean true (an empty condition is gargoyle-yplan's way of saying it).
+    TRUE = frozenset({"1", "true", "yes", "on", ""})
     #: The spellings that mean false.
     FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -215,14 +217,13 @@ def _membership(values: frozenset[Any]) -> Matcher:
 class String(Field):
     """A text attribute compared exactly (``username``, ``email``).
 
-    Conditions are stripped of surrounding blanks and must not be empty.
+    Conditions are stripped of surrounding blanks. An empty condition matches subjects
+    whose attribute is the empty string (gargoyle-yplan's meaning, kept for its stored
+    data and code); the panel and the JSON API ask for a value (:meth:`~Field.validate`).
     """
 
     def clean(self, value: Any) -> str:
-        value = super().clean(value).strip()
-        if not value:
-            raise ValidationError(_("%(field)s: enter a value."), params={"field": self.label})
-        return value
+        return super().clean(value).strip()
 
     def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
         if self._is_active_overridden(String):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gargoyle import values
 from gargoyle.conf import default_status, get_settings
-from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, SELECTIVE
+from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, SELECTIVE, STATUSES
 from gargoyle.querysets import SwitchQuerySet
 from gargoyle.validation import (
     KEY_MAX_LENGTH,
@@ -81,6 +81,8 @@ class Switch(models.Model):
     NO_CONDITIONS_LABEL = _("Selective with no conditions: off for everyone")
     #: :meth:`get_status_label` of an INHERIT switch whose key has no parent part.
     NO_PARENT_LABEL = _("Inherit, without a parent: callers get their default")
+    #: :meth:`get_status_label` of a stored status outside 1-4 (gargoyle-yplan could store one).
+    UNKNOWN_STATUS_LABEL = _("Unknown status %(status)s: evaluated as Selective")
 
     key = models.CharField(_("key"), max_length=KEY_MAX_LENGTH, primary_key=True)
     value = models.JSONField(_("conditions"), default=dict, blank=True)
@@ -152,7 +154,8 @@ class Switch(models.Model):
             (e.g. a key longer than 64 characters, an unknown status).
         """
         validate_key(self.key)
-        validate_status(self.status)
+        if self._stored_key is None or self._stored.get("status") != json.dumps(self.status, default=str):
+            validate_status(self.status)  # an odd stored status may stay while other fields change
         validate_label(self.label)
         validate_text("description", self.description)
 
@@ -344,11 +347,13 @@ class Switch(models.Model):
         A SELECTIVE switch without conditions is labelled as off for everyone, and an
         INHERIT switch without a ``parent:`` part in its key as answering the default.
         """
+        if self.status not in STATUSES:
+            return str(self.UNKNOWN_STATUS_LABEL % {"status": self.status})
         if self.status == SELECTIVE and not self.has_conditions():
             return str(self.NO_CONDITIONS_LABEL)
         if self.status == INHERIT and ":" not in self.key:
             return str(self.NO_PARENT_LABEL)
-        return str(self.STATUS_LABELS.get(self.status, _("Unknown status")))
+        return str(self.STATUS_LABELS[self.status])
 
     def to_dict(self, manager: SwitchManager) -> dict[str, Any]:
         """The switch as the panel and the JSON API show it.

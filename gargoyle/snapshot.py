@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from gargoyle import values
 from gargoyle.conditions import ConditionSet
 from gargoyle.conf import default_status
-from gargoyle.constants import DISABLED, GLOBAL, SELECTIVE
+from gargoyle.constants import DISABLED, GLOBAL, SELECTIVE, STATUSES
 from gargoyle.engine import CompiledSwitch, ConditionGroup, LegacyConditionGroup, Rules
 
 NOT_READ = object()  # the token of a snapshot built without reading a version
@@ -69,7 +69,7 @@ def build_snapshot(
         status = default_status(default) if isinstance(default, dict) else None
         specs[key] = (DISABLED if status is None else status, {})
     for row in rows:
-        specs[row["key"]] = (row["status"], row["value"])
+        specs[row["key"]] = (evaluated_status(row["status"]), row["value"])
     for key, active in overrides.items():
         specs[key] = (GLOBAL if active else DISABLED, {})
 
@@ -96,12 +96,22 @@ def build_snapshot(
     return Snapshot(switches=switches, rows=stored, fallbacks=fallbacks, problems=problems, **tokens)
 
 
+def evaluated_status(status: Any) -> int:
+    """The status a stored status is evaluated as: a status outside 1-4 counts as SELECTIVE.
+
+    gargoyle-yplan evaluated any other number that way; keeping it changes no answer on
+    upgrade, and ``manage.py check`` (``gargoyle.W008``), the panel and ``list_switches``
+    report the switch.
+    """
+    return status if status in STATUSES else SELECTIVE
+
+
 def _unchanged_rules(previous: Snapshot | None, key: str, status: int, value: Any) -> tuple | None:
     """The rules and problem ``previous`` compiled for this very row, if any."""
     if previous is None or status != SELECTIVE:
         return None
     row, switch = previous.rows.get(key), previous.switches.get(key)
-    if row is None or switch is None or row["status"] != status or row["value"] != value:
+    if row is None or switch is None or evaluated_status(row["status"]) != status or row["value"] != value:
         return None
     return switch.rules, switch.problem
 

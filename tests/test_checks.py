@@ -22,7 +22,7 @@ def ids(messages):
 def run_check():
     """``manage.py check``: return what it printed, raise SystemCheckError on errors."""
     out, err = io.StringIO(), io.StringIO()
-    call_command("check", stdout=out, stderr=err)
+    call_command("check", databases=["default"], stdout=out, stderr=err)
     return out.getvalue() + err.getvalue()
 
 
@@ -135,10 +135,10 @@ def assert_healthy_switches_work():
 @pytest.mark.django_db
 @pytest.mark.parametrize("value", CORRUPT_VALUES)
 def test_a_corrupt_stored_switch_is_reported_and_answers_its_default(healthy, value):
-    assert check_stored_switches() == []
+    assert check_stored_switches(databases=["default"]) == []
     Switch.objects.filter(key="broken").update(value=value)
 
-    messages = check_stored_switches()
+    messages = check_stored_switches(databases=["default"])
     assert [(m.id, m.obj) for m in messages] == [("gargoyle.W005", "broken")]
     assert "broken" in run_check()
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1")
@@ -152,7 +152,7 @@ def test_a_corrupt_stored_switch_is_reported_and_answers_its_default(healthy, va
 def test_corrupt_conditions_of_a_switch_that_is_not_selective_are_reported_too(healthy, status, answer):
     Switch.objects.filter(key="broken").update(value=CORRUPT_VALUES[0].values[0], status=status)
 
-    [message] = check_stored_switches()
+    [message] = check_stored_switches(databases=["default"])
     assert (message.id, message.obj) == ("gargoyle.W005", "broken")
     assert "if made Selective" in message.msg
     assert gargoyle.is_active("broken", default=not answer) is answer  # its status still decides
@@ -161,11 +161,11 @@ def test_corrupt_conditions_of_a_switch_that_is_not_selective_are_reported_too(h
 @pytest.mark.django_db
 def test_a_condition_set_that_is_no_longer_registered_affects_only_its_switches(healthy):
     Switch.objects.filter(key="broken").update(value={"host": {"hostname": [["i", "somewhere"]]}})
-    assert check_stored_switches() == []
+    assert check_stored_switches(databases=["default"]) == []
 
     gargoyle.unregister(HostConditionSet)
     try:
-        [message] = check_stored_switches()
+        [message] = check_stored_switches(databases=["default"])
         assert (message.id, message.obj) == ("gargoyle.W005", "broken")
         assert "host" in message.msg
         assert gargoyle.is_active("broken", default=True) is True
@@ -173,7 +173,7 @@ def test_a_condition_set_that_is_no_longer_registered_affects_only_its_switches(
         assert_healthy_switches_work()
     finally:
         gargoyle.register(HostConditionSet)
-    assert check_stored_switches() == []
+    assert check_stored_switches(databases=["default"]) == []
 
 
 @pytest.mark.django_db
@@ -195,3 +195,16 @@ def test_api_tokens_must_be_long_and_name_users(tokens):
         assert [message.id for message in check_settings()] == ["gargoyle.E006"]
     with override_settings(GARGOYLE_API_TOKENS={"x" * 40: "alice"}):
         assert check_settings() == []
+
+
+@pytest.mark.django_db
+def test_a_plain_check_reads_no_switch_and_runs_no_query(healthy, django_assert_num_queries):
+    Switch.objects.filter(key="broken").update(value="not an object")
+    from django.core import checks
+
+    with django_assert_num_queries(0):
+        plain = checks.run_checks()
+    assert "gargoyle.W005" not in ids(plain)
+
+    asked = checks.run_checks(databases=["default"], tags=[checks.Tags.database])
+    assert [(m.id, m.obj) for m in asked if m.id == "gargoyle.W005"] == [("gargoyle.W005", "broken")]

@@ -87,7 +87,18 @@ class TestBoolean:
     def test_clean_falsy(self, text):
         assert Boolean().clean(text) == "0"
 
-    @pytest.mark.parametrize("text", ["maybe", "", "2"])
+    @pytest.mark.parametrize("text", ["", "  "])
+    def test_clean_takes_empty_text_as_true_as_gargoyle_yplan_did(self, text):
+        assert Boolean().clean(text) == "1"
+
+    def test_a_stored_empty_condition_matches_true_values(self):
+        matches = Boolean().matcher([""], "switch")
+        assert matches(True)
+        assert not matches(False)
+        assert Boolean().is_active("", True)
+        assert named(Boolean(label="Staff"), "is_staff").display("") == "Staff"
+
+    @pytest.mark.parametrize("text", ["maybe", "2", "yes please"])
     def test_clean_refuses_other_text_naming_the_field(self, text):
         field = named(Boolean(label="Staff"), "is_staff")
         assert "Staff" in error_of(field.clean, text)
@@ -154,8 +165,20 @@ class TestString:
     def test_clean_strips(self):
         assert String().clean("  bob ") == "bob"
 
-    @pytest.mark.parametrize("value", ["", "   ", None, 42])
-    def test_clean_refuses_empty_or_non_text_naming_the_field(self, value):
+    @pytest.mark.parametrize("value", ["", "   "])
+    def test_clean_keeps_empty_text_meaning_an_empty_attribute(self, value):
+        assert String().clean(value) == ""
+        matches = String().matcher([""], "switch")
+        assert matches("")
+        assert not matches(None)
+
+    @pytest.mark.parametrize("data", [{}, {"email": ""}, {"email": "   "}])
+    def test_validate_asks_for_a_value(self, data):
+        field = named(String(), "email")
+        assert "Email: enter a value" in error_of(field.validate, data)
+
+    @pytest.mark.parametrize("value", [None, 42])
+    def test_clean_refuses_non_text_naming_the_field(self, value):
         field = named(String(), "username")
         assert "Username" in error_of(field.clean, value)
 

@@ -91,8 +91,43 @@ def test_migrated_switches_evaluate_and_report_problems():
     assert not gargoyle.is_active("staff_and_office", mallory)
     assert gargoyle.is_active("not_json", default=True), "a corrupt switch answers its default"
     assert not gargoyle.is_active("not_json")
-    assert [message.obj for message in check_stored_switches()] == ["not_json"]
+    assert [message.obj for message in check_stored_switches(databases=["default"])] == ["not_json"]
 
     # The migrated table takes new writes through the JSON column.
     gargoyle["percent_rollout"].add_condition("gargoyle.builtins.IPAddressConditionSet", "ip_address", "10.9.9.9")
     assert Switch.objects.get(key="percent_rollout").value["ip"] == {"ip_address": [["i", "10.9.9.9"]]}
+
+
+# Text Python's json reads but PostgreSQL's jsonb refuses: the migration must finish on
+# every database, keep the row and report it, as for text that is not JSON at all.
+JSONB_REFUSES = {
+    "nan": '{"auth.user": {"percent": [["i", "0-50"]]}, "weight": NaN}',
+    "infinity": "[Infinity]",
+    "nul_escape": '{"auth.user": {"username": [["i", "a\\u0000b"]]}}',
+    "lone_surrogate": '{"auth.user": {"username": [["i", "\\ud800"]]}}',
+    "surrogate_key": '{"\\udfff": {}}',
+}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_text_that_jsonb_refuses_is_kept_and_reported():
+    MigrationExecutor(connection).migrate([("gargoyle", None)])
+    create_yplan_table(connection)
+    q = connection.ops.quote_name
+    stamp = connection.ops.adapt_datetimefield_value(CREATED)
+    with connection.cursor() as cursor:
+        for key, text in JSONB_REFUSES.items():
+            cursor.execute(
+                f"INSERT INTO {q('gargoyle_switch')} VALUES (%s, %s, NULL, %s, %s, NULL, %s)",
+                [key, text, stamp, stamp, SELECTIVE],
+            )
+    record_yplan_migrations(connection)
+
+    call_command("migrate", "gargoyle", verbosity=0)
+    gargoyle.refresh()
+
+    stored = dict(Switch.objects.values_list("key", "value"))
+    assert stored == JSONB_REFUSES, "each row is kept, its text as a JSON string"
+    reported = {message.obj for message in check_stored_switches(databases=["default"])}
+    assert reported == set(JSONB_REFUSES)
+    assert not gargoyle.is_active("nan") and gargoyle.is_active("nan", default=True)

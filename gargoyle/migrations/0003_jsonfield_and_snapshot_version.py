@@ -3,7 +3,10 @@
 # django-jsonfield stored JSON text. Before the column changes type, every value is made
 # valid JSON: an empty or null value becomes {} (no conditions), and text that is not
 # JSON is kept as a JSON string, so the switch survives, answers its default and is
-# reported by `manage.py check` instead of failing the migration.
+# reported by `manage.py check` instead of failing the migration. "Not JSON" is judged as
+# strictly as PostgreSQL's jsonb does: Python's json also reads NaN, Infinity, \u0000 and
+# lone surrogates (\ud800), which jsonb refuses, so those are kept as text too, on every
+# database, so that a switch gets the same answers whichever database it lives in.
 import json
 
 import django.utils.timezone
@@ -23,10 +26,30 @@ def _valid_json(text):
     if text is None or not str(text).strip() or str(text).strip() == "null":
         return "{}"
     try:
-        json.loads(text)
-    except ValueError:
+        _check_strings(json.loads(text, parse_constant=_refuse_constant))
+    except (ValueError, RecursionError):
         return json.dumps(text)
     return text
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_strings(value):
+    """Raise ValueError for a string (or key) that jsonb cannot hold."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            item.encode("utf-8")  # UnicodeEncodeError (a ValueError) for a lone surrogate
+            if "\x00" in item:
+                raise ValueError("NUL character")
 
 
 class Migration(migrations.Migration):
