@@ -25,6 +25,7 @@ from gargoyle.loader import SnapshotRuntime
 from gargoyle.proxy import SwitchProxy
 from gargoyle.snapshot import Snapshot, try_compile_rules
 from gargoyle.threads import run_outside_event_loop
+from gargoyle.upgrade import Notice, answer_changes, stored_status_notice
 
 if TYPE_CHECKING:
     from gargoyle.conditions import ConditionSet
@@ -98,6 +99,7 @@ class SwitchManager(SnapshotRuntime):
         self._auto_create_arg = auto_create
         self._registry: dict[str, ConditionSet] = {}
         self._seen_unknown: set[str] = set()
+        self._upgrade_report: tuple[Snapshot, dict[str, list[Notice]]] | None = None
         self._init_runtime(cache, timeout)
         _managers.add(self)
 
@@ -247,6 +249,28 @@ class SwitchManager(SnapshotRuntime):
         if problem is not None or switch.status == SELECTIVE or not switch.value:
             return problem
         return try_compile_rules(switch.key, switch.value, self.namespaces())[1]
+
+    def upgrade_changes(self) -> dict[str, list[Notice]]:
+        """The switches carried over from gargoyle-yplan whose answers changed, with why.
+
+        Computed once per snapshot (see :func:`gargoyle.upgrade.answer_changes`).
+
+        :returns: ``{key: [Notice, ...]}`` for the switches not yet marked reviewed.
+        """
+        snapshot = self._refresh()
+        cached = self._upgrade_report
+        if cached is None or cached[0] is not snapshot:
+            report = answer_changes(
+                snapshot.rows.values(), self.namespaces(), legacy_percent=get_settings().legacy_percent
+            )
+            cached = self._upgrade_report = (snapshot, report)
+        return cached[1]
+
+    def notices_of(self, switch: Switch) -> list[Notice]:
+        """What staff should know about ``switch``: an odd stored status, answers changed at the upgrade."""
+        status = stored_status_notice(switch.status)
+        changes = self.upgrade_changes().get(switch.key, []) if switch.carried_over else []
+        return ([status] if status else []) + changes
 
     # -- the registry -------------------------------------------------------------------------
 

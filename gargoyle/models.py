@@ -91,6 +91,8 @@ class Switch(models.Model):
     date_modified = models.DateTimeField(_("modified"), auto_now=True)
     description = models.TextField(_("description"), null=True, blank=True)
     status = models.PositiveSmallIntegerField(_("status"), default=DISABLED, choices=STATUS_CHOICES)
+    #: Stored by gargoyle-yplan and not yet marked reviewed since the upgrade (see :mod:`gargoyle.upgrade`).
+    carried_over = models.BooleanField(_("carried over from gargoyle-yplan"), default=False, editable=False)
 
     objects = SwitchQuerySet.as_manager()
 

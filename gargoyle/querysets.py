@@ -10,7 +10,7 @@ from django.utils.timezone import now
 from gargoyle import values
 from gargoyle.validation import validate_key, validate_label, validate_status
 
-ROW_FIELDS = ("key", "value", "label", "description", "status", "date_created", "date_modified")
+ROW_FIELDS = ("key", "value", "label", "description", "status", "date_created", "date_modified", "carried_over")
 
 
 class SwitchQuerySet(models.QuerySet):
