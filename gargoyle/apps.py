@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.apps import AppConfig
 from django.core import checks
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,9 +13,12 @@ class GargoyleAppConfig(AppConfig):
 
     def ready(self) -> None:
         from gargoyle import autodiscover, changes  # noqa: F401  (connects the write hooks)
-        from gargoyle.checks import check_settings, check_stored_switches, check_switch_defaults
+        from gargoyle.checks import check_settings, check_stored_switches, check_switch_defaults, check_upgrade
+        from gargoyle.upgrade import announce_after_migrate
 
         checks.register(check_switch_defaults)
         checks.register(check_settings)
         checks.register(check_stored_switches, checks.Tags.database)
+        checks.register(check_upgrade, checks.Tags.database)
+        post_migrate.connect(announce_after_migrate, sender=self, dispatch_uid="gargoyle.upgrade.announce")
         autodiscover()

@@ -133,3 +133,37 @@ def _stored_rows(databases: Any) -> list[dict[str, Any]]:
         return list(Switch._base_manager.using(alias).order_by("key").values(*ROW_FIELDS))
     except (DatabaseError, ImproperlyConfigured):
         return []  # not migrated yet, or no database: nothing stored to check
+
+
+def check_upgrade(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Check what the upgrade from gargoyle-yplan left: ``gargoyle.W007`` and ``gargoyle.W008``.
+
+    A database check, like :func:`check_stored_switches`.
+
+    :returns: a warning for each switch carried over from gargoyle-yplan whose answers
+        changed (until it is marked reviewed), and one for each stored status outside 1-4.
+    """
+    from gargoyle.conf import get_settings
+    from gargoyle.manager import gargoyle
+    from gargoyle.upgrade import answer_changes, stored_status_notice
+
+    rows = _stored_rows(databases)
+    changes = answer_changes(rows, gargoyle.namespaces(), legacy_percent=get_settings().legacy_percent)
+    messages: list[CheckMessage] = []
+    for row in rows:
+        key = row["key"]
+        status = stored_status_notice(row["status"])
+        if status is not None:
+            hint = "Set its status in the panel or with the JSON API's status/."
+            messages.append(Warning(f"Switch {key!r}: {status.message}", hint=hint, obj=key, id="gargoyle.W008"))
+        if key in changes:
+            said = " ".join(notice.message for notice in changes[key])
+            messages.append(
+                Warning(
+                    f"Switch {key!r} answers differently than under gargoyle-yplan 2.1.1. {said}",
+                    hint=f"Review it; then mark it reviewed in the panel or with `upgrade_report --reviewed {key}`.",
+                    obj=key,
+                    id="gargoyle.W007",
+                )
+            )
+    return messages

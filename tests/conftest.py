@@ -51,3 +51,31 @@ def alice(django_user_model):
 @pytest.fixture
 def bob(django_user_model):
     return django_user_model.objects.create_user("bob", password="unused")
+
+
+@pytest.fixture
+def upgraded(transactional_db):
+    """A database gargoyle-yplan 2.1.1 filled with ``tests/upgrade/fixture.py``'s switches and
+    users, migrated by this project; yields ``{subject name: (instances, default)}``."""
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import RequestFactory, override_settings
+
+    from gargoyle import conditions
+    from gargoyle.manager import gargoyle
+    from tests.upgrade import fixture
+    from tests.yplan_schema import build_yplan_database
+
+    plan = fixture.plan_condition_set(conditions)
+    gargoyle.register(plan)
+    try:
+        with override_settings(GARGOYLE_AUTO_CREATE=False, INTERNAL_IPS=[fixture.LOCAL]):
+            rows = [(key, text, status, None, None) for key, status, text in fixture.SWITCHES]
+            build_yplan_database(connection, rows, fixture.aware("2019-05-01"))
+            call_command("migrate", "gargoyle", verbosity=0)
+            fixture.create_users(User)
+            gargoyle.refresh()
+            yield fixture.checks(User, AnonymousUser, RequestFactory)
+    finally:
+        gargoyle.unregister(plan)

@@ -7,13 +7,12 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from gargoyle import gargoyle
 from gargoyle.checks import check_stored_switches
 from gargoyle.constants import DISABLED, GLOBAL, SELECTIVE
 from gargoyle.models import Switch
-from tests.yplan_schema import create_yplan_table, record_yplan_migrations
+from tests.yplan_schema import build_yplan_database
 
 CREATED = datetime(2019, 5, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -42,17 +41,7 @@ YPLAN_ROWS = [
 
 def build_yplan_schema():
     """The table, rows and migration records gargoyle-yplan 2.1.1 left behind."""
-    MigrationExecutor(connection).migrate([("gargoyle", None)])
-    create_yplan_table(connection)
-    q = connection.ops.quote_name
-    stamp = connection.ops.adapt_datetimefield_value(CREATED)
-    with connection.cursor() as cursor:
-        for key, text, status, label, description in YPLAN_ROWS:
-            cursor.execute(
-                f"INSERT INTO {q('gargoyle_switch')} VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                [key, text, label, stamp, stamp, description, status],
-            )
-    record_yplan_migrations(connection)
+    build_yplan_database(connection, YPLAN_ROWS, CREATED)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -111,17 +100,8 @@ JSONB_REFUSES = {
 
 @pytest.mark.django_db(transaction=True)
 def test_text_that_jsonb_refuses_is_kept_and_reported():
-    MigrationExecutor(connection).migrate([("gargoyle", None)])
-    create_yplan_table(connection)
-    q = connection.ops.quote_name
-    stamp = connection.ops.adapt_datetimefield_value(CREATED)
-    with connection.cursor() as cursor:
-        for key, text in JSONB_REFUSES.items():
-            cursor.execute(
-                f"INSERT INTO {q('gargoyle_switch')} VALUES (%s, %s, NULL, %s, %s, NULL, %s)",
-                [key, text, stamp, stamp, SELECTIVE],
-            )
-    record_yplan_migrations(connection)
+    rows = [(key, text, SELECTIVE, None, None) for key, text in JSONB_REFUSES.items()]
+    build_yplan_database(connection, rows, CREATED)
 
     call_command("migrate", "gargoyle", verbosity=0)
     gargoyle.refresh()

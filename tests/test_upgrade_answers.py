@@ -10,50 +10,14 @@ import json
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import AnonymousUser, User
-from django.core.management import call_command
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
-from django.test import RequestFactory, override_settings
+from django.test import override_settings
 
-from gargoyle import conditions
 from gargoyle.manager import gargoyle
 from gargoyle.models import Switch
 from tests.upgrade import fixture
-from tests.yplan_schema import create_yplan_table, record_yplan_migrations
 
 GOLDEN = json.loads((Path(fixture.__file__).with_name("yplan_answers.json")).read_text(encoding="utf-8"))
 YPLAN = GOLDEN["answers"]
-
-
-def load_yplan_database():
-    """gargoyle-yplan's table with every fixture switch, then this project's migrations."""
-    MigrationExecutor(connection).migrate([("gargoyle", None)])
-    create_yplan_table(connection)
-    q = connection.ops.quote_name
-    stamp = connection.ops.adapt_datetimefield_value(fixture._aware("2019-05-01"))
-    with connection.cursor() as cursor:
-        for key, status, text in fixture.SWITCHES:
-            cursor.execute(
-                f"INSERT INTO {q('gargoyle_switch')} VALUES (%s, %s, NULL, %s, %s, NULL, %s)",
-                [key, text, stamp, stamp, status],
-            )
-    record_yplan_migrations(connection)
-    call_command("migrate", "gargoyle", verbosity=0)
-
-
-@pytest.fixture
-def upgraded(transactional_db):
-    plan = fixture.plan_condition_set(conditions)
-    gargoyle.register(plan)
-    try:
-        with override_settings(GARGOYLE_AUTO_CREATE=False, INTERNAL_IPS=[fixture.LOCAL]):
-            load_yplan_database()
-            fixture.create_users(User)
-            gargoyle.refresh()
-            yield fixture.checks(User, AnonymousUser, RequestFactory)
-    finally:
-        gargoyle.unregister(plan)
 
 
 def our_answers(checks):

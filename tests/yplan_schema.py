@@ -1,6 +1,7 @@
 """The table gargoyle-yplan 2.1.1 left behind, for the upgrade tests (SQLite and PostgreSQL)."""
 
 from django.db import models
+from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.recorder import MigrationRecorder
 
 
@@ -32,3 +33,22 @@ def record_yplan_migrations(connection):
     recorder = MigrationRecorder(connection)
     recorder.record_applied("gargoyle", "0001_initial")
     recorder.record_applied("gargoyle", "0002_bytes_to_str")
+
+
+def build_yplan_database(connection, rows, created):
+    """An empty database, then gargoyle-yplan's table holding ``rows`` and its migration records.
+
+    :param rows: ``(key, value text, status, label, description)`` tuples, stored as given.
+    :param created: the ``date_created`` and ``date_modified`` of every row.
+    """
+    MigrationExecutor(connection).migrate([("gargoyle", None)])
+    create_yplan_table(connection)
+    q = connection.ops.quote_name
+    stamp = connection.ops.adapt_datetimefield_value(created)
+    with connection.cursor() as cursor:
+        for key, text, status, label, description in rows:
+            cursor.execute(
+                f"INSERT INTO {q('gargoyle_switch')} VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                [key, text, label, stamp, stamp, description, status],
+            )
+    record_yplan_migrations(connection)

@@ -187,11 +187,11 @@ def plan_condition_set(conditions_module):
 def create_users(user_model):
     """The users of :data:`USERS`, with their primary keys."""
     for spec in USERS:
-        fields = {**spec, "date_joined": _aware(spec["date_joined"])}
+        fields = {**spec, "date_joined": aware(spec["date_joined"])}
         user_model.objects.create(password="!", **fields)
 
 
-def _aware(day):
+def aware(day):
     return datetime.datetime.fromisoformat(day).replace(tzinfo=datetime.timezone.utc)
 
 

@@ -22,6 +22,7 @@ class Command(BaseCommand):
                 "label": switch.label or "",
                 "conditions": sum(1 for _ in switch.get_active_conditions(gargoyle)),
                 "problem": gargoyle.problem_of(switch) or "",
+                "notices": [notice.message for notice in gargoyle.notices_of(switch)],
             }
             for switch in Switch.objects.order_by("key")
         ]
@@ -40,3 +41,5 @@ class Command(BaseCommand):
         for row in rows:
             line = "  ".join(str(row[c]).ljust(widths[c]) for c in columns).rstrip()
             self.stdout.write(line + (f"  [problem: {row['problem']}]" if row["problem"] else ""))
+            for notice in row["notices"]:
+                self.stdout.write(f"    ! {notice}")

@@ -1,0 +1,74 @@
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from gargoyle.manager import gargoyle
+from gargoyle.models import Switch
+from gargoyle.upgrade import stored_status_notice
+
+
+class Command(BaseCommand):
+    help = (
+        "Lists the switches carried over from gargoyle-yplan 2.1.1 whose answers changed at the upgrade, "
+        "with what changed, and stored statuses outside 1-4. --reviewed KEY... marks switches reviewed."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--json", action="store_true", help="Print JSON instead of text.")
+        marks = parser.add_mutually_exclusive_group()
+        marks.add_argument(
+            "--reviewed", nargs="+", metavar="KEY", help="Mark these switches reviewed: they are no longer reported."
+        )
+        marks.add_argument("--all-reviewed", action="store_true", help="Mark every reported switch reviewed.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        gargoyle.refresh()
+        if options["reviewed"] or options["all_reviewed"]:
+            self._mark_reviewed(options["reviewed"])
+            gargoyle.refresh()
+        report = self._report()
+        if options["json"]:
+            self.stdout.write(json.dumps(report, indent=2))
+        else:
+            self._print(report)
+
+    def _report(self) -> list[dict[str, Any]]:
+        changes = gargoyle.upgrade_changes()
+        report = []
+        for switch in Switch.objects.order_by("key"):
+            status = stored_status_notice(switch.status)
+            notices = ([status] if status else []) + changes.get(switch.key, [])
+            if notices:
+                report.append(
+                    {"key": switch.key, "status": switch.status, "notices": [notice.as_dict() for notice in notices]}
+                )
+        return report
+
+    def _mark_reviewed(self, keys: list[str] | None) -> None:
+        reported = set(gargoyle.upgrade_changes())
+        if keys is None:
+            keys = sorted(reported)
+        unknown = sorted(set(keys) - set(Switch.objects.filter(key__in=keys).values_list("key", flat=True)))
+        if unknown:
+            raise CommandError(f"No switch {', '.join(map(repr, unknown))}; nothing was marked reviewed.")
+        with transaction.atomic():
+            Switch.objects.filter(key__in=keys).update(carried_over=False)
+        self.stdout.write(f"Marked reviewed: {', '.join(keys) or 'nothing to mark'}.")
+
+    def _print(self, report: list[dict[str, Any]]) -> None:
+        if not report:
+            self.stdout.write(
+                "No switch carried over from gargoyle-yplan answers differently, and every status is 1-4."
+            )
+            return
+        self.stdout.write(f"{len(report)} switches need a look after the upgrade from gargoyle-yplan 2.1.1:")
+        for entry in report:
+            self.stdout.write(f"\n{entry['key']}")
+            for notice in entry["notices"]:
+                self.stdout.write(f"  - {notice['message']}")
+        self.stdout.write(
+            "\nReview each one in the panel. Mark a switch whose new answers are right reviewed there, "
+            "or with: manage.py upgrade_report --reviewed KEY"
+        )
