@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +24,7 @@ from gargoyle.history import SwitchChange, changes_of, restore
 from gargoyle.manager import gargoyle
 from gargoyle.models import Switch
 from gargoyle.preview import preview as preview_switch
+from gargoyle.transactions import write_transaction
 from gargoyle.validation import LABEL_MAX_LENGTH, validate_key, validate_status
 
 HISTORY_LIMIT = 50
@@ -63,7 +64,7 @@ def _check_label(label: str | None) -> None:
 @contextmanager
 def _writing(request: HttpRequest) -> Iterator[None]:
     """One transaction, recorded in the history as made by the request's user."""
-    with made_by(request), transaction.atomic():
+    with made_by(request), write_transaction():
         yield
 
 

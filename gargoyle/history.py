@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.timezone import now
@@ -23,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from gargoyle import signals
 from gargoyle.changes import made_by
 from gargoyle.models import Switch
+from gargoyle.transactions import write_transaction
 
 _restoring: contextvars.ContextVar[SwitchChange | None] = contextvars.ContextVar("gargoyle_restoring", default=None)
 
@@ -139,8 +141,10 @@ def changes_of(key: str) -> models.QuerySet[SwitchChange]:
 def restore(change: SwitchChange, *, state: str = "before", request: HttpRequest | None = None) -> Switch | None:
     """Put the switch back into the state ``before`` (undo) or ``after`` a recorded change.
 
-    Restoring the state before an addition deletes the switch. The restore is itself
-    recorded, as a change whose ``restored_from`` is ``change``.
+    The switch is the one the change was made to, wherever later renames took it: restoring
+    never touches another switch that has taken its key since. Restoring the state before
+    an addition deletes the switch. The restore is itself recorded, as a change whose
+    ``restored_from`` is ``change``.
 
     :param change: the recorded change.
     :param state: ``"before"`` or ``"after"``.
@@ -148,27 +152,44 @@ def restore(change: SwitchChange, *, state: str = "before", request: HttpRequest
     :returns: the restored switch, or ``None`` if it was deleted.
     :raises ValueError: if ``state`` is neither.
     :raises ~django.core.exceptions.ValidationError: if the state cannot be stored now
-        (e.g. its key has been taken by another switch).
+        (its key has been taken by another switch); nothing is written then.
     """
     if state not in ("before", "after"):
         raise ValueError("state is 'before' or 'after'")
     target = getattr(change, state)
-    other = change.after if state == "before" else change.before
-    keys = [fields["key"] for fields in (target, other) if fields is not None] or [change.switch_key]
-    with _restored_from(change), made_by(request), transaction.atomic():
-        # The switch as it is now: under the restored key, or (renamed since) under the other one.
-        current = next(
-            (found for key in keys if (found := Switch.objects.select_for_update().filter(key=key).first())), None
-        )
+    with _restored_from(change), made_by(request), write_transaction():
+        key = current_key(change)
+        current = None if key is None else Switch.objects.select_for_update().filter(key=key).first()
         if target is None:
             if current is not None:
                 current.delete()
             return None
+        if current is None and Switch.objects.filter(key=target["key"]).exists():
+            raise ValidationError(
+                _("key: %(key)r belongs to another switch now; rename or delete that one first."),
+                params={"key": target["key"]},
+            )
         switch = current or Switch(key=target["key"])
         for name in ("key", "label", "description", "status", "value"):
             setattr(switch, name, target[name])
-        switch.save()
+        switch.save()  # renaming onto a key another switch has taken since is refused here
         return switch
+
+
+def current_key(change: SwitchChange) -> str | None:
+    """The key of the switch ``change`` was made to, as it is now.
+
+    Follows the renames recorded after ``change``; ``None`` if the switch has been deleted
+    since (or by ``change`` itself).
+    """
+    key, position = (change.after or {}).get("key"), change.pk
+    while key is not None:
+        later = SwitchChange.objects.filter(pk__gt=position, before__key=key).order_by("pk").only("pk", "after")
+        moved = next((c for c in later.iterator() if (c.after or {}).get("key") != key), None)
+        if moved is None:
+            return key
+        key, position = (moved.after or {}).get("key"), moved.pk
+    return None
 
 
 @contextlib.contextmanager

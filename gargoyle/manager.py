@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from django.apps import apps
-from django.db import transaction
 from django.http import HttpRequest
 
 from gargoyle.conf import get_settings
@@ -25,6 +24,7 @@ from gargoyle.loader import SnapshotRuntime
 from gargoyle.proxy import SwitchProxy
 from gargoyle.snapshot import Snapshot, try_compile_rules
 from gargoyle.threads import run_outside_event_loop
+from gargoyle.transactions import write_transaction
 from gargoyle.upgrade import Notice, answer_changes, stored_status_notice
 
 if TYPE_CHECKING:
@@ -212,7 +212,7 @@ class SwitchManager(SnapshotRuntime):
         def create() -> None:
             validate_key(key)
             defaults = {"status": INHERIT} if keeps_answer else {}
-            with transaction.atomic():
+            with write_transaction():
                 self.model.objects.get_or_create(key=key, defaults=defaults)
 
         try:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +21,7 @@ from gargoyle import values
 from gargoyle.conf import default_status, get_settings
 from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, SELECTIVE, STATUSES
 from gargoyle.querysets import SwitchQuerySet
+from gargoyle.transactions import write_transaction
 from gargoyle.validation import (
     KEY_MAX_LENGTH,
     LABEL_MAX_LENGTH,
@@ -191,7 +192,7 @@ class Switch(models.Model):
             self._rename_and_save()
             return
         # The row and the snapshot version change together, or not at all.
-        with transaction.atomic(using=kwargs.get("using") or self._state.db):
+        with write_transaction(using=kwargs.get("using") or self._state.db):
             if self._stored_key is not None and not args and "update_fields" not in kwargs:
                 self._save_changed_fields(**kwargs)
             else:
@@ -210,16 +211,21 @@ class Switch(models.Model):
     def _rename_and_save(self) -> None:
         new_key, old_key = self.key, self._stored_key
         manager = type(self)._base_manager
-        with transaction.atomic(using=self._state.db):
+        taken = ValidationError(_("key: a switch with the key %(key)r already exists."), params={"key": new_key})
+        with write_transaction(using=self._state.db):
             if manager.filter(key=new_key).exists():
-                raise ValidationError(_("key: a switch with the key %(key)r already exists."), params={"key": new_key})
+                raise taken
             # One UPDATE (and so one recorded change) for the new key and every changed field.
             changed = {
                 name: getattr(self, name)
                 for name, text in self._field_snapshot().items()
                 if self._stored.get(name) != text
             }
-            renamed = type(self).objects.filter(key=old_key).update(key=new_key, **changed)
+            try:
+                with transaction.atomic(using=self._state.db):  # a savepoint: the caller's transaction goes on
+                    renamed = type(self).objects.filter(key=old_key).update(key=new_key, **changed)
+            except IntegrityError:
+                raise taken from None  # renamed onto the same key by someone else since the check
         if not renamed:  # the old row is gone: there is nothing to rename, store it as new
             self._stored_key = None
             self.save()
@@ -305,7 +311,7 @@ class Switch(models.Model):
             if commit:
                 self.save()
             return
-        with transaction.atomic(using=self._state.db):
+        with write_transaction(using=self._state.db):
             stored = (
                 type(self)._base_manager.select_for_update().filter(pk=self.pk).values_list("value", flat=True).first()
             )

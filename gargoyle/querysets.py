@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models, transaction
+from django.db import models
 from django.utils.timezone import now
 
 from gargoyle import values
+from gargoyle.transactions import write_transaction
 from gargoyle.validation import validate_key, validate_label, validate_status
 
 ROW_FIELDS = ("key", "value", "label", "description", "status", "date_created", "date_modified", "carried_over")
@@ -26,7 +27,7 @@ class SwitchQuerySet(models.QuerySet):
         if "label" in kwargs and not hasattr(kwargs["label"], "resolve_expression"):
             validate_label(kwargs["label"])
         kwargs.setdefault("date_modified", now())
-        with transaction.atomic(using=self.db):
+        with write_transaction(using=self.db):
             before = list(self.select_for_update().values(*ROW_FIELDS))
             count = super().update(**kwargs)
             changes.rows_updated(self.model, before, kwargs, using=self.db)
@@ -42,7 +43,7 @@ class SwitchQuerySet(models.QuerySet):
             obj.check_fields()
             values.validate_shape(obj.value)
         keys = [obj.key for obj in objs]
-        with transaction.atomic(using=self.db):
+        with write_transaction(using=self.db):
             # With ignore_conflicts/update_conflicts, only the rows that really changed count.
             before = list(self.filter(pk__in=keys).select_for_update().values(*ROW_FIELDS))
             created = super().bulk_create(objs, *args, **kwargs)

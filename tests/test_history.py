@@ -2,11 +2,14 @@
 
 import io
 import json
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import transaction
+from django.db.models import QuerySet
 from django.test import RequestFactory
 
 from gargoyle import gargoyle
@@ -210,3 +213,62 @@ class TestRenames:
         with pytest.raises(ValidationError, match="label"):
             Switch.objects.filter(key="feature").update(label="x" * 65)
         assert Switch.objects.get(key="feature").label == "Short"
+
+
+class TestRestoreNeverTouchesAnotherSwitch:
+    def test_undoing_a_rename_whose_old_key_was_taken_since_is_refused(self):
+        switch = Switch.objects.create(key="old", label="Renamed one", status=GLOBAL)
+        switch.key = "new"
+        switch.save()
+        rename = changes_of("new").first()
+        Switch.objects.create(key="old", label="Newcomer", status=DISABLED)
+
+        with pytest.raises(ValidationError, match="key: a switch with the key 'old' already exists"):
+            restore(rename)
+
+        assert sorted(Switch.objects.values_list("key", "label", "status")) == [
+            ("new", "Renamed one", GLOBAL),
+            ("old", "Newcomer", DISABLED),
+        ]
+
+    def test_a_switch_renamed_since_the_change_is_restored_not_copied(self):
+        switch = Switch.objects.create(key="feature", status=DISABLED)
+        switch.status = GLOBAL
+        switch.save()
+        status_change = changes_of("feature").first()
+        switch.key = "feature_v2"
+        switch.save()
+
+        restore(status_change)  # the state before, its key included: the renamed switch goes back
+
+        assert list(Switch.objects.values_list("key", "status")) == [("feature", DISABLED)]
+
+    def test_a_switch_deleted_and_added_again_since_is_not_the_same_switch(self):
+        switch = Switch.objects.create(key="feature", status=DISABLED, label="First")
+        switch.status = GLOBAL
+        switch.save()
+        status_change = changes_of("feature").first()
+        switch.delete()
+        Switch.objects.create(key="feature", status=SELECTIVE, label="Second")
+
+        with pytest.raises(ValidationError, match="'feature' belongs to another switch now"):
+            restore(status_change)
+
+        assert list(Switch.objects.values_list("key", "label", "status")) == [("feature", "Second", SELECTIVE)]
+
+
+class TestConcurrentRenames:
+    def test_a_rename_onto_a_key_taken_after_the_check_is_refused(self):
+        """Two renames onto one key: the second one's check ran before the first committed."""
+        Switch.objects.create(key="taken")
+        switch = Switch.objects.create(key="mine", label="Mine")
+        switch.key = "taken"
+        with mock.patch.object(QuerySet, "exists", return_value=False), transaction.atomic():
+            with pytest.raises(ValidationError, match="key: a switch with the key 'taken' already exists"):
+                switch.save()
+            Switch.objects.create(key="other")  # the caller's transaction goes on (PostgreSQL aborts it otherwise)
+        assert sorted(Switch.objects.values_list("key", "label")) == [
+            ("mine", "Mine"),
+            ("other", None),
+            ("taken", None),
+        ]

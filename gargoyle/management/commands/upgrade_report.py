@@ -2,7 +2,6 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
 from gargoyle.manager import gargoyle
 from gargoyle.models import Switch
@@ -53,8 +52,7 @@ class Command(BaseCommand):
         unknown = sorted(set(keys) - set(Switch.objects.filter(key__in=keys).values_list("key", flat=True)))
         if unknown:
             raise CommandError(f"No switch {', '.join(map(repr, unknown))}; nothing was marked reviewed.")
-        with transaction.atomic():
-            Switch.objects.filter(key__in=keys).update(carried_over=False)
+        Switch.objects.filter(key__in=keys).update(carried_over=False)
         self.stdout.write(f"Marked reviewed: {', '.join(keys) or 'nothing to mark'}.")
 
     def _print(self, report: list[dict[str, Any]]) -> None:

@@ -54,8 +54,23 @@ async function readPayload(response) {
   }
 }
 
+// Writes on their way, by endpoint and body: the same click repeated before the first reply
+// (a double click, an impatient second click) joins the first request instead of sending
+// another one.
+const writing = new Map();
+
 /** Call the endpoint ``name`` of ``data.urls``; resolve to the reply's data, reject with an ApiError. */
-export async function api(name, { method = "GET", params = null, body = null } = {}) {
+export function api(name, { method = "GET", params = null, body = null } = {}) {
+  if (method === "GET") return call(name, method, params, body);
+  const same = `${name} ${new URLSearchParams(body || {})}`;
+  if (!writing.has(same)) {
+    const sent = call(name, method, params, body).finally(() => writing.delete(same));
+    writing.set(same, sent);
+  }
+  return writing.get(same);
+}
+
+async function call(name, method, params, body) {
   const [url, init] = request(name, method, params, body);
   let response;
   try {

@@ -39,7 +39,7 @@ function buildChip(item, group, [fieldName, condition, display, exclude], index)
     h("span", { class: "gargoyle-chip-text", text: display }),
   );
   if (!can.change) return chip;
-  const remove = () => removeCondition(item.key, group.id, fieldName, condition, described);
+  const remove = (event) => removeCondition(event.currentTarget, item.key, group.id, fieldName, condition, described);
   chip.append(
     h(
       "button",
@@ -57,9 +57,11 @@ function buildChip(item, group, [fieldName, condition, display, exclude], index)
   return chip;
 }
 
-async function removeCondition(key, setId, fieldName, condition, described) {
+async function removeCondition(button, key, setId, fieldName, condition, described) {
   const item = state.switches.get(key);
-  if (!item) return;
+  if (!item || button.getAttribute("aria-disabled") === "true") return;
+  // Not `disabled`: that would drop the keyboard focus the next lines move on.
+  button.setAttribute("aria-disabled", "true");
   try {
     const body = { key, id: setId, field: fieldName, value: condition };
     const updated = await api("removeCondition", { method: "POST", body });
@@ -70,6 +72,8 @@ async function removeCondition(key, setId, fieldName, condition, described) {
     announce(t("conditionRemoved", { label: switchLabel(updated), condition: described }));
   } catch (error) {
     announce(error.message, "error");
+  } finally {
+    button.removeAttribute("aria-disabled");
   }
 }
 
