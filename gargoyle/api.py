@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from gargoyle import date_fields, fields
 from gargoyle.api_auth import ApiError, api_view, can_view, require
 from gargoyle.changes import made_by
-from gargoyle.constants import GLOBAL
+from gargoyle.constants import GLOBAL, STATUSES
 from gargoyle.history import SwitchChange, changes_of, restore
 from gargoyle.manager import gargoyle
 from gargoyle.models import Switch
@@ -29,6 +29,8 @@ from gargoyle.validation import LABEL_MAX_LENGTH, validate_key, validate_status
 
 HISTORY_LIMIT = 50
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
+STATUS_TEXTS = {str(status) for status in STATUSES}
+MAX_ID_DIGITS = 18  # below 2**63: every database's integer column holds such an id
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -121,11 +123,9 @@ def status(request: HttpRequest) -> dict[str, Any]:
     """Set a switch's ``status`` (1 disabled, 2 selective, 3 global, 4 inherit)."""
     key = _param(request.POST, "key")
     text = _param(request.POST, "status")
-    try:
-        new_status = int(text)
-    except ValueError:
-        raise ApiError(400, _("status: %(status)r is not a number.") % {"status": text}) from None
-    validate_status(new_status)
+    if text not in STATUS_TEXTS:  # int() would take " 2 ", "0_3" and Arabic-Indic digits
+        validate_status(text)  # a text is never a status: raises, naming the field and the values
+    new_status = int(text)
     if new_status == GLOBAL:
         require(request, "gargoyle.set_global")
     with _writing(request):
@@ -162,9 +162,14 @@ def add_condition(request: HttpRequest) -> dict[str, Any]:
     """Add a condition: ``key``, ``id``, ``field``, ``exclude`` and the field's own inputs."""
     key = _param(request.POST, "key")
     set_id, field = _condition_field(request.POST)
-    exclude = request.POST.get("exclude", "").strip().lower()
+    given = request.POST.get("exclude", "")
+    exclude = given.lower() if given.isascii() else given  # the documented words, in any case
     if exclude not in TRUE | FALSE:
-        raise ApiError(400, _("exclude: use 1 (exclude) or 0 (include)."))
+        raise ApiError(
+            400,
+            _("exclude: %(given)r is not 1, true, yes, on (exclude) or 0, false, no, off, empty (include).")
+            % {"given": given},
+        )
     value = field.validate(request.POST)
     with _writing(request):
         switch = _get_switch(key, lock=True)
@@ -277,10 +282,12 @@ def restore_change(request: HttpRequest) -> dict[str, Any] | None:
     change_id, state = _param(request.POST, "id"), request.POST.get("state") or "before"
     if state not in ("before", "after"):
         raise ApiError(400, _("state: use 'before' or 'after'."))
-    try:
-        change = SwitchChange.objects.get(pk=int(change_id))
-    except (ValueError, SwitchChange.DoesNotExist):
-        raise ApiError(404, _("id: there is no recorded change %(id)r.") % {"id": change_id}) from None
+    # ASCII digits only (int() also takes " 1", "+1" and Arabic-Indic digits), and fewer than
+    # a database integer can overflow on: Django 4.2 on SQLite raises OverflowError for those.
+    known = change_id.isascii() and change_id.isdigit() and len(change_id) <= MAX_ID_DIGITS
+    change = SwitchChange.objects.filter(pk=int(change_id)).first() if known else None
+    if change is None:
+        raise ApiError(404, _("id: there is no recorded change %(id)r.") % {"id": change_id})
     target = getattr(change, state)
     if target is None:
         require(request, "gargoyle.delete_switch")  # restoring "before it was added" deletes it

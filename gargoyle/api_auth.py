@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import functools
 import hmac
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import BadRequest, ObjectDoesNotExist, ValidationError
+from django.core.exceptions import (
+    BadRequest,
+    ObjectDoesNotExist,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+    ValidationError,
+)
 from django.db import DataError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import gettext_lazy as _
@@ -28,6 +38,9 @@ from gargoyle.helpers import dumps
 View = Callable[..., Any]
 
 VIEW_PERMISSIONS = ("gargoyle.view_switch", "gargoyle.can_view", "gargoyle.change_switch")
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# Error messages quote the input; a megabyte of it helps nobody.
+MESSAGE_MAX_LENGTH = 1000
 
 
 class ApiError(Exception):
@@ -42,6 +55,14 @@ class ApiError(Exception):
 def reply(data: Any, *, success: bool = True, status: int = 200) -> HttpResponse:
     """The API's one reply shape: ``{"success": bool, "data": ...}``."""
     return HttpResponse(dumps({"success": success, "data": data}), status=status, content_type="application/json")
+
+
+def failure(message: Any, status: int) -> HttpResponse:
+    """An error reply: ``{"success": false, "data": message}``, the message cut if it is long."""
+    text = str(message)
+    if len(text) > MESSAGE_MAX_LENGTH:
+        text = text[: MESSAGE_MAX_LENGTH - 3] + "..."
+    return reply(text, success=False, status=status)
 
 
 def message_of(error: ValidationError) -> str:
@@ -75,19 +96,22 @@ def api_view(method: str, permission: str | None) -> Callable[[View], View]:
                 _check(request, method, permission)
                 return reply(view(request, *args, **kwargs))
             except ApiError as error:
-                response = reply(str(error.message), success=False, status=error.status)
+                response = failure(error.message, error.status)
                 if error.status == 401:
                     response["WWW-Authenticate"] = 'Bearer realm="gargoyle"'
                 elif error.status == 405:
                     response["Allow"] = method
                 return response
             except ValidationError as error:
-                return reply(message_of(error), success=False, status=400)
+                return failure(message_of(error), 400)
             except ObjectDoesNotExist as error:
-                return reply(str(error), success=False, status=404)
+                return failure(error, 404)
+            except (SuspiciousOperation, UnreadablePostError) as error:
+                # Django would answer its HTML 400 page: raised on reading a body over its limits
+                return _refused_request(request, error)
             except (KeyError, ValueError, TypeError, DataError, BadRequest, MultiPartParserError) as error:
                 # input a parser or the database refused, without a message of ours
-                return reply(str(_("bad request: %(error)s") % {"error": error}), success=False, status=400)
+                return failure(_("bad request: %(error)s") % {"error": error}, 400)
 
         return csrf_exempt(endpoint)  # checked in _check, where token requests are exempt
 
@@ -111,22 +135,90 @@ def _check(request: HttpRequest, method: str, permission: str | None) -> None:
         require(request, permission)
     elif not can_view(user):
         raise ApiError(403, _("permission: you need %(perm)s.") % {"perm": VIEW_PERMISSIONS[0]})
+    if method == "POST":
+        _check_form(request)
     _check_text(request.GET if method == "GET" else request.POST)
 
 
+def _check_form(request: HttpRequest) -> None:
+    """Refuse a body that is not form fields: a JSON body would read as no fields at all,
+    and be answered "key: this field is required."."""
+    if request.content_type not in FORM_TYPES and request.body:
+        raise ApiError(
+            415,
+            _("body: send form fields (%(types)s), not %(type)s.")
+            % {"types": " or ".join(FORM_TYPES), "type": request.content_type or _("a body without a Content-Type")},
+        )
+
+
 def _check_text(data: Any) -> None:
-    """Refuse NUL characters, which no database text column can hold."""
+    """Refuse repeated fields (which one would count?), NUL characters (no database text
+    column holds them) and U+FFFD (what Django makes of bytes that are not UTF-8)."""
     for name, values in data.lists():
+        field = name.replace("\x00", "")
+        if len(values) > 1:
+            raise ApiError(
+                400, _("%(field)s: sent %(count)d times; send it once.") % {"field": field, "count": len(values)}
+            )
         if "\x00" in name or any("\x00" in value for value in values):
-            raise ApiError(400, _("%(field)s: contains a NUL character.") % {"field": name.replace("\x00", "")})
+            raise ApiError(400, _("%(field)s: contains a NUL character.") % {"field": field})
+        if "\ufffd" in name or any("\ufffd" in value for value in values):
+            raise ApiError(
+                400,
+                _("%(field)s: is not UTF-8 text (it holds U+FFFD, which replaces bytes that are not UTF-8).")
+                % {"field": field},
+            )
+
+
+# Django's limits on a request, each with the status of its refusal and the setting raising it.
+REQUEST_LIMITS: dict[type[SuspiciousOperation], tuple[int, str, Any]] = {
+    RequestDataTooBig: (
+        413,
+        "DATA_UPLOAD_MAX_MEMORY_SIZE",
+        _("body: larger than this site's limit of %(max)s bytes (%(setting)s)."),
+    ),
+    TooManyFieldsSent: (
+        400,
+        "DATA_UPLOAD_MAX_NUMBER_FIELDS",
+        _("request: more fields than this site's limit of %(max)s (%(setting)s)."),
+    ),
+    TooManyFilesSent: (
+        400,
+        "DATA_UPLOAD_MAX_NUMBER_FILES",
+        _("request: more files than this site's limit of %(max)s (%(setting)s)."),
+    ),
+}
+
+
+def _refused_request(request: HttpRequest, error: Exception) -> HttpResponse:
+    """Django's refusal of a request (a body over its limits...) in the API's shape instead
+    of its HTML 400 page, logged to ``django.security`` as Django logs it."""
+    status, message = _refusal(error)
+    if isinstance(error, tuple(REQUEST_LIMITS)):
+        request._mark_post_parse_error()  # as Django does: reading POST again would raise again
+    if isinstance(error, SuspiciousOperation):
+        logger = logging.getLogger(f"django.security.{type(error).__name__}")
+        logger.error(str(error), exc_info=error, extra={"status_code": status, "request": request})
+    return failure(message, status)
+
+
+def _refusal(error: Exception) -> tuple[int, Any]:
+    for kind, (status, setting, message) in REQUEST_LIMITS.items():
+        if isinstance(error, kind):
+            return status, message % {"max": getattr(settings, setting), "setting": setting}
+    if isinstance(error, UnreadablePostError):
+        return 400, _("body: the request body could not be read (%(error)s).") % {"error": error}
+    # Other suspicious requests (a Host header not in ALLOWED_HOSTS...): logged, not told.
+    return 400, _("request: refused as suspicious (%(kind)s).") % {"kind": type(error).__name__}
 
 
 def _token_user(request: HttpRequest) -> Any:
     """The user of a Bearer token, None without one; a 401 ``ApiError`` for a bad token."""
-    scheme, _space, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
+    header = request.headers.get("Authorization", "").strip()
+    scheme, token = header[:6], header[6:]
+    if scheme.lower() != "bearer" or token[:1].strip():  # another scheme (Basic..., "Bearerish")
         return None
-    token = token.strip()
+    token = token.strip()  # any whitespace after "Bearer": a tab must not fall back to the session
     if len(token) < MIN_API_TOKEN_LENGTH:  # refused before the lookup: a guess learns nothing
         raise ApiError(
             401,

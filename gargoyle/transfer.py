@@ -1,14 +1,17 @@
 """Moving switches between environments: a JSON document of every switch, and its import.
 
 The import validates the whole document first and writes nothing unless all of it is
-valid; then it writes every switch in one transaction.
+valid; then it writes every switch in one transaction. A document is refused, with every
+problem named, for whatever ``json.loads`` would accept but a database or a validator would
+choke on: text that is not UTF-8 (or UTF-16/32), NaN, huge numbers, repeated names, lone
+surrogates, nesting deeper than an export has.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, NoReturn
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -25,6 +28,15 @@ FORMAT_VERSION = 1
 #: The fields of each switch in a document.
 FIELDS = ("key", "label", "description", "status", "value")
 
+# An export nests 8 levels (document, switches, switch, value, namespace, field, condition
+# pair, text); deeper documents are refused before a recursive validator or repr meets them.
+_MAX_DEPTH = 32
+# An export's numbers are a version and statuses; longer ones are refused before int() is
+# asked to convert them (quadratic before Python 3.11, an odd ValueError after).
+_MAX_DIGITS = 20
+# Messages quote the input: a problem is cut to this many characters.
+_MAX_MESSAGE = 1000
+
 
 class InvalidExport(ValueError):
     """The document cannot be imported (raised by :func:`parse_document`); ``errors`` lists every problem found.
@@ -33,8 +45,19 @@ class InvalidExport(ValueError):
     """
 
     def __init__(self, errors: list[str]) -> None:
-        self.errors = errors
-        super().__init__("\n".join(errors))
+        self.errors = [_printable(error) for error in errors]
+        super().__init__("\n".join(self.errors))
+
+
+def _printable(message: str) -> str:
+    """A message that any stream can print: lone surrogates escaped (writing one to a UTF-8
+    stream raises UnicodeEncodeError), and cut when it quotes a long input."""
+    text = str(message).encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
+
+
+class _Refused(ValueError):
+    """Raised from inside ``json.loads``'s hooks: the document is refused with this message."""
 
 
 def export_switches(switches: Iterable[Switch]) -> dict[str, Any]:
@@ -51,22 +74,21 @@ def export_switches(switches: Iterable[Switch]) -> dict[str, Any]:
     }
 
 
-def parse_document(text: str, manager: SwitchManager) -> list[dict[str, Any]]:
+def parse_document(text: str | bytes, manager: SwitchManager) -> list[dict[str, Any]]:
     """Read and validate an exported document, without writing anything.
 
-    :param text: the document, as JSON text.
+    :param text: the document, as JSON text; or as bytes, in UTF-8 (with or without a byte
+        order mark), UTF-16 or UTF-32, as :func:`json.loads` detects them.
     :param manager: the manager whose condition sets the conditions must belong to.
     :returns: the switches, ready for :func:`import_switches`.
     :raises InvalidExport: listing every problem, if there is any.
     """
-    try:
-        document = json.loads(text)
-    except ValueError as error:
-        raise InvalidExport([f"The file is not JSON: {error}"]) from None
+    document = _load(_decode(text) if isinstance(text, bytes) else text.removeprefix("\ufeff"))
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise InvalidExport([f'The file is not a gargoyle export (expected "format": "{FORMAT}").'])
-    if document.get("version") != FORMAT_VERSION:
-        raise InvalidExport([f"Unsupported export version {document.get('version')!r} (expected {FORMAT_VERSION})."])
+    version = document.get("version")
+    if type(version) is not int or version != FORMAT_VERSION:  # not 1.0, nor true (== 1)
+        raise InvalidExport([f"Unsupported export version {version!r} (expected {FORMAT_VERSION})."])
     entries = document.get("switches")
     if not isinstance(entries, list):
         raise InvalidExport(['"switches" must be a list.'])
@@ -79,6 +101,63 @@ def parse_document(text: str, manager: SwitchManager) -> list[dict[str, Any]]:
     return [{**{"label": None, "description": None, "value": {}}, **entry} for entry in entries]
 
 
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode(json.detect_encoding(data))
+    except UnicodeDecodeError as error:
+        raise InvalidExport([f"The file is not UTF-8 text (nor UTF-16 or UTF-32): {error}."]) from None
+
+
+def _load(text: str) -> Any:
+    """``json.loads``, refusing what it would accept but the switch table cannot hold."""
+    too_deep = InvalidExport([f"The file nests lists or objects more than {_MAX_DEPTH} levels deep."])
+    try:
+        document = json.loads(text, parse_int=_parse_int, parse_constant=_refuse_constant, object_pairs_hook=_object)
+    except _Refused as error:
+        raise InvalidExport([str(error)]) from None
+    except RecursionError:  # deeper than the parser goes
+        raise too_deep from None
+    except ValueError as error:
+        raise InvalidExport([f"The file is not JSON: {error}"]) from None
+    if any(depth > _MAX_DEPTH for depth, _node in _nodes(document)):
+        raise too_deep
+    return document
+
+
+def _parse_int(text: str) -> int:
+    digits = len(text.lstrip("-"))
+    if digits > _MAX_DIGITS:
+        raise _Refused(f"The file holds a number of {digits} digits ({text[:12]}...); an export's numbers are small.")
+    return int(text)
+
+
+def _refuse_constant(name: str) -> NoReturn:
+    raise _Refused(f"The file is not JSON: {name} is not a JSON number.")
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json.loads keeps the last of repeated names silently: the file would not mean what it says.
+    result: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in result:
+            raise _Refused(f"The file repeats the name {name!r} in one object; JSON would keep only the last.")
+        result[name] = value
+    return result
+
+
+def _nodes(value: Any) -> Iterator[tuple[int, Any]]:
+    """Every value inside ``value``, object names included, with its depth. Iterative: a
+    document nested as deep as the parser allows must not exhaust the stack here."""
+    stack = [(1, value)]
+    while stack:
+        depth, node = stack.pop()
+        yield depth, node
+        if isinstance(node, dict):
+            stack.extend((depth + 1, item) for pair in node.items() for item in pair)
+        elif isinstance(node, list):
+            stack.extend((depth + 1, item) for item in node)
+
+
 def _entry_errors(position: int, entry: Any, seen: set[str], manager: SwitchManager) -> list[str]:
     if not isinstance(entry, dict):
         return [f"switch #{position}: expected an object."]
@@ -87,9 +166,10 @@ def _entry_errors(position: int, entry: Any, seen: set[str], manager: SwitchMana
     unknown = set(entry) - set(FIELDS)
     if unknown:
         problems.append(f"unknown fields {sorted(unknown)}")
+    problems.extend(_surrogate_errors(entry))
     checks = [
         lambda: validate_key(entry.get("key")),
-        lambda: validate_status(entry.get("status")),
+        lambda: _validate_status(entry.get("status")),
         lambda: _validate_text(entry, "label", Switch._meta.get_field("label").max_length),
         lambda: _validate_text(entry, "description", None),
         lambda: values.validate_value(entry.get("value", {}), manager.namespaces(), str(entry.get("key"))),
@@ -105,6 +185,33 @@ def _entry_errors(position: int, entry: Any, seen: set[str], manager: SwitchMana
             problems.append("key: appears twice in the file")
         seen.add(key)
     return [f"{where}: {problem}" for problem in problems]
+
+
+def _surrogate_errors(entry: dict[str, Any]) -> list[str]:
+    """Lone surrogates (``"\\ud800"`` in JSON) are not Unicode text: no text column or
+    PostgreSQL's jsonb can store them, so the write would fail halfway through the import."""
+    problems = []
+    for name, field_value in entry.items():
+        surrogate = _lone_surrogate([name, field_value])
+        if surrogate is not None:
+            problems.append(f"{name}: contains a lone surrogate ({surrogate!a}), which is not text.")
+    return problems
+
+
+def _lone_surrogate(value: Any) -> str | None:
+    """The first lone surrogate of any text inside ``value``, or None."""
+    for _depth, node in _nodes(value):
+        if isinstance(node, str):
+            try:
+                node.encode("utf-8")  # fails on lone surrogates only: json joins the pairs
+            except UnicodeEncodeError as error:
+                return node[error.start]
+    return None
+
+
+def _validate_status(status: Any) -> None:
+    # validate_status takes 1.0 (== 1); the format's statuses are integers.
+    validate_status(str(status) if isinstance(status, float) else status)
 
 
 def _validate_text(entry: dict[str, Any], name: str, max_length: int | None) -> None:
