@@ -37,9 +37,15 @@ MAX_ID_DIGITS = 18  # below 2**63: every database's integer column holds such an
 
 
 def switch_payload(switch: Switch) -> dict[str, Any]:
-    """``Switch.to_dict`` plus ``problem`` (why its stored conditions cannot be used, or None)
-    and ``storedLabel`` (``label`` falls back to the key, as gargoyle-yplan's did)."""
-    return {**switch.to_dict(gargoyle), "problem": gargoyle.problem_of(switch), "storedLabel": switch.label or ""}
+    """``Switch.to_dict`` plus ``problem`` (why its stored conditions cannot be used, or None),
+    ``storedLabel`` (``label`` falls back to the key, as gargoyle-yplan's did) and ``notices``
+    (an odd stored status, answers changed at the upgrade: ``[{"code", "message"}]``)."""
+    return {
+        **switch.to_dict(gargoyle),
+        "problem": gargoyle.problem_of(switch),
+        "storedLabel": switch.label or "",
+        "notices": [notice.as_dict() for notice in gargoyle.notices_of(switch)],
+    }
 
 
 def _param(data: Any, name: str) -> str:
@@ -186,6 +192,16 @@ def remove_condition(request: HttpRequest) -> dict[str, Any]:
     with _writing(request):
         switch = _get_switch(key, lock=True)
         switch.remove_condition(gargoyle, set_id, field.name, value)
+    return _saved(switch)
+
+
+@api_view("POST", "gargoyle.change_switch")
+def mark_reviewed(request: HttpRequest) -> dict[str, Any]:
+    """Mark switch ``key`` reviewed after the upgrade: its upgrade notices are no longer shown."""
+    key = _param(request.POST, "key")
+    with _writing(request):
+        switch = _get_switch(key, lock=True)
+        Switch.objects.filter(key=key).update(carried_over=False)
     return _saved(switch)
 
 

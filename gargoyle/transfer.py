@@ -14,11 +14,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any, NoReturn
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
 from gargoyle import values
 from gargoyle.manager import SwitchManager
 from gargoyle.models import Switch
+from gargoyle.transactions import write_transaction
 from gargoyle.validation import validate_key, validate_status, validate_text
 
 #: The ``"format"`` entry of an export document.
@@ -234,7 +234,7 @@ def import_switches(entries: list[dict[str, Any]], *, replace: bool = False) -> 
     :returns: how many switches were ``(created, updated, deleted)``.
     """
     created = updated = deleted = 0
-    with transaction.atomic():
+    with write_transaction():
         if replace:
             keys = [entry["key"] for entry in entries]
             for switch in Switch.objects.exclude(key__in=keys):

@@ -19,4 +19,5 @@ urlpatterns = [
     path("preview/", api.preview, name="preview"),
     path("history/", api.history, name="history"),
     path("history/restore/", api.restore_change, name="restore"),
+    path("upgrade/reviewed/", api.mark_reviewed, name="mark-reviewed"),
 ]

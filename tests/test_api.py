@@ -35,6 +35,7 @@ MUTATIONS = {
     "add-condition": {"key": "feature", "id": USER_SET, "field": "username", "username": "bob"},
     "remove-condition": {"key": "feature", "id": USER_SET, "field": "username", "value": "bob"},
     "restore": {"id": "1"},
+    "mark-reviewed": {"key": "feature"},
 }
 READS = {"switches": {}, "preview": {"key": "feature"}, "history": {"key": "feature"}}
 NEEDS = {
@@ -45,6 +46,7 @@ NEEDS = {
     "add-condition": "gargoyle.change_switch",
     "remove-condition": "gargoyle.change_switch",
     "restore": "gargoyle.change_switch",
+    "mark-reviewed": "gargoyle.change_switch",
 }
 
 

@@ -159,6 +159,7 @@ def test_the_page_data(client_for: Any) -> None:
         "preview": f"{base}api/preview/",
         "history": f"{base}api/history/",
         "restore": f"{base}api/history/restore/",
+        "markReviewed": f"{base}api/upgrade/reviewed/",
     }
 
 

@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.urls import reverse
 
 from gargoyle.checks import check_upgrade
 from gargoyle.constants import SELECTIVE
@@ -115,3 +116,20 @@ def test_a_new_database_has_nothing_carried_over():
     assert not Switch.objects.get(key="exclude_bob").carried_over
     assert gargoyle.upgrade_changes() == {}
     assert "No switch carried over" in run("upgrade_report")
+
+
+@pytest.mark.urls("tests.test_api")
+def test_the_api_shows_notices_and_marks_a_switch_reviewed(upgraded, admin_client):
+    listed = {s["key"]: s for s in admin_client.get(reverse("gargoyle:switches")).json()["data"]["switches"]}
+    assert [notice["code"] for notice in listed["exclude_bob"]["notices"]] == ["unjudged"]
+    assert [notice["code"] for notice in listed["status_seven"]["notices"]] == ["status"]
+    assert listed["include_alice"]["notices"] == []
+
+    reply = admin_client.post(reverse("gargoyle:mark-reviewed"), {"key": "exclude_bob"})
+    assert reply.status_code == 200, reply.content
+    assert reply.json()["data"]["notices"] == []
+    assert not Switch.objects.get(key="exclude_bob").carried_over
+    assert "exclude_bob" not in gargoyle.upgrade_changes()
+
+    missing = admin_client.post(reverse("gargoyle:mark-reviewed"), {"key": "nope"})
+    assert (missing.status_code, missing.json()["success"]) == (404, False)

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from gargoyle.constants import DISABLED, GLOBAL, INHERIT, SELECTIVE
 from gargoyle.history import SwitchChange
@@ -385,6 +386,31 @@ def test_a_double_click_on_a_chips_remove_button_sends_one_request(page, login, 
     page.wait_for_timeout(300)  # a second request, had one been sent, would be on its way by now
     assert len(removals) == 1
     assert stored("beta").value == {"auth.user": {"username": [["i", "bob"]]}}
+
+
+def test_upgrade_notices_and_marking_a_switch_reviewed(page, login, admin_user, panel_url, tmp_path):
+    Switch.objects.create(key="beta", label="Beta", status=SELECTIVE, value={"auth.user": {"username": [["e", "bob"]]}})
+    Switch.objects.create(key="odd", label="Odd", status=SELECTIVE, value={"auth.user": {"username": [["i", "al"]]}})
+    Switch.objects.filter(key="beta").update(carried_over=True)
+    with connection.cursor() as cursor:  # as gargoyle-yplan could leave it (the model refuses it)
+        cursor.execute("UPDATE gargoyle_switch SET status = 7 WHERE key = 'odd'")
+    login(admin_user)
+    open_panel(page, panel_url)
+    beta, odd = row_of(page, "beta"), row_of(page, "odd")
+
+    expect(beta.locator(".gargoyle-notice")).to_contain_text("Exclude conditions only")
+    expect(odd.locator(".gargoyle-notice")).to_contain_text("Stored status 7 is not 1-4")
+    expect(odd.get_by_role("button", name=re.compile("^Mark .* reviewed"))).to_have_count(0)
+    page.screenshot(path=str(tmp_path / "notices.png"), full_page=True)
+
+    beta.get_by_role("button", name="Mark Beta reviewed: its new answers are right").click()
+
+    expect(beta.locator(".gargoyle-notice")).to_have_count(0)
+    live_text(page).to_contain_text("Beta is marked reviewed")
+    assert not stored("beta").carried_over
+    odd.get_by_role("button", name="Selective").click()  # setting a status clears the other notice
+    expect(odd.locator(".gargoyle-notice")).to_have_count(0)
+    assert stored("odd").status == SELECTIVE
 
 
 # -- edit and delete ----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import { buildConditionForm, buildConditions } from "./conditions.js";
 import { h } from "./dom.js";
 import { buildHistory, loadHistory } from "./history.js";
 import { refreshRow } from "./list.js";
+import { buildNotices } from "./notices.js";
 import { buildPreview } from "./preview.js";
 import { can, rowId, STATUS, state, switchLabel, TOGGLES } from "./state.js";
 import { changeStatus } from "./status.js";
@@ -54,6 +55,7 @@ function buildIdentity(item, id, label) {
         )
       : null,
     item.description ? h("p", { class: "gargoyle-description", text: item.description }) : null,
+    buildNotices(item),
   );
 }
 
