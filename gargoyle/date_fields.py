@@ -27,7 +27,9 @@ class AbstractDate(Field):
     PRETTY_DATE_FORMAT = "%d %b %Y"
 
     def str_to_date(self, value: str) -> datetime.date:
-        """Parse a stored condition; ``ValueError`` if it is not ``YYYY-MM-DD``."""
+        """Parse a stored condition; ``ValueError`` if it is not ``YYYY-MM-DD`` (ASCII digits)."""
+        if not value.isascii():
+            raise ValueError(f"{value!r} is not YYYY-MM-DD")  # strptime reads other scripts' digits
         return datetime.datetime.strptime(value, self.DATE_FORMAT).date()
 
     def clean(self, value: Any) -> str:

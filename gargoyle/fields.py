@@ -248,7 +248,7 @@ class Range(Field):
         if not isinstance(condition, str):
             raise error
         parts = condition.strip().split("-")
-        if len(parts) != 2:
+        if len(parts) != 2 or not all(_plain_number(part.strip()) for part in parts):
             raise error
         try:
             low, high = (self.number_type(part.strip()) for part in parts)
@@ -370,6 +370,12 @@ def _legacy_percent_matcher(bounds: list[tuple[Decimal, Decimal]]) -> Matcher:
         return any(low <= bucket <= high for low, high in inclusive)
 
     return matches
+
+
+def _plain_number(text: str) -> bool:
+    """ASCII digits with at most one decimal point: what int() and Decimal() accept beyond
+    that (other scripts' digits, ``1_000``, ``1e2``) is refused."""
+    return text.isascii() and text.replace(".", "", 1).isdigit()
 
 
 def _plain(number: Decimal) -> str:

@@ -208,7 +208,10 @@ class TestRange:
     def test_clean(self, text, clean):
         assert self.field().clean(text) == clean
 
-    @pytest.mark.parametrize("text", ["20-10", "a-b", "10", "1-2-3", "1.5-3", "", None, 10])
+    @pytest.mark.parametrize(
+        "text",
+        ["20-10", "a-b", "10", "1-2-3", "1.5-3", "", None, 10, "\u0661\u0660-\u0662\u0660", "1_0-20", "1e1-20", "+1-2"],
+    )
     def test_clean_refuses_bad_ranges_naming_the_field(self, text):
         assert "Age" in error_of(self.field().clean, text)
 
@@ -249,7 +252,23 @@ class TestPercentCleaning:
     def test_clean(self, text, clean):
         assert self.field().clean(text) == clean
 
-    @pytest.mark.parametrize("text", ["12.345-20", "0-101", "50-0", "-1-5", "nan-5", "0-inf", "a-b", "50"])
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "12.345-20",
+            "0-101",
+            "50-0",
+            "-1-5",
+            "nan-5",
+            "0-inf",
+            "a-b",
+            "50",
+            "0-\u0665\u0660",
+            "0-5_0",
+            "0-5e1",
+            ".-1",
+        ],
+    )
     def test_clean_refuses_naming_the_field(self, text):
         assert "Percent" in error_of(self.field().clean, text)
 
@@ -369,7 +388,9 @@ class TestDates:
         assert BeforeDate().clean(" 2024-1-5 ") == "2024-01-05"
         assert OnOrAfterDate().clean("2024-02-29") == "2024-02-29"
 
-    @pytest.mark.parametrize("text", ["2023-02-29", "05/01/2024", "tomorrow", "", 20240105])
+    @pytest.mark.parametrize(
+        "text", ["2023-02-29", "05/01/2024", "tomorrow", "", 20240105, "\u0662\u0660\u0662\u0664-01-01"]
+    )
     def test_clean_refuses_naming_the_field(self, text):
         field = named(OnOrAfterDate(label="Joined on or after"), "date_joined")
         assert "Joined on or after" in error_of(field.clean, text)
