@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,8 @@ DEFAULTS: dict[str, Any] = {
     "GARGOYLE_SWITCH_DEFAULTS": {},
     "GARGOYLE_CACHE_NAME": "default",
     "GARGOYLE_CHECK_INTERVAL": 5.0,
+    # A healthy Redis or Memcached answers in a few milliseconds, even across a network.
+    "GARGOYLE_CACHE_TIMEOUT": 0.25,
     "GARGOYLE_LEGACY_PERCENT": False,
     "GARGOYLE_API_TOKENS": {},
 }
@@ -31,6 +34,7 @@ class GargoyleSettings:
     switch_defaults: Mapping[str, Mapping[str, Any]]
     cache_name: str
     check_interval: float
+    cache_timeout: float | None  # None: the cache's own timeouts (gargoyle.token_cache)
     legacy_percent: bool
     api_tokens: Mapping[str, str]
 
@@ -48,9 +52,24 @@ def get_settings() -> GargoyleSettings:
         switch_defaults=_mapping(read("GARGOYLE_SWITCH_DEFAULTS")),
         cache_name=read("GARGOYLE_CACHE_NAME"),
         check_interval=float(interval) if isinstance(interval, (int, float)) else 5.0,
+        cache_timeout=_cache_timeout(read("GARGOYLE_CACHE_TIMEOUT")),
         legacy_percent=bool(read("GARGOYLE_LEGACY_PERCENT")),
         api_tokens=_mapping(read("GARGOYLE_API_TOKENS")),
     )
+
+
+def is_valid_cache_timeout(value: Any) -> bool:
+    """Whether ``value`` can be ``GARGOYLE_CACHE_TIMEOUT``: None, or seconds above 0."""
+    if value is None:
+        return True
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < math.inf
+
+
+def _cache_timeout(value: Any) -> float | None:
+    # An invalid value (reported by gargoyle.E009) must not leave the cache unbounded.
+    if not is_valid_cache_timeout(value):
+        return DEFAULTS["GARGOYLE_CACHE_TIMEOUT"]
+    return None if value is None else float(value)
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -13,7 +13,10 @@ The rules (DESIGN §4):
   through a provisional snapshot that no other thread uses, and that is dropped when the
   transaction commits or rolls back;
 * an unreachable cache or database never raises: the last snapshot (or, cold, the code
-  defaults) keeps answering, a warning is logged once, and the next check retries.
+  defaults) keeps answering, a warning is logged once, and the next check retries;
+* a cache that hangs costs at most ``GARGOYLE_CACHE_TIMEOUT`` (``gargoyle.token_cache``),
+  once per interval: after a failure neither checks nor writes wait on it again until the
+  back-off ends.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from collections.abc import Callable, Iterator
 from time import monotonic
 from typing import Any
 
-from django.core.cache import BaseCache, caches
+from django.core.cache import BaseCache
 from django.core.signals import request_started, setting_changed
 from django.db import connections
 
@@ -34,6 +37,7 @@ from gargoyle import versions
 from gargoyle.conf import get_settings
 from gargoyle.snapshot import EMPTY, NOT_READ, Snapshot, build_snapshot
 from gargoyle.threads import run_outside_event_loop
+from gargoyle.token_cache import token_cache
 
 try:
     from celery.signals import task_prerun
@@ -128,10 +132,10 @@ class SnapshotRuntime:
 
     def _cache(self) -> BaseCache:
         if self._cache_arg is None:
-            return caches[get_settings().cache_name]
+            return token_cache(get_settings().cache_name)
         if isinstance(self._cache_arg, str):
-            return caches[self._cache_arg]
-        return self._cache_arg
+            return token_cache(self._cache_arg)
+        return self._cache_arg  # an instance given to the constructor is used as it is
 
     def _interval(self) -> float:
         return get_settings().check_interval if self._interval_arg is None else float(self._interval_arg)
@@ -225,6 +229,8 @@ class SnapshotRuntime:
 
     def _read_cache_token(self) -> Any:
         """The shared cache's token, or NOT_READ without a shared cache (or when it fails)."""
+        if self._cache_resting():
+            return NOT_READ
         try:
             cache = self._cache()
             self._shared_cache = versions.is_shared(cache)
@@ -317,6 +323,10 @@ class SnapshotRuntime:
                 error,
             )
 
+    def _cache_resting(self) -> bool:
+        """The cache failed within this back-off: a hanging one would cost its timeout again."""
+        return "cache" in self._failing and monotonic() < self._backoff_until
+
     def _recovered(self, what: str) -> None:
         if what in self._failing:
             self._failing.discard(what)
@@ -336,13 +346,18 @@ class SnapshotRuntime:
     def note_committed(self) -> None:
         """Switches changed and the change is committed: tell other processes, reload here."""
         self._pending.pop(threading.get_ident(), None)
+        # While the cache rests, other processes see the change through the database version.
+        if not self._cache_resting():
+            self._publish()
+        self._want_reload()
+
+    def _publish(self) -> None:
         try:
             cache = self._cache()
             if versions.is_shared(cache):
                 versions.publish_cache_token(cache)
         except Exception as error:
             self._failed("cache", error)
-        self._want_reload()
 
     def _on_request_started(self, **kwargs: Any) -> None:
         if self._shared_cache and monotonic() >= self._backoff_until:
@@ -351,7 +366,7 @@ class SnapshotRuntime:
     def _on_setting_changed(self, *, setting: str, **kwargs: Any) -> None:
         if setting in ("GARGOYLE_SWITCH_DEFAULTS", "GARGOYLE_LEGACY_PERCENT"):
             self._rebuild()
-        elif setting in ("GARGOYLE_CACHE_NAME", "GARGOYLE_CHECK_INTERVAL", "CACHES"):
+        elif setting in ("GARGOYLE_CACHE_NAME", "GARGOYLE_CACHE_TIMEOUT", "GARGOYLE_CHECK_INTERVAL", "CACHES"):
             self._backoff_until = 0.0
             self._want_reload()
 

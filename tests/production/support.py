@@ -74,7 +74,8 @@ def scratch_database():
 
 
 class TcpProxy:
-    """Forwards 127.0.0.1:<port> to 127.0.0.1:<upstream>; ``down()`` refuses and cuts everything."""
+    """Forwards 127.0.0.1:<port> to 127.0.0.1:<upstream>; ``down()`` refuses and cuts everything,
+    ``hang()`` keeps accepting but never answers."""
 
     def __init__(self, upstream: int) -> None:
         self.upstream = upstream
@@ -83,6 +84,7 @@ class TcpProxy:
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
         self.connections = 0
+        self.hanging = False
 
     def up(self) -> None:
         listener = socket.socket()
@@ -99,6 +101,16 @@ class TcpProxy:
             with contextlib.suppress(OSError):
                 listener.shutdown(socket.SHUT_RDWR)
             listener.close()
+        self.cut()
+
+    def hang(self) -> None:
+        """Go on accepting connections, new and open ones alike, but forward nothing either way:
+        a server that hangs instead of refusing."""
+        self.hanging = True
+
+    def answer(self) -> None:
+        """Forward again; the connections that hung are cut, as a restarted server's would be."""
+        self.hanging = False
         self.cut()
 
     def cut(self) -> None:
@@ -118,6 +130,11 @@ class TcpProxy:
             if self._listener is not listener:
                 client.close()
                 return
+            if self.hanging:
+                with self._lock:
+                    self._sockets.add(client)
+                threading.Thread(target=self._pump, args=(client, None), daemon=True).start()
+                continue
             try:
                 server = socket.create_connection(("127.0.0.1", self.upstream), timeout=5)
             except OSError:
@@ -130,13 +147,14 @@ class TcpProxy:
             threading.Thread(target=self._pump, args=(client, server), daemon=True).start()
             threading.Thread(target=self._pump, args=(server, client), daemon=True).start()
 
-    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+    def _pump(self, source: socket.socket, target: socket.socket | None) -> None:
         try:
             while data := source.recv(65536):
-                target.sendall(data)
+                if target is not None and not self.hanging:
+                    target.sendall(data)
         except OSError:
             pass
-        for sock in (source, target):
+        for sock in filter(None, (source, target)):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
