@@ -87,7 +87,10 @@ class CacheOpCounter:
     """
 
     def __init__(self, aliases: Iterable[str]) -> None:
-        backends = [caches[alias] for alias in aliases]
+        from gargoyle.token_cache import token_cache
+
+        # gargoyle reads its version token through a client of its own (with bounded waits).
+        backends = [backend for alias in aliases for backend in (caches[alias], token_cache(alias))]
         self.backends = list({id(b): b for b in backends}.values())
         self.reads = 0
         self.writes = 0

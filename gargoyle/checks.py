@@ -9,7 +9,7 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DatabaseError, router
 
-from gargoyle.conf import MIN_API_TOKEN_LENGTH
+from gargoyle.conf import DEFAULTS, MIN_API_TOKEN_LENGTH, is_valid_cache_timeout
 from gargoyle.constants import SELECTIVE, STATUSES
 from gargoyle.validation import KEY_MAX_LENGTH
 
@@ -56,11 +56,12 @@ def _default_errors(key: Any, default: dict, where: str) -> list[CheckMessage]:
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Check the other settings: ``gargoyle.E003``, ``gargoyle.E004`` and ``gargoyle.E006``.
+    """Check the other settings: ``gargoyle.E003``, ``E004``, ``E006`` and ``E009``.
 
     :returns: errors for a ``GARGOYLE_CACHE_NAME`` that is not in ``CACHES``, a
-        ``GARGOYLE_CHECK_INTERVAL`` that is not a number of seconds, and
-        ``GARGOYLE_API_TOKENS`` that are not long tokens mapped to usernames.
+        ``GARGOYLE_CHECK_INTERVAL`` that is not a number of seconds, a
+        ``GARGOYLE_CACHE_TIMEOUT`` that is neither ``None`` nor a number of seconds above 0,
+        and ``GARGOYLE_API_TOKENS`` that are not long tokens mapped to usernames.
     """
     messages: list[CheckMessage] = []
     cache_name = getattr(settings, "GARGOYLE_CACHE_NAME", "default")
@@ -71,6 +72,14 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     interval = getattr(settings, "GARGOYLE_CHECK_INTERVAL", 5)
     if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval < 0:
         messages.append(Error("GARGOYLE_CHECK_INTERVAL must be a number of seconds, 0 or more.", id="gargoyle.E004"))
+    if not is_valid_cache_timeout(getattr(settings, "GARGOYLE_CACHE_TIMEOUT", DEFAULTS["GARGOYLE_CACHE_TIMEOUT"])):
+        messages.append(
+            Error(
+                "GARGOYLE_CACHE_TIMEOUT must be a number of seconds above 0, or None.",
+                hint="None leaves the cache's own timeouts, which may be none at all.",
+                id="gargoyle.E009",
+            )
+        )
     tokens = getattr(settings, "GARGOYLE_API_TOKENS", {})
     if not isinstance(tokens, dict) or not all(
         isinstance(token, str) and len(token) >= MIN_API_TOKEN_LENGTH and isinstance(user, str)

@@ -25,11 +25,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
-from django.core.checks import CheckMessage, Error
 from django.core.signals import request_finished, setting_changed
 from django.utils.module_loading import import_string
 
-from gargoyle.conf import DEFAULTS, get_settings, is_valid_cache_timeout
+from gargoyle.conf import get_settings
 
 Params = dict[str, Any]
 
@@ -203,22 +202,4 @@ setting_changed.connect(_forget_clients, dispatch_uid="gargoyle.token_cache.forg
 # -- the system check -------------------------------------------------------------------------
 
 
-def check_cache_timeout(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Check ``GARGOYLE_CACHE_TIMEOUT``: ``gargoyle.E009``.
-
-    :returns: an error for a value that is neither ``None`` nor a number of seconds above 0
-        (such a value is replaced by the default).
-    """
-    timeout = getattr(settings, "GARGOYLE_CACHE_TIMEOUT", DEFAULTS["GARGOYLE_CACHE_TIMEOUT"])
-    if is_valid_cache_timeout(timeout):
-        return []
-    return [
-        Error(
-            "GARGOYLE_CACHE_TIMEOUT must be a number of seconds above 0, or None.",
-            hint="None leaves the cache's own timeouts, which may be none at all.",
-            id="gargoyle.E009",
-        )
-    ]
-
-
-__all__ = ["BOUNDED", "bounded_params", "check_cache_timeout", "token_cache"]
+__all__ = ["BOUNDED", "bounded_params", "token_cache"]

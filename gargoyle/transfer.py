@@ -78,7 +78,7 @@ def parse_document(text: str | bytes, manager: SwitchManager) -> list[dict[str, 
     """Read and validate an exported document, without writing anything.
 
     :param text: the document, as JSON text; or as bytes, in UTF-8 (with or without a byte
-        order mark), UTF-16 or UTF-32, as :func:`json.loads` detects them.
+        order mark), UTF-16 or UTF-32, as ``json.loads`` detects them.
     :param manager: the manager whose condition sets the conditions must belong to.
     :returns: the switches, ready for :func:`import_switches`.
     :raises InvalidExport: listing every problem, if there is any.

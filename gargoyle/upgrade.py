@@ -37,10 +37,15 @@ IP_ADDRESS_FIELD = ("ip", "ip_address")
 class Notice:
     """One way a switch's answers differ from gargoyle-yplan's: a stable ``code`` and a message."""
 
+    #: What kind of change: ``"empty"``, ``"unusable"``, ``"mixed"``, ``"unjudged"``,
+    #: ``"anonymous"``, ``"boolean-false"``, ``"choice"``, ``"percent"``, ``"ip-text"``,
+    #: ``"parent"``, or ``"status"`` for :func:`stored_status_notice`.
     code: str
+    #: What changed, for people.
     message: str
 
     def as_dict(self) -> dict[str, str]:
+        """``{"code": ..., "message": ...}``, as the JSON API and ``upgrade_report --json`` give it."""
         return {"code": self.code, "message": self.message}
 
 
@@ -60,7 +65,7 @@ def answer_changes(rows: Iterable[Row], namespaces: Namespaces, *, legacy_percen
     found: dict[str, list[Notice]] = {}
     for key in sorted(carried, key=lambda k: k.count(":")):  # parents first
         row = carried[key]
-        notices = own_changes(row, namespaces, legacy_percent=legacy_percent)
+        notices = _own_changes(row, namespaces, legacy_percent=legacy_percent)
         parent = _nearest_stored_parent(key, carried)
         if parent in found and evaluated_status(row["status"]) != DISABLED:
             notices.append(_notice("parent", _("Follows its parent %(parent)r, whose answers changed."), parent=parent))
@@ -77,7 +82,7 @@ def _nearest_stored_parent(key: str, rows: Mapping[str, Row]) -> str | None:
     return None
 
 
-def own_changes(row: Row, namespaces: Namespaces, *, legacy_percent: bool) -> list[Notice]:
+def _own_changes(row: Row, namespaces: Namespaces, *, legacy_percent: bool) -> list[Notice]:
     """The notices of one switch, from its own status and conditions (parents aside)."""
     status, value = evaluated_status(row["status"]), row["value"]
     if status in (GLOBAL, DISABLED, INHERIT):

@@ -22,6 +22,7 @@ from django.db import connection
 from django.test import override_settings
 
 from gargoyle import versions
+from gargoyle.checks import check_settings
 from gargoyle.conf import get_settings
 from gargoyle.constants import DISABLED, GLOBAL
 from gargoyle.manager import SwitchManager, gargoyle
@@ -32,7 +33,6 @@ from gargoyle.token_cache import (
     PYMEMCACHE,
     REDIS,
     bounded_params,
-    check_cache_timeout,
     token_cache,
 )
 
@@ -361,13 +361,13 @@ def test_a_manager_talks_through_the_bounded_client_unless_given_an_instance():
 @pytest.mark.parametrize("value", [0.25, 1, 30, None])
 def test_valid_cache_timeouts_pass_the_check(value):
     with override_settings(GARGOYLE_CACHE_TIMEOUT=value):
-        assert check_cache_timeout() == []
+        assert check_settings() == []
         assert get_settings().cache_timeout == value
 
 
 @pytest.mark.parametrize("value", [0, -1, "0.25", True, float("nan"), float("inf")])
 def test_invalid_cache_timeouts_are_reported_and_replaced_by_the_default(value):
     with override_settings(GARGOYLE_CACHE_TIMEOUT=value):
-        [error] = check_cache_timeout()
+        [error] = check_settings()
         assert error.id == "gargoyle.E009"
         assert get_settings().cache_timeout == 0.25

@@ -52,6 +52,7 @@ DATA = {
     "add-condition": {"key": "feature", "id": USER_SET, "field": "username", "username": "bob"},
     "remove-condition": {"key": "feature", "id": USER_SET, "field": "username", "value": "alice"},
     "restore": {"id": "{change}", "state": "before"},
+    "mark-reviewed": {"key": "feature"},
     "preview": {"key": "feature", "username": "viewer"},
     "history": {"key": "feature"},
 }
@@ -220,7 +221,10 @@ def test_the_permitted_user_gets_through(world):
     for endpoint in gargoyle_endpoints():
         Switch.objects.filter(key__in=["renamed", "new"]).delete()
         if not Switch.objects.filter(key="feature").exists():
-            Switch.objects.create(key="feature")
+            # Deleted by the previous endpoint: a new switch, with a change of its own to restore
+            # (restoring the deleted one's changes would be refused: its key is taken).
+            Switch.objects.create(key="feature").add_condition(gargoyle, USER_SET, "username", "alice")
+            world["change"] = SwitchChange.objects.filter(switch_key="feature").order_by("id").last().pk
         client = client_for(world["superuser"])
         url = endpoint.url("feature", world["change"])
         if endpoint.reads:
