@@ -82,12 +82,14 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
         )
     tokens = getattr(settings, "GARGOYLE_API_TOKENS", {})
     if not isinstance(tokens, dict) or not all(
-        isinstance(token, str) and len(token) >= MIN_API_TOKEN_LENGTH and isinstance(user, str)
+        # Headers arrive as Latin-1 text: a token with other characters could never match.
+        isinstance(token, str) and len(token) >= MIN_API_TOKEN_LENGTH and token.isascii() and isinstance(user, str)
         for token, user in tokens.items()
     ):
         messages.append(
             Error(
-                f"GARGOYLE_API_TOKENS must map tokens of at least {MIN_API_TOKEN_LENGTH} characters to usernames.",
+                f"GARGOYLE_API_TOKENS must map ASCII tokens of at least {MIN_API_TOKEN_LENGTH} characters to "
+                "usernames.",
                 hint="Make a token with: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
                 id="gargoyle.E006",
             )

@@ -187,7 +187,7 @@ def test_a_corrupt_switch_is_logged_once(healthy, caplog):
     assert len([record for record in caplog.records if "broken" in record.getMessage()]) == 1
 
 
-@pytest.mark.parametrize("tokens", [["token"], {"short": "alice"}, {"x" * 40: 5}])
+@pytest.mark.parametrize("tokens", [["token"], {"short": "alice"}, {"x" * 40: 5}, {"é" * 40: "alice"}])
 def test_api_tokens_must_be_long_and_name_users(tokens):
     from gargoyle.checks import check_settings
 
