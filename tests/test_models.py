@@ -629,3 +629,34 @@ def test_every_write_path_is_seen_at_once_inside_a_transaction(initial, write, a
 @pytest.mark.parametrize(("initial", "write", "active_after"), WRITE_PATHS)
 def test_every_write_path_is_seen_at_once_when_committed(initial, write, active_after, tmp_path):
     check_write_path(initial, write, active_after, tmp_path)
+
+
+# -- conditions as gargoyle-yplan's code added them --------------------------------------------
+
+
+@pytest.mark.django_db
+@override_settings(INTERNAL_IPS=["10.0.0.1"])
+def test_an_empty_boolean_condition_means_true_as_gargoyle_yplan_tests_added_it():
+    switch = Switch.objects.create(key="f", status=SELECTIVE)
+    switch.add_condition(gargoyle, IP, "internal_ip", "")
+
+    assert stored_value("f") == {"ip": {"internal_ip": [["i", "1"]]}}
+    assert gargoyle.is_active("f", RequestFactory().get("/", REMOTE_ADDR="10.0.0.1"))
+    assert not gargoyle.is_active("f", RequestFactory().get("/", REMOTE_ADDR="10.0.0.2"))
+
+
+@pytest.mark.django_db
+def test_an_empty_email_condition_matches_users_without_one_and_never_anonymous(django_user_model):
+    from django.contrib.auth.models import AnonymousUser
+
+    switch = Switch.objects.create(key="f", status=SELECTIVE)
+    switch.add_condition(gargoyle, USER, "email", "")
+    switch.add_condition(gargoyle, USER, "username", "")
+
+    assert stored_value("f") == {"auth.user": {"email": [["i", ""]], "username": [["i", ""]]}}
+    assert gargoyle.is_active("f", django_user_model.objects.create(username="erin", email=""))
+    assert not gargoyle.is_active("f", django_user_model.objects.create(username="alice", email="a@example.com"))
+    assert not gargoyle.is_active("f", AnonymousUser())
+    request = RequestFactory().get("/")
+    request.user = AnonymousUser()
+    assert not gargoyle.is_active("f", request)
