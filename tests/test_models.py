@@ -660,3 +660,27 @@ def test_an_empty_email_condition_matches_users_without_one_and_never_anonymous(
     request = RequestFactory().get("/")
     request.user = AnonymousUser()
     assert not gargoyle.is_active("f", request)
+
+
+@pytest.mark.django_db
+def test_a_switch_with_an_odd_stored_status_can_still_be_edited_but_not_given_one():
+    from django.db import connection
+
+    Switch.objects.create(key="odd", status=SELECTIVE, value={"auth.user": {"username": [["i", "alice"]]}})
+    with connection.cursor() as cursor:  # as gargoyle-yplan could leave it
+        cursor.execute("UPDATE gargoyle_switch SET status = 7 WHERE key = 'odd'")
+    gargoyle.refresh()
+
+    switch = Switch.objects.get(key="odd")
+    assert switch.get_status_label() == "Unknown status 7: evaluated as Selective"
+    switch.label = "Odd one"
+    switch.save()
+    gargoyle["odd"].add_condition(USER, "username", "bob")
+    stored = Switch.objects.get(key="odd")
+    assert (stored.status, stored.label) == (7, "Odd one")
+    assert stored.value == {"auth.user": {"username": [["i", "alice"], ["i", "bob"]]}}
+
+    stored.status = 9
+    with pytest.raises(ValidationError, match="status: 9 is not a switch status"):
+        stored.save()
+    assert Switch.objects.get(key="odd").status == 7
