@@ -26,7 +26,7 @@ from django.core.exceptions import (
     ValidationError,
 )
 from django.db import DataError
-from django.http import HttpRequest, HttpResponse, UnreadablePostError
+from django.http import HttpRequest, HttpResponse, QueryDict, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import gettext_lazy as _
@@ -196,6 +196,10 @@ def _refused_request(request: HttpRequest, error: Exception) -> HttpResponse:
     status, message = _refusal(error)
     if isinstance(error, tuple(REQUEST_LIMITS)):
         request._mark_post_parse_error()  # as Django does: reading POST again would raise again
+        try:
+            request.GET  # noqa: B018  (error reports read it, and Django 4.2's would raise again)
+        except SuspiciousOperation:
+            request.GET = QueryDict()
     if isinstance(error, SuspiciousOperation):
         logger = logging.getLogger(f"django.security.{type(error).__name__}")
         logger.error(str(error), exc_info=error, extra={"status_code": status, "request": request})
