@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, models, router, transaction
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
@@ -200,6 +200,20 @@ class Switch(models.Model):
         self._remember_stored_state()
 
     save.alters_data = True  # type: ignore[attr-defined]
+
+    def delete(self, using: str | None = None, keep_parents: bool = False) -> tuple[int, dict[str, int]]:
+        """Delete the switch; ``(0, {})``, announcing nothing, if it is no longer stored.
+
+        A stale copy of a switch deleted or renamed since it was read deletes nothing (and
+        records nothing), rather than announcing a deletion that did not happen.
+        """
+        using = using or self._state.db or router.db_for_write(type(self), instance=self)
+        with write_transaction(using=using):
+            if not type(self)._base_manager.using(using).filter(pk=self.pk).exists():
+                return 0, {}
+            return super().delete(using=using, keep_parents=keep_parents)
+
+    delete.alters_data = True  # type: ignore[attr-defined]
 
     def _save_changed_fields(self, **kwargs: Any) -> None:
         if not type(self)._base_manager.filter(pk=self.pk).exists():

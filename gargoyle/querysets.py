@@ -50,6 +50,14 @@ class SwitchQuerySet(models.QuerySet):
             changes.rows_written(self.model, before, keys, using=self.db)
         return created
 
+    def delete(self) -> tuple[int, dict[str, int]]:
+        # Under the write lock, like every other write (see gargoyle.transactions).
+        with write_transaction(using=self.db):
+            return super().delete()
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
     def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
         # Django runs bulk_update through update() above, which announces the rows.
         objs = list(objs)

@@ -1,14 +1,18 @@
-"""Write transactions on switches that wait their turn, on SQLite too.
+"""Write transactions on switches: one lock order for every writer, and writers that wait
+their turn, on SQLite too.
 
-SQLite lets one connection write at a time. A transaction that reads first (as a write
-to a switch does: it reads the row it changes, to record its state before) holds a read
-lock, and when it then tries to write while another connection is writing, SQLite fails
-it at once with "database is locked" instead of waiting: waiting could deadlock. So every
-write transaction of gargoyle's takes the write lock with its first statement, before any
-read; concurrent writers then queue for it, each up to the connection's busy timeout
-(Python's default, 5 s; Django's ``OPTIONS["timeout"]``), and run one after the other.
-On Django 5.1+, ``OPTIONS["transaction_mode"] = "IMMEDIATE"`` does the same for every
-transaction of the site. Other databases lock rows and need nothing of this.
+Every write to switches ends by changing the snapshot version row (``gargoyle.versions``).
+A write transaction of gargoyle's takes that row's lock with its first statement, before it
+reads or locks any switch:
+
+* on PostgreSQL, writers that touch several switches (an import, a bulk update) and writers
+  of one switch then lock in the same order, so they cannot deadlock;
+* on SQLite, which lets one connection write at a time, a transaction that has read before
+  it writes is refused at once with "database is locked" when another is writing (waiting
+  could deadlock); taking the write lock first makes concurrent writers queue for it
+  instead, each up to the connection's busy timeout (Python's default, 5 s; Django's
+  ``OPTIONS["timeout"]``), and run one after the other. On Django 5.1+,
+  ``OPTIONS["transaction_mode"] = "IMMEDIATE"`` does the same for every transaction.
 """
 
 from __future__ import annotations
@@ -17,28 +21,18 @@ import contextlib
 from collections.abc import Iterator
 
 from django.apps import apps
-from django.db import connections, router, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db import router, transaction
+
+from gargoyle import versions
 
 
 @contextlib.contextmanager
 def write_transaction(using: str | None = None) -> Iterator[None]:
-    """``transaction.atomic(using)`` for writing switches; on SQLite, with the write lock taken first.
+    """``transaction.atomic(using)`` for writing switches, with the version row locked first.
 
     :param using: the database alias (default: where the router writes switches).
     """
     alias = using or router.db_for_write(apps.get_model("gargoyle", "Switch"))
     with transaction.atomic(using=alias):
-        connection = connections[alias]
-        if connection.vendor == "sqlite":
-            _take_write_lock(connection)
+        versions.lock_for_write(alias)
         yield
-
-
-def _take_write_lock(connection: BaseDatabaseWrapper) -> None:
-    """A write that changes nothing: SQLite takes the database's write lock for it, and keeps it."""
-    quote = connection.ops.quote_name
-    table = quote(apps.get_model("gargoyle", "Switch")._meta.db_table)
-    key = quote("key")
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {key} = {key} WHERE {key} IS NULL")

@@ -15,6 +15,7 @@ from typing import Any
 from django.core.cache import BaseCache
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
+from django.db.models import F
 
 CACHE_KEY = "gargoyle:snapshot-token"
 SINGLETON = 1
@@ -46,6 +47,21 @@ def read_db_version(using: str | None = None) -> int | None:
     from gargoyle.models import SnapshotVersion
 
     return SnapshotVersion.objects.using(using).filter(pk=SINGLETON).values_list("number", flat=True).first()
+
+
+def lock_for_write(using: str | None = None) -> None:
+    """Lock the version row, inside the caller's transaction, before it touches a switch.
+
+    Every write to switches ends by changing this row, so taking it first gives all writers
+    one lock order: two transactions writing several switches cannot deadlock on PostgreSQL,
+    and on SQLite the write that changes nothing takes the database's write lock before any
+    read, so that writers queue instead of failing (see ``gargoyle.transactions``).
+    """
+    from gargoyle.models import SnapshotVersion
+
+    versions = SnapshotVersion.objects.using(using)
+    if not versions.filter(pk=SINGLETON).update(number=F("number")):
+        versions.get_or_create(pk=SINGLETON, defaults={"number": new_token()})
 
 
 def bump_db_version(using: str | None = None) -> None:

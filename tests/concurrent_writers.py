@@ -15,6 +15,7 @@ import json
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable
 
 import django
@@ -47,6 +48,33 @@ def configure(target: str) -> None:
         ALLOWED_HOSTS=["testserver"],
     )
     django.setup()
+
+
+def slowly(call: Callable[[], object]) -> Callable[[], object]:
+    """Run ``call`` as the slow writer: it pauses after each switch it writes (see :func:`pause`)."""
+
+    def slow() -> object:
+        threading.current_thread().name = "slow"
+        return call()
+
+    return slow
+
+
+def later(call: Callable[[], object], seconds: float = 0.15) -> Callable[[], object]:
+    """Start ``call`` once the slow writer has begun (and holds its first locks)."""
+
+    def delayed() -> object:
+        time.sleep(seconds)
+        return call()
+
+    return delayed
+
+
+def pause(sender: object, **kwargs: object) -> None:
+    """On each write's ``switch_changed``: the slow writer holds its locks a while, inside its
+    transaction, so that the other writers meet them."""
+    if threading.current_thread().name == "slow":
+        time.sleep(0.4)
 
 
 def at_once(calls: list[Callable[[], object]]) -> list[object]:
@@ -84,6 +112,44 @@ def post(path: str, data: dict[str, str]) -> Callable[[], dict]:
     return call
 
 
+def command(*args: str) -> Callable[[], dict]:
+    def call() -> dict:
+        from io import StringIO
+
+        from django.core.management import CommandError, call_command
+
+        out = StringIO()
+        try:
+            call_command(*args, stdout=out)
+        except CommandError as error:
+            return {"status": "CommandError", "message": str(error)}
+        return {"status": "ok", "message": out.getvalue().strip()}
+
+    return call
+
+
+def importing(keys: list[str]) -> Callable[[], dict]:
+    def call() -> dict:
+        from gargoyle.transfer import import_switches
+
+        entries = [
+            {"key": key, "label": f"Imported {key}", "description": None, "status": 2, "value": {}} for key in keys
+        ]
+        return {"status": "ok", "message": str(import_switches(entries))}
+
+    return call
+
+
+def restoring(change_id: int) -> Callable[[], dict]:
+    return post("history/restore/", {"id": str(change_id), "state": "before"})
+
+
+def history_of(key: str) -> list[str]:
+    from gargoyle.history import changes_of
+
+    return [change.summary for change in changes_of(key).order_by("pk")]
+
+
 def stored() -> dict:
     from gargoyle.models import Switch
 
@@ -117,7 +183,40 @@ def scenarios() -> dict:
     renames = [post("update/", {"curkey": f"rename{i}", "key": "renamed"}) for i in range(6)]
     report["six renames onto one key"] = at_once(renames)
 
-    return {"replies": report, "stored": stored()}
+    report.update(slow_writers())
+    return {"replies": report, "stored": stored(), "histories": {key: history_of(key) for key in ("gone", "moved")}}
+
+
+def slow_writers() -> dict:
+    """Writers that hold their locks a while (see :func:`pause`) against quick ones."""
+    from gargoyle.history import changes_of
+    from gargoyle.models import Switch
+    from gargoyle.signals import switch_changed
+
+    switch_changed.connect(pause, dispatch_uid="concurrent_writers.pause")
+    report = {}
+
+    for key in ("first", "second"):
+        Switch.objects.create(key=key, status=2)
+    add = {"key": "second", "id": USERS, "field": "username", "username": "carol"}
+    report["an import of two switches, and a condition added to the second"] = at_once(
+        [slowly(importing(["first", "second"])), later(post("conditions/add/", add))]
+    )
+
+    switch = Switch.objects.create(key="moved", status=1)
+    switch.status = 3
+    switch.save()
+    undo = changes_of("moved").order_by("-pk").first().pk
+    report["a rename, and an undo of an earlier change"] = at_once(
+        [slowly(post("update/", {"curkey": "moved", "key": "moved_away"})), later(restoring(undo))]
+    )
+
+    Switch.objects.create(key="gone", status=1)
+    report["a rename, and remove_switch of the old key"] = at_once(
+        [slowly(post("update/", {"curkey": "gone", "key": "gone_away"})), later(command("remove_switch", "gone"))]
+    )
+    switch_changed.disconnect(dispatch_uid="concurrent_writers.pause")
+    return report
 
 
 if __name__ == "__main__":

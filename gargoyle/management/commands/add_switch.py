@@ -1,9 +1,11 @@
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from gargoyle.constants import DISABLED, GLOBAL
 from gargoyle.models import Switch
+from gargoyle.transactions import write_transaction
 from gargoyle.validation import validate_key
 
 
@@ -26,12 +28,13 @@ class Command(BaseCommand):
         key, status = options["switch_name"], options["status"]
         try:
             validate_key(key)
-        except Exception as error:
-            raise CommandError(" ".join(getattr(error, "messages", [str(error)]))) from None
-        switch, created = Switch.objects.get_or_create(key=key, defaults={"status": status})
-        changed = not created and switch.status != status
-        if changed:
-            switch.status = status
-            switch.save()
+            with write_transaction():  # read and write as one step: nobody renames it in between
+                switch, created = Switch.objects.get_or_create(key=key, defaults={"status": status})
+                changed = not created and switch.status != status
+                if changed:
+                    switch.status = status
+                    switch.save()
+        except ValidationError as error:  # e.g. a GARGOYLE_SWITCH_DEFAULTS label the model refuses
+            raise CommandError(" ".join(error.messages)) from None
         state = "created" if created else "updated" if changed else "unchanged"
         self.stdout.write(f"Switch {key!r} {state}: {switch.get_status_display()}.")

@@ -14,8 +14,5 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         key = options["switch_name"]
-        removed = 0
-        for switch in Switch.objects.filter(key=key):
-            switch.delete()
-            removed += 1
+        removed, _by_model = Switch.objects.filter(key=key).delete()
         self.stdout.write(f"Switch {key!r} removed." if removed else f"No switch {key!r}; nothing removed.")
