@@ -25,7 +25,7 @@ from django.core.exceptions import (
     TooManyFilesSent,
     ValidationError,
 )
-from django.db import DataError
+from django.db import DataError, OperationalError
 from django.http import HttpRequest, HttpResponse, QueryDict, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import CsrfViewMiddleware
@@ -112,10 +112,23 @@ def api_view(method: str, permission: str | None) -> Callable[[View], View]:
             except (KeyError, ValueError, TypeError, DataError, BadRequest, MultiPartParserError) as error:
                 # input a parser or the database refused, without a message of ours
                 return failure(_("bad request: %(error)s") % {"error": error}, 400)
+            except OperationalError as error:
+                return _database_busy(error)
 
         return csrf_exempt(endpoint)  # checked in _check, where token requests are exempt
 
     return decorator
+
+
+def _database_busy(error: OperationalError) -> HttpResponse:
+    """The database is busy or gone (locked past the busy timeout, a deadlock, a lost
+    connection): the transaction was rolled back, and the caller may simply try again."""
+    logging.getLogger("gargoyle").warning("gargoyle: the JSON API's database is unavailable: %s", error)
+    response = failure(
+        _("database: busy or unreachable (%(error)s); nothing was written, try again.") % {"error": error}, 503
+    )
+    response["Retry-After"] = "1"
+    return response
 
 
 def _check(request: HttpRequest, method: str, permission: str | None) -> None:

@@ -95,3 +95,26 @@ def test_removing_a_switch_renamed_meanwhile_removes_and_records_nothing(written
     assert removed == {"status": "ok", "message": "No switch 'gone'; nothing removed."}
     assert "gone_away" in written["stored"]
     assert "deleted" not in written["histories"]["gone"]
+
+
+@pytest.mark.urls("tests.test_api")
+@pytest.mark.django_db
+def test_a_database_busy_past_its_timeout_is_a_json_503_and_writes_nothing(admin_client):
+    from unittest import mock
+
+    from django.db import OperationalError
+    from django.urls import reverse
+
+    from gargoyle.models import Switch
+
+    Switch.objects.create(key="feature", status=1)
+    with mock.patch.object(Switch, "save", side_effect=OperationalError("database is locked")):
+        reply = admin_client.post(reverse("gargoyle:status"), {"key": "feature", "status": "3"})
+
+    assert reply.status_code == 503
+    assert reply["Retry-After"] == "1"
+    assert reply.json() == {
+        "success": False,
+        "data": "database: busy or unreachable (database is locked); nothing was written, try again.",
+    }
+    assert Switch.objects.get(key="feature").status == 1
