@@ -58,7 +58,7 @@ PUBLIC_MODULES: dict[str, tuple[str, ...] | None] = {
     "gargoyle.transfer": None,
     "gargoyle.urls": None,
     "gargoyle.checks": None,
-    "gargoyle.upgrade": ("Notice", "answer_changes", "stored_status_notice"),
+    "gargoyle.upgrade": ("Notice", "answer_changes", "stored_notices", "STORED_CODES"),
     "gargoyle.changes": ("made_by",),
 }
 

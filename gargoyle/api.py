@@ -57,8 +57,8 @@ def _param(data: Any, name: str) -> str:
 
 
 def _get_switch(key: str, *, lock: bool = False) -> Switch:
-    switches = Switch.objects.select_for_update() if lock else Switch.objects
-    switch = switches.filter(key=key).first()
+    switches = Switch.objects.select_for_update() if lock else Switch.objects.all()
+    switch = next(iter(switches.filter(key=key).load()), None)
     if switch is None:
         raise ApiError(404, _("key: there is no switch %(key)r.") % {"key": key})
     return switch
@@ -248,7 +248,7 @@ def switches(request: HttpRequest) -> dict[str, Any]:
     """Every switch, the condition sets, and what the caller may do."""
     user = request.user
     return {
-        "switches": [switch_payload(switch) for switch in Switch.objects.order_by("key")],
+        "switches": [switch_payload(switch) for switch in Switch.objects.order_by("key").load()],
         "conditionSets": condition_sets(),
         "permissions": {
             "view": can_view(user),

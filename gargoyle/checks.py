@@ -146,27 +146,35 @@ def _stored_rows(databases: Any) -> list[dict[str, Any]]:
         return []  # not migrated yet, or no database: nothing stored to check
 
 
+_STORED_HINTS = {
+    "status": "Set its status in the panel or with the JSON API's status/.",
+    "key": "Rename it in the panel or with the JSON API's update/.",
+    "label": "Edit its label in the panel or with the JSON API's update/ (name).",
+    "description": "Edit its description in the panel or with the JSON API's update/ (desc).",
+}
+
+
 def check_upgrade(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Check what the upgrade from gargoyle-yplan left: ``gargoyle.W007`` and ``gargoyle.W008``.
 
     A database check, like :func:`check_stored_switches`.
 
     :returns: a warning for each switch carried over from gargoyle-yplan whose answers
-        changed (until it is marked reviewed), and one for each stored status outside 1-4.
+        changed (until it is marked reviewed), and one for each stored value the model would
+        refuse today (a status outside 1-4, a key or label too long, a NUL character).
     """
     from gargoyle.conf import get_settings
     from gargoyle.manager import gargoyle
-    from gargoyle.upgrade import answer_changes, stored_status_notice
+    from gargoyle.upgrade import answer_changes, stored_notices
 
     rows = _stored_rows(databases)
     changes = answer_changes(rows, gargoyle.namespaces(), legacy_percent=get_settings().legacy_percent)
     messages: list[CheckMessage] = []
     for row in rows:
         key = row["key"]
-        status = stored_status_notice(row["status"])
-        if status is not None:
-            hint = "Set its status in the panel or with the JSON API's status/."
-            messages.append(Warning(f"Switch {key!r}: {status.message}", hint=hint, obj=key, id="gargoyle.W008"))
+        for notice in stored_notices(row):
+            hint = _STORED_HINTS[notice.code]
+            messages.append(Warning(f"Switch {key!r}: {notice.message}", hint=hint, obj=key, id="gargoyle.W008"))
         if key in changes:
             said = " ".join(notice.message for notice in changes[key])
             messages.append(

@@ -25,7 +25,7 @@ from gargoyle.proxy import SwitchProxy
 from gargoyle.snapshot import Snapshot, try_compile_rules
 from gargoyle.threads import run_outside_event_loop
 from gargoyle.transactions import write_transaction
-from gargoyle.upgrade import Notice, answer_changes, stored_status_notice
+from gargoyle.upgrade import Notice, answer_changes, stored_notices
 
 if TYPE_CHECKING:
     from gargoyle.conditions import ConditionSet
@@ -267,10 +267,11 @@ class SwitchManager(SnapshotRuntime):
         return cached[1]
 
     def notices_of(self, switch: Switch) -> list[Notice]:
-        """What staff should know about ``switch``: an odd stored status, answers changed at the upgrade."""
-        status = stored_status_notice(switch.status)
+        """What staff should know about ``switch``: stored values the model would refuse today
+        (:func:`~gargoyle.upgrade.stored_notices`), and answers changed at the upgrade."""
+        stored = {name: getattr(switch, name) for name in ("key", "status", "label", "description")}
         changes = self.upgrade_changes().get(switch.key, []) if switch.carried_over else []
-        return ([status] if status else []) + changes
+        return stored_notices(stored) + changes
 
     # -- the registry -------------------------------------------------------------------------
 

@@ -27,10 +27,10 @@ from gargoyle.validation import (
     LABEL_MAX_LENGTH,
     lookup_condition_set,
     lookup_field,
+    validate_description,
     validate_key,
     validate_label,
     validate_status,
-    validate_text,
 )
 
 if TYPE_CHECKING:
@@ -120,10 +120,11 @@ class Switch(models.Model):
     def from_row(cls, row: Mapping[str, Any], db: str | None = None) -> Switch:
         """An instance from a ``values()`` row of every field, without a query.
 
-        :param row: ``{field name: value}`` for every field of the model.
+        :param row: ``{field name: value}`` for the model's fields; those left out (the
+            dates of the snapshot's rows) are deferred, read when first asked for.
         :param db: the database alias the instance belongs to (default: the model's).
         """
-        names = [f.attname for f in cls._meta.concrete_fields]
+        names = [f.attname for f in cls._meta.concrete_fields if f.attname in row]  # others: deferred
         row = {**row, "value": copy.deepcopy(row["value"])}  # the snapshot's rows stay untouched
         return cls.from_db(db or cls.objects.db, names, [row[name] for name in names])
 
@@ -156,11 +157,17 @@ class Switch(models.Model):
         :raises ~django.core.exceptions.ValidationError: naming the field and the problem
             (e.g. a key longer than 64 characters, an unknown status).
         """
-        validate_key(self.key)
-        if self._stored_key is None or self._stored.get("status") != json.dumps(self.status, default=str):
-            validate_status(self.status)  # an odd stored status may stay while other fields change
-        validate_label(self.label)
-        validate_text("description", self.description)
+        # Only what changes: a value stored before these rules (by gargoyle-yplan, or SQL) may
+        # stay while other fields are edited; it is reported (gargoyle.upgrade.stored_notices).
+        if self._stored_key is None or self._stored_key != self.key:
+            validate_key(self.key)
+        for name, validate in (
+            ("status", validate_status),
+            ("label", validate_label),
+            ("description", validate_description),
+        ):
+            if self._stored_key is None or self._stored.get(name) != json.dumps(getattr(self, name), default=str):
+                validate(getattr(self, name))
 
     def clean(self) -> None:
         """Model validation (``full_clean()``, forms): :meth:`check_fields`, then the conditions.
@@ -382,7 +389,8 @@ class Switch(models.Model):
 
         :param manager: the manager whose registry knows the condition sets.
         :returns: ``key``, ``status``, ``statusLabel``, ``label`` (the key, title-cased, when
-            empty), ``description``, ``date_created``, ``date_modified`` and ``conditions``: a
+            empty), ``description``, ``date_created``, ``date_modified`` (``None`` when stored
+            as text the database cannot read back) and ``conditions``: a
             list of ``{"id", "label", "conditions"}`` groups, each condition a tuple
             ``(field name, condition, display text, exclude)``.
         """
@@ -397,10 +405,16 @@ class Switch(models.Model):
             "statusLabel": self.get_status_label(),
             "label": self.label or self.key.title(),
             "description": self.description,
-            "date_modified": self.date_modified,
-            "date_created": self.date_created,
+            "date_modified": self._readable_date("date_modified"),
+            "date_created": self._readable_date("date_created"),
             "conditions": groups,
         }
+
+    def _readable_date(self, name: str) -> Any:
+        try:
+            return getattr(self, name)
+        except (ValueError, TypeError, OverflowError):
+            return None  # stored as text the database cannot convert (SQLite): shown as unknown
 
 
 def _safe_display(field: Field, condition: str) -> str:

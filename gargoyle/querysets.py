@@ -11,7 +11,10 @@ from gargoyle import values
 from gargoyle.transactions import write_transaction
 from gargoyle.validation import validate_key, validate_label, validate_status
 
-ROW_FIELDS = ("key", "value", "label", "description", "status", "date_created", "date_modified", "carried_over")
+# What a switch's answers and history need: not its dates, so that a date the database cannot
+# read back (SQLite keeps any text, e.g. "0000-00-00") never stops the switches loading.
+ROW_FIELDS = ("key", "value", "label", "description", "status", "carried_over")
+DATE_FIELDS = ("date_created", "date_modified")
 
 
 class SwitchQuerySet(models.QuerySet):
@@ -34,6 +37,18 @@ class SwitchQuerySet(models.QuerySet):
         return count
 
     update.alters_data = True  # type: ignore[attr-defined]
+
+    def load(self) -> list[Any]:
+        """The switches, as a list; if a stored date cannot be read, with their dates deferred.
+
+        Each switch's dates are then read when asked for, and one that cannot be read shows as
+        ``None`` (:meth:`Switch.to_dict <gargoyle.models.Switch.to_dict>`): the other
+        switches, and that switch's own conditions and status, still load.
+        """
+        try:
+            return list(self)
+        except (ValueError, TypeError, OverflowError):  # SQLite's converters failed on a date
+            return list(self.defer(*DATE_FIELDS))
 
     def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list:
         from gargoyle import changes

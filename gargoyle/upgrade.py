@@ -8,7 +8,7 @@ panel, ``list_switches`` and ``manage.py upgrade_report`` show the result until 
 marks the switch reviewed. The rules are those of ``docs/upgrading.rst``; the tests hold
 them to gargoyle-yplan's own answers (``tests/upgrade``).
 
-:func:`stored_status_notice` reports a status outside 1-4 on any switch.
+:func:`stored_notices` reports, on any switch, stored values the model would refuse today.
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from gargoyle import values
 from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, STATUSES
 from gargoyle.fields import Boolean, Choice, Percent
 from gargoyle.snapshot import evaluated_status, try_compile_rules
+from gargoyle.validation import validate_description, validate_key, validate_label
 
 Row = Mapping[str, Any]
 Namespaces = Mapping[str, list[Any]]
@@ -39,7 +41,8 @@ class Notice:
 
     #: What kind of change: ``"empty"``, ``"unusable"``, ``"mixed"``, ``"unjudged"``,
     #: ``"anonymous"``, ``"boolean-false"``, ``"choice"``, ``"percent"``, ``"ip-text"``,
-    #: ``"parent"``, or ``"status"`` for :func:`stored_status_notice`.
+    #: ``"parent"``; or, from :func:`stored_notices`, ``"status"``, ``"key"``, ``"label"``,
+    #: ``"description"``.
     code: str
     #: What changed, for people.
     message: str
@@ -204,15 +207,28 @@ def _unique(notices: list[Notice]) -> list[Notice]:
     return list(dict.fromkeys(notices))
 
 
-def stored_status_notice(status: Any) -> Notice | None:
-    """A notice for a stored status outside 1-4, which is evaluated as Selective."""
-    if status in STATUSES:
-        return None
-    return _notice(
-        "status",
-        _("Stored status %(status)r is not 1-4: it is evaluated as Selective, as gargoyle-yplan did. Set a status."),
-        status=status,
-    )
+#: The codes of :func:`stored_notices`: values to fix, which marking a switch reviewed does not clear.
+STORED_CODES = frozenset({"status", "key", "label", "description"})
+
+
+def stored_notices(row: Row) -> list[Notice]:
+    """Notices for stored values the model would refuse today (gargoyle-yplan, or a script
+    writing SQL, could leave them): a status outside 1-4, a key or label that is too long,
+    NUL characters. The switch keeps working, and its other fields can be edited.
+    """
+    notices = []
+    if row["status"] not in STATUSES:
+        notices.append(_notice("status", STATUS, status=row["status"]))
+    for code, validate in (("key", validate_key), ("label", validate_label), ("description", validate_description)):
+        try:
+            validate(row[code])
+        except ValidationError as error:
+            notices.append(_notice(code, STORED_FIELD, problem=" ".join(error.messages)))
+    return notices
+
+
+STATUS = _("Stored status %(status)r is not 1-4: it is evaluated as Selective, as gargoyle-yplan did. Set a status.")
+STORED_FIELD = _("As stored, %(problem)s Edit it; the switch works meanwhile.")
 
 
 def announce_after_migrate(sender: Any, using: str = "default", verbosity: int = 1, **kwargs: Any) -> None:
@@ -236,7 +252,7 @@ def announce_after_migrate(sender: Any, using: str = "default", verbosity: int =
     except DatabaseError:
         return  # migrated backwards, to a table without the columns read here
     keys = set(answer_changes(rows, gargoyle.namespaces(), legacy_percent=get_settings().legacy_percent))
-    keys |= {row["key"] for row in rows if stored_status_notice(row["status"])}
+    keys |= {row["key"] for row in rows if stored_notices(row)}
     if keys:
         stdout = kwargs.get("stdout") or sys.stdout
         listed = ", ".join(sorted(keys)[:10]) + (", ..." if len(keys) > 10 else "")

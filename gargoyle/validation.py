@@ -36,6 +36,12 @@ def validate_text(name: str, text: Any) -> None:
         raise ValidationError(_("%(field)s: contains a NUL character."), params={"field": name})
 
 
+def validate_description(description: Any) -> None:
+    if description is not None and not isinstance(description, str):
+        raise ValidationError(_("description: a description is text."))
+    validate_text("description", description)
+
+
 def validate_label(label: Any) -> None:
     validate_text("label", label)
     if label is not None and (not isinstance(label, str) or len(label) > LABEL_MAX_LENGTH):

@@ -14,7 +14,7 @@ class Command(BaseCommand):
         parser.add_argument("--output", "-o", help="Write to this file instead of standard output.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        text = dumps(export_switches(Switch.objects.order_by("key")), indent=2)
+        text = dumps(export_switches(Switch.objects.order_by("key").load()), indent=2)
         if options["output"]:
             with open(options["output"], "w", encoding="utf-8") as file:
                 file.write(text + "\n")

@@ -24,7 +24,7 @@ class Command(BaseCommand):
                 "problem": gargoyle.problem_of(switch) or "",
                 "notices": [notice.message for notice in gargoyle.notices_of(switch)],
             }
-            for switch in Switch.objects.order_by("key")
+            for switch in Switch.objects.order_by("key").load()
         ]
         if options["json"]:
             self.stdout.write(json.dumps(rows, indent=2))

@@ -5,13 +5,13 @@ from django.core.management.base import BaseCommand, CommandError
 
 from gargoyle.manager import gargoyle
 from gargoyle.models import Switch
-from gargoyle.upgrade import stored_status_notice
 
 
 class Command(BaseCommand):
     help = (
         "Lists the switches carried over from gargoyle-yplan 2.1.1 whose answers changed at the upgrade, "
-        "with what changed, and stored statuses outside 1-4. --reviewed KEY... marks switches reviewed."
+        "with what changed, and stored values the model would refuse today (a status outside 1-4...). "
+        "--reviewed KEY... marks switches reviewed."
     )
 
     def add_arguments(self, parser: Any) -> None:
@@ -34,11 +34,9 @@ class Command(BaseCommand):
             self._print(report)
 
     def _report(self) -> list[dict[str, Any]]:
-        changes = gargoyle.upgrade_changes()
         report = []
-        for switch in Switch.objects.order_by("key"):
-            status = stored_status_notice(switch.status)
-            notices = ([status] if status else []) + changes.get(switch.key, [])
+        for switch in Switch.objects.order_by("key").load():
+            notices = gargoyle.notices_of(switch)
             if notices:
                 report.append(
                     {"key": switch.key, "status": switch.status, "notices": [notice.as_dict() for notice in notices]}

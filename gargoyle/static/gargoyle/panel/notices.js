@@ -1,12 +1,16 @@
-// What staff should know about a switch besides its conditions: a stored status outside
-// 1-4, and answers that changed at the upgrade from gargoyle-yplan, with a button to mark
-// the switch reviewed once its new answers are right.
+// What staff should know about a switch besides its conditions: stored values the model
+// would refuse today (a status outside 1-4, a label too long...), and answers that changed
+// at the upgrade from gargoyle-yplan, with a button to mark the switch reviewed once its
+// new answers are right.
 
 import { api } from "./api.js";
 import { announce, h } from "./dom.js";
 import { storeSwitch } from "./list.js";
 import { can, switchLabel } from "./state.js";
 import { t } from "./text.js";
+
+// Stored values to fix (gargoyle.upgrade.STORED_CODES): marking the switch reviewed does not clear them.
+const STORED = new Set(["status", "key", "label", "description"]);
 
 /** The switch's notices, or null when it has none. */
 export function buildNotices(item) {
@@ -15,7 +19,7 @@ export function buildNotices(item) {
   const label = switchLabel(item);
   const box = h("div", { class: "gargoyle-notices", role: "group", "aria-label": t("noticesOf", { label }) });
   for (const notice of notices) {
-    const badge = notice.code === "status" ? t("noticeStatus") : t("noticeUpgrade");
+    const badge = STORED.has(notice.code) ? t("noticeStored") : t("noticeUpgrade");
     box.append(
       h(
         "p",
@@ -26,7 +30,7 @@ export function buildNotices(item) {
       ),
     );
   }
-  if (can.change && notices.some((notice) => notice.code !== "status")) {
+  if (can.change && notices.some((notice) => !STORED.has(notice.code))) {
     box.append(
       h("button", {
         type: "button",
