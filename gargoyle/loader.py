@@ -112,6 +112,7 @@ class SnapshotRuntime:
         self._lock = threading.Lock()
         self._pending = {}  # thread ident -> PendingWrites
         self._overrides: list[dict[str, bool]] = []
+        self._overrides_lock = threading.Lock()
         request_started.connect(self._on_request_started, weak=True)
         setting_changed.connect(self._on_setting_changed, weak=True)
         if task_prerun is not None:  # a Celery task counts as a request
@@ -380,12 +381,14 @@ class SnapshotRuntime:
         :param overrides: ``{key: True or False}``; keep the dict to pass it to
             :meth:`pop_overrides`.
         """
-        self._overrides.append(overrides)
+        with self._overrides_lock:  # threads pushing and popping at once lose no layer
+            self._overrides = [*self._overrides, overrides]
         self._rebuild()
 
     def pop_overrides(self, overrides: dict[str, bool]) -> None:
         """Remove a layer given to :meth:`push_overrides` (the same dict object)."""
-        self._overrides = [layer for layer in self._overrides if layer is not overrides]
+        with self._overrides_lock:
+            self._overrides = [layer for layer in self._overrides if layer is not overrides]
         self._rebuild()
 
 

@@ -393,6 +393,31 @@ def test_switches_as_context_manager_turns_a_global_switch_off(client):
     assert client.get("/switched/").status_code == 200
 
 
+def test_switches_from_many_threads_at_once_leave_no_override_behind():
+    import sys
+    import threading
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible, to meet the race
+
+    def toggle(key):
+        for _ in range(600):
+            with switches(**{key: True}):
+                pass
+
+    try:
+        threads = [threading.Thread(target=toggle, args=(f"k{i}",)) for i in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+
+    assert gargoyle._overrides == []
+    assert [key for key in (f"k{i}" for i in range(16)) if gargoyle.is_active(key)] == []
+
+
 def test_switches_turns_on_a_switch_that_is_not_stored():
     with switches(brand_new=True):
         assert gargoyle.is_active("brand_new") is True
