@@ -6,12 +6,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import DatabaseError, router
 
-from gargoyle.conf import DEFAULTS, MIN_API_TOKEN_LENGTH, is_valid_cache_timeout
+from gargoyle.conf import DEFAULTS, MIN_API_TOKEN_LENGTH, is_valid_cache_timeout, is_valid_check_interval
 from gargoyle.constants import SELECTIVE, STATUSES
-from gargoyle.validation import KEY_MAX_LENGTH
+from gargoyle.validation import KEY_MAX_LENGTH, validate_description, validate_label
 
 
 def check_switch_defaults(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
@@ -47,8 +47,14 @@ def _default_errors(key: Any, default: dict, where: str) -> list[CheckMessage]:
         problems.append(f"the key must be a string of 1 to {KEY_MAX_LENGTH} characters")
     if "is_active" in default and not isinstance(default["is_active"], bool):
         problems.append('"is_active" must be True or False')
-    if "initial_status" in default and default["initial_status"] not in STATUSES:
+    status = default.get("initial_status")
+    if "initial_status" in default and (isinstance(status, bool) or status not in STATUSES):
         problems.append('"initial_status" must be one of gargoyle.constants DISABLED, SELECTIVE, GLOBAL, INHERIT')
+    for name, validate in (("label", validate_label), ("description", validate_description)):
+        try:
+            validate(default.get(name))
+        except ValidationError as error:
+            problems.append(f'"{name}" cannot be stored: {" ".join(error.messages)}')
     unknown = set(default) - {"is_active", "initial_status", "label", "description"}
     if unknown:
         problems.append(f"unknown entries {sorted(unknown)}")
@@ -65,12 +71,11 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     """
     messages: list[CheckMessage] = []
     cache_name = getattr(settings, "GARGOYLE_CACHE_NAME", "default")
-    if cache_name not in settings.CACHES:
+    if not isinstance(cache_name, str) or cache_name not in settings.CACHES:
         messages.append(
             Error(f"GARGOYLE_CACHE_NAME {cache_name!r} is not a cache in settings.CACHES.", id="gargoyle.E003")
         )
-    interval = getattr(settings, "GARGOYLE_CHECK_INTERVAL", 5)
-    if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval < 0:
+    if not is_valid_check_interval(getattr(settings, "GARGOYLE_CHECK_INTERVAL", 5)):
         messages.append(Error("GARGOYLE_CHECK_INTERVAL must be a number of seconds, 0 or more.", id="gargoyle.E004"))
     if not is_valid_cache_timeout(getattr(settings, "GARGOYLE_CACHE_TIMEOUT", DEFAULTS["GARGOYLE_CACHE_TIMEOUT"])):
         messages.append(

@@ -47,22 +47,42 @@ def get_settings() -> GargoyleSettings:
         return getattr(settings, name, DEFAULTS[name])
 
     interval = read("GARGOYLE_CHECK_INTERVAL")
+    cache_name = read("GARGOYLE_CACHE_NAME")
     return GargoyleSettings(
         auto_create=bool(read("GARGOYLE_AUTO_CREATE")),
         switch_defaults=_mapping(read("GARGOYLE_SWITCH_DEFAULTS")),
-        cache_name=read("GARGOYLE_CACHE_NAME"),
-        check_interval=float(interval) if isinstance(interval, (int, float)) else 5.0,
+        cache_name=cache_name if isinstance(cache_name, str) else DEFAULTS["GARGOYLE_CACHE_NAME"],
+        check_interval=float(interval) if is_valid_check_interval(interval) else DEFAULTS["GARGOYLE_CHECK_INTERVAL"],
         cache_timeout=_cache_timeout(read("GARGOYLE_CACHE_TIMEOUT")),
         legacy_percent=bool(read("GARGOYLE_LEGACY_PERCENT")),
         api_tokens=_mapping(read("GARGOYLE_API_TOKENS")),
     )
 
 
+def _seconds(value: Any) -> float | None:
+    """``value`` as a finite number of seconds, or None (not a number, NaN, infinite, huge)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int too large for a float
+        return None
+    return seconds if math.isfinite(seconds) else None
+
+
+def is_valid_check_interval(value: Any) -> bool:
+    """Whether ``value`` can be ``GARGOYLE_CHECK_INTERVAL``: seconds, 0 or more (NaN never is:
+    a process would never check for changes again)."""
+    seconds = _seconds(value)
+    return seconds is not None and seconds >= 0
+
+
 def is_valid_cache_timeout(value: Any) -> bool:
     """Whether ``value`` can be ``GARGOYLE_CACHE_TIMEOUT``: None, or seconds above 0."""
     if value is None:
         return True
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 < value < math.inf
+    seconds = _seconds(value)
+    return seconds is not None and seconds > 0
 
 
 def _cache_timeout(value: Any) -> float | None:

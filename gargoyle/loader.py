@@ -369,6 +369,7 @@ class SnapshotRuntime:
             self._rebuild()
         elif setting in ("GARGOYLE_CACHE_NAME", "GARGOYLE_CACHE_TIMEOUT", "GARGOYLE_CHECK_INTERVAL", "CACHES"):
             self._backoff_until = 0.0
+            self._failing.discard("cache")  # another cache now: its first failure is news again
             self._want_reload()
 
     # -- overrides (gargoyle.testutils.switches) --------------------------------------------

@@ -10,6 +10,7 @@ from django.test import RequestFactory, override_settings
 
 from gargoyle.builtins import HostConditionSet
 from gargoyle.checks import check_settings, check_stored_switches, check_switch_defaults
+from gargoyle.conf import get_settings
 from gargoyle.constants import DISABLED, GLOBAL, SELECTIVE
 from gargoyle.manager import gargoyle
 from gargoyle.models import Switch
@@ -57,6 +58,11 @@ def test_valid_defaults_pass_the_checks():
         pytest.param({"f": True}, id="entry-not-a-dict"),
         pytest.param({"f": {"is_active": "yes"}}, id="is_active-not-bool"),
         pytest.param({"f": {"initial_status": 9}}, id="bad-initial_status"),
+        pytest.param({"f": {"initial_status": True}}, id="bool-initial_status"),
+        pytest.param({"f": {"is_active": False, "label": "L" * 65}}, id="label-too-long"),
+        pytest.param({"f": {"label": 5}}, id="label-not-text"),
+        pytest.param({"f": {"description": "a\x00b"}}, id="description-with-nul"),
+        pytest.param({"f": {"description": ["x"]}}, id="description-not-text"),
         pytest.param({"f": {"is_activ": True}}, id="unknown-entry"),
         pytest.param({"k" * 65: {"is_active": True}}, id="key-too-long"),
         pytest.param({"": {"is_active": True}}, id="empty-key"),
@@ -91,10 +97,25 @@ def test_an_unknown_cache_name_does_not_break_evaluation():
         assert gargoyle.is_active("on", default=True) is False
 
 
-@pytest.mark.parametrize("interval", ["5", -1, True, None])
-def test_a_bad_check_interval_is_an_error(interval):
+@pytest.mark.parametrize("interval", ["5", -1, True, None, float("nan"), float("inf"), 10**400])
+def test_a_bad_check_interval_is_an_error_and_the_default_applies(interval):
     with override_settings(GARGOYLE_CHECK_INTERVAL=interval):
         assert ids(check_settings()) == ["gargoyle.E004"]
+        assert get_settings().check_interval == 5.0  # NaN would mean: never look for changes again
+
+
+@pytest.mark.parametrize("timeout", [10**400, float("-inf")])
+def test_a_huge_or_infinite_cache_timeout_is_an_error_not_a_crash(timeout):
+    with override_settings(GARGOYLE_CACHE_TIMEOUT=timeout):
+        assert ids(check_settings()) == ["gargoyle.E009"]
+        assert get_settings().cache_timeout == 0.25
+
+
+@pytest.mark.parametrize("name", [["default"], None, 5])
+def test_a_cache_name_that_is_not_text_is_an_error_not_a_crash(name):
+    with override_settings(GARGOYLE_CACHE_NAME=name):
+        assert ids(check_settings()) == ["gargoyle.E003"]
+        assert get_settings().cache_name == "default"
 
 
 @pytest.mark.parametrize("interval", [0, 2.5, 30])
