@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gargoyle.cohorts import legacy_number, stable_bucket
 from gargoyle.conf import get_settings
+from gargoyle.validation import text_problem
 
 #: The type of a matcher: called with a subject's field value, it answers whether any of
 #: a switch's conditions on that field match it.
@@ -95,8 +96,9 @@ class Field:
                 _("%(field)s: conditions are strings, not %(type)s."),
                 params={"field": self.label, "type": type(value).__name__},
             )
-        if "\x00" in value:
-            raise ValidationError(_("%(field)s: contains a NUL character."), params={"field": self.label})
+        problem = text_problem(value)
+        if problem is not None:
+            raise ValidationError("%(field)s: %(problem)s", params={"field": self.label, "problem": problem})
         return value
 
     def render(self, value: Any) -> SafeString:

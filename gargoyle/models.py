@@ -279,6 +279,8 @@ class Switch(models.Model):
         """
         condition_set_, field = lookup_field(manager, condition_set, field_name)
         condition = field.clean(condition)
+        if not isinstance(exclude, (bool, int)):  # "no" would be truthy: an exclude nobody meant
+            raise ValidationError(_("exclude: pass True or False, not %(value)r."), params={"value": exclude})
         namespace = condition_set_.get_namespace()
         self._edit_value(lambda value: values.add_condition(value, namespace, field_name, condition, exclude), commit)
 
@@ -298,10 +300,12 @@ class Switch(models.Model):
         :raises ~django.core.exceptions.ValidationError: for an unknown condition set.
         """
         condition_set_ = lookup_condition_set(manager, condition_set)
+        if not isinstance(field_name, str):
+            raise ValidationError(_("field_name: a field name is text, not %(value)r."), params={"value": field_name})
         namespace = condition_set_.get_namespace()
-        forms = {condition}
+        forms = {values.condition_text(condition)}  # a condition a script stored as a list: as JSON
         field = condition_set_.fields.get(field_name)
-        if field is not None:
+        if field is not None and isinstance(condition, str):
             with contextlib.suppress(ValidationError):
                 forms.add(field.clean(condition))  # "true" was stored as "1", "00-50.0" as "0-50"
         self._edit_value(lambda value: values.remove_condition(value, namespace, field_name, forms), commit)
@@ -398,7 +402,8 @@ class Switch(models.Model):
         for condition_set_id, group, field, condition, exclude in self.get_active_conditions(manager):
             if not groups or groups[-1]["id"] != condition_set_id:
                 groups.append({"id": condition_set_id, "label": str(group), "conditions": []})
-            groups[-1]["conditions"].append((field.name, condition, _safe_display(field, condition), exclude))
+            text = values.condition_text(condition)
+            groups[-1]["conditions"].append((field.name, text, _safe_display(field, text), exclude))
         return {
             "key": self.key,
             "status": self.status,
@@ -426,7 +431,8 @@ def _safe_display(field: Field, condition: str) -> str:
 
 def _defaults_for(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Initial status, label and description from ``GARGOYLE_SWITCH_DEFAULTS``."""
-    default = get_settings().switch_defaults.get(kwargs["key"])
+    key = kwargs["key"]
+    default = get_settings().switch_defaults.get(key) if isinstance(key, str) else None  # else: refused on save
     if not isinstance(default, dict):
         return {}
     found: dict[str, Any] = {}

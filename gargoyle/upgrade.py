@@ -90,8 +90,8 @@ def _own_changes(row: Row, namespaces: Namespaces, *, legacy_percent: bool) -> l
     status, value = evaluated_status(row["status"]), row["value"]
     if status in (GLOBAL, DISABLED, INHERIT):
         return []  # its conditions decide nothing
-    if not value:
-        return [_notice("empty", EMPTY)]
+    if not value:  # gargoyle-yplan gave the default; so do we for what is not an object ([], null)
+        return [_notice("empty", EMPTY)] if isinstance(value, dict) else []
     problem = try_compile_rules(row["key"], value, namespaces)[1]
     if problem is not None:
         return [_notice("unusable", UNUSABLE, problem=problem)]

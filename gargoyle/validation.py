@@ -30,10 +30,23 @@ def validate_status(status: Any) -> None:
         )
 
 
+def text_problem(text: str) -> Any:
+    """Why no database can store ``text``, or None: a NUL character (PostgreSQL refuses it), a
+    lone surrogate (not text at all: what a command line gives for bytes that are not UTF-8)."""
+    if "\x00" in text:
+        return _("contains a NUL character.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _("contains a character that is not text (a lone surrogate).")
+    return None
+
+
 def validate_text(name: str, text: Any) -> None:
-    """Text columns take no NUL character (PostgreSQL refuses them)."""
-    if isinstance(text, str) and "\x00" in text:
-        raise ValidationError(_("%(field)s: contains a NUL character."), params={"field": name})
+    """Text columns take only text a database can store (see :func:`text_problem`)."""
+    problem = text_problem(text) if isinstance(text, str) else None
+    if problem is not None:
+        raise ValidationError("%(field)s: %(problem)s", params={"field": name, "problem": problem})
 
 
 def validate_description(description: Any) -> None:
@@ -62,7 +75,7 @@ def lookup_condition_set(manager: SwitchManager, condition_set_id: str) -> Condi
     """The registered condition set of that id; a ``ValidationError`` naming it otherwise."""
     try:
         return manager.get_condition_set_by_id(condition_set_id)
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: an unhashable id (a list) names no set either
         raise ValidationError(
             _("condition_set: %(id)r is not a registered condition set."), params={"id": condition_set_id}
         ) from None
@@ -71,7 +84,7 @@ def lookup_condition_set(manager: SwitchManager, condition_set_id: str) -> Condi
 def lookup_field(manager: SwitchManager, condition_set_id: str, field_name: str) -> tuple[ConditionSet, Field]:
     """The condition set and its field; a ``ValidationError`` naming what is unknown otherwise."""
     condition_set = lookup_condition_set(manager, condition_set_id)
-    if field_name not in condition_set.fields:
+    if not isinstance(field_name, str) or field_name not in condition_set.fields:
         raise ValidationError(
             _("field_name: %(set)s has no field %(field)r."), params={"set": condition_set_id, "field": field_name}
         )

@@ -6,6 +6,7 @@ the importer, the system checks and the snapshot compiler.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from gargoyle.fields import Field
 
 MODES = (INCLUDE, EXCLUDE)
+FIX = _("restore an earlier state from the switch's history, or clear them with Switch.clear_conditions().")
 
 
 def iter_conditions(value: Any) -> Iterator[tuple[str, str, str, str]]:
@@ -37,13 +39,13 @@ def iter_conditions(value: Any) -> Iterator[tuple[str, str, str, str]]:
 def _entries(value: Any, namespace: str, field_name: str) -> list:
     """The stored entries of one field, after checking the structure around them."""
     if not isinstance(value, dict):
-        raise ValidationError(_("value: the stored conditions are corrupt; clear them first."))
+        raise ValidationError(_("value: the stored conditions are corrupt; %(fix)s"), params={"fix": FIX})
     fields = value.get(namespace, {})
     entries = fields.get(field_name, []) if isinstance(fields, dict) else None
     if not isinstance(entries, list) or not all(_is_pair(entry) for entry in entries):
         raise ValidationError(
-            _("value: the stored %(namespace)s %(field)s conditions are corrupt; clear them first."),
-            params={"namespace": namespace, "field": field_name},
+            _("value: the stored %(namespace)s %(field)s conditions are corrupt; %(fix)s"),
+            params={"namespace": namespace, "field": field_name, "fix": FIX},
         )
     return entries
 
@@ -77,11 +79,17 @@ def add_condition(value: dict, namespace: str, field_name: str, condition: str, 
 def remove_condition(value: dict, namespace: str, field_name: str, conditions: Collection[str]) -> bool:
     """Remove a condition (include or exclude), given in any of its forms; return whether it was there."""
     entries = _entries(value, namespace, field_name)
-    kept = [entry for entry in entries if entry[1] not in conditions]
+    kept = [entry for entry in entries if condition_text(entry[1]) not in conditions]
     if len(kept) == len(entries):
         return False
     _store(value, namespace, field_name, kept)
     return True
+
+
+def condition_text(condition: Any) -> str:
+    """A stored condition as text: itself, or the JSON of one that is not text (written by a
+    script), which is how the panel shows it and how it is removed."""
+    return condition if isinstance(condition, str) else json.dumps(condition, sort_keys=True, default=str)
 
 
 def clear_conditions(value: Any, namespace: str, field_name: str | None = None) -> bool:

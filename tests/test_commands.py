@@ -330,3 +330,42 @@ def test_import_of_a_missing_file_is_a_command_error(switches, tmp_path):
         run("import_switches", str(tmp_path / "missing.json"))
 
     assert rows() == switches
+
+
+# -- odd arguments: a CommandError, never a traceback -------------------------------------------
+
+NOT_UTF8 = "\udcff"  # what Python makes of the byte 0xff in a command line argument
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("add_switch", NOT_UTF8), "key: contains a character that is not text"),
+        (("remove_switch", NOT_UTF8), "No switch '\\udcff'; nothing removed."),
+        (("upgrade_report", "--reviewed", NOT_UTF8), "No switch '\\udcff'; nothing was marked reviewed."),
+        (("remove_switch", "a\x00b"), "nothing removed"),
+    ],
+)
+def test_arguments_that_are_not_text_are_refused(args, message):
+    Switch.objects.create(key="kept")
+    with pytest.raises(CommandError) as error:
+        run(*args)
+    assert message in str(error.value)
+    assert list(Switch.objects.values_list("key", "status")) == [("kept", DISABLED)]
+
+
+@pytest.mark.django_db
+def test_export_to_a_path_that_cannot_be_written_is_a_command_error(tmp_path):
+    with pytest.raises(CommandError, match="nothing was exported"):
+        run("export_switches", "-o", str(tmp_path / "missing" / "switches.json"))
+    with pytest.raises(CommandError, match="nothing was exported"):
+        run("export_switches", "-o", str(tmp_path))
+
+
+@pytest.mark.django_db
+@override_settings(GARGOYLE_SWITCH_DEFAULTS={"promo": {"is_active": False, "label": "L" * 65}})
+def test_add_switch_refused_by_the_model_is_a_command_error():
+    with pytest.raises(CommandError, match="label: a label is text of at most 64 characters"):
+        run("add_switch", "promo")
+    assert not Switch.objects.exists()

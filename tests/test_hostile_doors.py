@@ -150,7 +150,7 @@ PREFIX = '{"format": "gargoyle-switches", "version": 1, "switches": '
         ),
         pytest.param(
             PREFIX + '[{"key": "x", "status": 2, "value": {"ip": {"ip_address": [["i", "\\ud800"]]}}}]}',
-            ["value: contains a lone surrogate", "IP Address: \\ud800"],
+            ["value: contains a lone surrogate", "IP Address: contains a character that is not text"],
             id="condition-quoted-by-its-field",
         ),
         pytest.param(PREFIX + '[{"key": "x", "status": 1.0}]}', ["status: '1.0' is not a switch status"], id="float"),

@@ -684,3 +684,26 @@ def test_a_switch_with_an_odd_stored_status_can_still_be_edited_but_not_given_on
     with pytest.raises(ValidationError, match="status: 9 is not a switch status"):
         stored.save()
     assert Switch.objects.get(key="odd").status == 7
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("fields", "named"),
+    [
+        ({"key": "\ud800"}, "key"),
+        ({"key": "f", "label": "\udcff"}, "label"),
+        ({"key": "f", "description": "\ud800"}, "description"),
+    ],
+)
+def test_text_that_is_not_text_is_refused_naming_the_field(fields, named):
+    with pytest.raises(ValidationError, match=f"{named}: contains a character that is not text"):
+        Switch(**fields).save()
+    assert not Switch.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_condition_that_is_not_text_is_refused_and_stores_nothing():
+    Switch.objects.create(key="f", status=SELECTIVE)
+    with pytest.raises(ValidationError, match="Username: contains a character that is not text"):
+        gargoyle["f"].add_condition(USER, "username", "\ud800")
+    assert stored_value("f") == {}

@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from gargoyle.helpers import dumps
 from gargoyle.models import Switch
@@ -16,8 +16,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         text = dumps(export_switches(Switch.objects.order_by("key").load()), indent=2)
         if options["output"]:
-            with open(options["output"], "w", encoding="utf-8") as file:
-                file.write(text + "\n")
+            try:
+                with open(options["output"], "w", encoding="utf-8") as file:
+                    file.write(text + "\n")
+            except OSError as error:
+                raise CommandError(
+                    f"Cannot write {options['output']}: {error.strerror}; nothing was exported."
+                ) from None
             self.stderr.write(f"Exported {Switch.objects.count()} switches to {options['output']}.")
         else:
             self.stdout.write(text)

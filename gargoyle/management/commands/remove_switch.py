@@ -1,8 +1,9 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from gargoyle.models import Switch
+from gargoyle.validation import text_problem
 
 
 class Command(BaseCommand):
@@ -14,5 +15,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         key = options["switch_name"]
+        if text_problem(key):  # bytes that are not UTF-8 on the command line: no switch has that key
+            raise CommandError(f"No switch {key!a}; nothing removed.")
         removed, _by_model = Switch.objects.filter(key=key).delete()
         self.stdout.write(f"Switch {key!r} removed." if removed else f"No switch {key!r}; nothing removed.")

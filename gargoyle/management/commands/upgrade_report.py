@@ -5,6 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from gargoyle.manager import gargoyle
 from gargoyle.models import Switch
+from gargoyle.transactions import write_transaction
+from gargoyle.validation import text_problem
 
 
 class Command(BaseCommand):
@@ -44,19 +46,21 @@ class Command(BaseCommand):
         return report
 
     def _mark_reviewed(self, keys: list[str] | None) -> None:
-        reported = set(gargoyle.upgrade_changes())
         if keys is None:
-            keys = sorted(reported)
-        unknown = sorted(set(keys) - set(Switch.objects.filter(key__in=keys).values_list("key", flat=True)))
-        if unknown:
-            raise CommandError(f"No switch {', '.join(map(repr, unknown))}; nothing was marked reviewed.")
-        Switch.objects.filter(key__in=keys).update(carried_over=False)
+            keys = sorted(gargoyle.upgrade_changes())
+        with write_transaction():  # checked and marked as one step: nobody renames one in between
+            texts = [key for key in keys if not text_problem(key)]  # bytes that are not UTF-8 name nothing
+            found = set(Switch.objects.filter(key__in=texts).values_list("key", flat=True))
+            unknown = [key for key in keys if key not in found]
+            if unknown:
+                raise CommandError(f"No switch {', '.join(map(ascii, unknown))}; nothing was marked reviewed.")
+            Switch.objects.filter(key__in=keys).update(carried_over=False)
         self.stdout.write(f"Marked reviewed: {', '.join(keys) or 'nothing to mark'}.")
 
     def _print(self, report: list[dict[str, Any]]) -> None:
         if not report:
             self.stdout.write(
-                "No switch carried over from gargoyle-yplan answers differently, and every status is 1-4."
+                "No switch carried over from gargoyle-yplan answers differently, and no stored value is odd."
             )
             return
         self.stdout.write(f"{len(report)} switches need a look after the upgrade from gargoyle-yplan 2.1.1:")
