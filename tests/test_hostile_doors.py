@@ -20,13 +20,14 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError
 from django.middleware.csrf import _get_new_csrf_string
 from django.test import Client, override_settings
-from django.urls import include, path, reverse
+from django.urls import include, path
 
 from gargoyle.constants import DISABLED, GLOBAL, SELECTIVE
 from gargoyle.history import SwitchChange
 from gargoyle.manager import gargoyle
 from gargoyle.models import Switch
 from gargoyle.transfer import InvalidExport, parse_document
+from tests.test_api import fails, url
 
 urlpatterns = [path("gargoyle/", include("gargoyle.urls"))]
 
@@ -228,20 +229,6 @@ def test_parse_document_takes_text_with_a_bom_and_bytes():
 
 
 # -- the JSON API ----------------------------------------------------------------------------
-
-
-def url(name: str) -> str:
-    return reverse(f"gargoyle:{name}")
-
-
-def fails(response: Any, status: int, *words: str) -> str:
-    assert response["Content-Type"] == "application/json", response.content[:200]
-    data = json.loads(response.content)
-    assert response.status_code == status, data
-    assert data["success"] is False
-    for word in words:
-        assert word in data["data"]
-    return data["data"]
 
 
 @pytest.fixture
