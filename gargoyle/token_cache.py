@@ -10,8 +10,9 @@ raised rather than swallowed: the loader's back-off handles them. Other backends
 ``GARGOYLE_CACHE_TIMEOUT = None``, use Django's ``caches[alias]`` as configured.
 
 Clients are kept per thread, as Django keeps its caches (pymemcache's and pylibmc's clients
-are not thread-safe), and closed when a request finishes, as Django closes its own. The
-system check of ``GARGOYLE_CACHE_TIMEOUT`` is here too.
+are not thread-safe), and closed when a request finishes, as Django closes its own.
+``gargoyle.E009`` (in :mod:`gargoyle.checks`) reports a ``GARGOYLE_CACHE_TIMEOUT`` that is
+not one.
 """
 
 from __future__ import annotations
@@ -197,9 +198,6 @@ def _forget_clients(*, setting: str, **kwargs: Any) -> None:
 
 request_finished.connect(_close_at_request_end, dispatch_uid="gargoyle.token_cache.close")
 setting_changed.connect(_forget_clients, dispatch_uid="gargoyle.token_cache.forget")
-
-
-# -- the system check -------------------------------------------------------------------------
 
 
 __all__ = ["BOUNDED", "bounded_params", "token_cache"]
