@@ -154,6 +154,9 @@ class Switch(models.Model):
     def check_fields(self) -> None:
         """Check the key, status, label and description, without looking at conditions.
 
+        A new switch is checked whole; a stored one, only in the fields that changed since it
+        was loaded, so that a value stored before these rules can stay while others change.
+
         :raises ~django.core.exceptions.ValidationError: naming the field and the problem
             (e.g. a key longer than 64 characters, an unknown status).
         """
