@@ -3,7 +3,7 @@
 Run by ``tests/test_concurrent_writes.py`` against a SQLite file (``sqlite:PATH``, the
 database the docs send newcomers to) or the PostgreSQL test server (``postgresql``)::
 
-    python -m tests.concurrent_writers sqlite:/tmp/x.sqlite3
+    python -m tests.concurrent_writers sqlite:scratch.sqlite3
 
 It prints one JSON object: for each scenario, the HTTP status and message of every reply
 and the stored switches afterwards.
