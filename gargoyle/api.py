@@ -39,7 +39,7 @@ MAX_ID_DIGITS = 18  # below 2**63: every database's integer column holds such an
 def switch_payload(switch: Switch) -> dict[str, Any]:
     """``Switch.to_dict`` plus ``problem`` (why its stored conditions cannot be used, or None),
     ``storedLabel`` (``label`` falls back to the key, as gargoyle-yplan's did) and ``notices``
-    (an odd stored status, answers changed at the upgrade: ``[{"code", "message"}]``)."""
+    (stored values to fix, answers changed at the upgrade: ``[{"code", "message"}]``)."""
     return {
         **switch.to_dict(gargoyle),
         "problem": gargoyle.problem_of(switch),

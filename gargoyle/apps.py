@@ -13,12 +13,17 @@ class GargoyleAppConfig(AppConfig):
 
     def ready(self) -> None:
         from gargoyle import autodiscover, changes  # noqa: F401  (connects the write hooks)
-        from gargoyle.checks import check_settings, check_stored_switches, check_switch_defaults, check_upgrade
-        from gargoyle.upgrade import announce_after_migrate
+        from gargoyle.checks import (
+            announce_upgrade,
+            check_settings,
+            check_stored_switches,
+            check_switch_defaults,
+            check_upgrade,
+        )
 
         checks.register(check_switch_defaults)
         checks.register(check_settings)
         checks.register(check_stored_switches, checks.Tags.database)
         checks.register(check_upgrade, checks.Tags.database)
-        post_migrate.connect(announce_after_migrate, sender=self, dispatch_uid="gargoyle.upgrade.announce")
+        post_migrate.connect(announce_upgrade, sender=self, dispatch_uid="gargoyle.checks.announce_upgrade")
         autodiscover()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -191,3 +192,22 @@ def check_upgrade(app_configs: Any = None, databases: Any = None, **kwargs: Any)
                 )
             )
     return messages
+
+
+def announce_upgrade(sender: Any, using: str = "default", verbosity: int = 1, **kwargs: Any) -> None:
+    """After ``migrate`` applied gargoyle migrations, say how many switches need a look.
+
+    Connected to ``post_migrate`` for the gargoyle app, so that an upgrade announces itself
+    where it is run: the switches :func:`check_upgrade` would warn about, which
+    ``manage.py upgrade_report`` details.
+    """
+    plan = kwargs.get("plan") or []
+    if verbosity < 1 or not any(migration.app_label == "gargoyle" for migration, _backwards in plan):
+        return
+    keys = sorted({message.obj for message in check_upgrade(databases=[using])})
+    if keys:
+        listed = ", ".join(keys[:10]) + (", ..." if len(keys) > 10 else "")
+        (kwargs.get("stdout") or sys.stdout).write(
+            f"  gargoyle: {len(keys)} switches from gargoyle-yplan answer differently now or have an odd stored "
+            f"value ({listed}). Run `manage.py upgrade_report` to see what changed.\n"
+        )

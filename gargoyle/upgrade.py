@@ -13,7 +13,6 @@ them to gargoyle-yplan's own answers (``tests/upgrade``).
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -229,34 +228,3 @@ def stored_notices(row: Row) -> list[Notice]:
 
 STATUS = _("Stored status %(status)r is not 1-4: it is evaluated as Selective, as gargoyle-yplan did. Set a status.")
 STORED_FIELD = _("As stored, %(problem)s Edit it; the switch works meanwhile.")
-
-
-def announce_after_migrate(sender: Any, using: str = "default", verbosity: int = 1, **kwargs: Any) -> None:
-    """After ``migrate`` applied gargoyle migrations, say how many switches need a look.
-
-    Connected to ``post_migrate`` for the gargoyle app, so that an upgrade announces itself
-    where it is run; ``manage.py upgrade_report`` gives the details.
-    """
-    plan = kwargs.get("plan") or []
-    if verbosity < 1 or not any(migration.app_label == "gargoyle" for migration, _backwards in plan):
-        return
-    from django.db import DatabaseError
-
-    from gargoyle.conf import get_settings
-    from gargoyle.manager import gargoyle
-    from gargoyle.models import Switch
-    from gargoyle.querysets import ROW_FIELDS
-
-    try:
-        rows = list(Switch._base_manager.using(using).values(*ROW_FIELDS))
-    except DatabaseError:
-        return  # migrated backwards, to a table without the columns read here
-    keys = set(answer_changes(rows, gargoyle.namespaces(), legacy_percent=get_settings().legacy_percent))
-    keys |= {row["key"] for row in rows if stored_notices(row)}
-    if keys:
-        stdout = kwargs.get("stdout") or sys.stdout
-        listed = ", ".join(sorted(keys)[:10]) + (", ..." if len(keys) > 10 else "")
-        stdout.write(
-            f"  gargoyle: {len(keys)} switches from gargoyle-yplan answer differently now or have an odd stored "
-            f"status ({listed}). Run `manage.py upgrade_report` to see what changed.\n"
-        )
