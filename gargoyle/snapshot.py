@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 
@@ -18,6 +18,8 @@ from gargoyle.conditions import ConditionSet
 from gargoyle.conf import default_status
 from gargoyle.constants import DISABLED, GLOBAL, SELECTIVE, STATUSES
 from gargoyle.engine import CompiledSwitch, ConditionGroup, LegacyConditionGroup, Rules
+
+T = TypeVar("T")
 
 NOT_READ = object()  # the token of a snapshot built without reading a version
 
@@ -37,7 +39,9 @@ class Snapshot:
         return nearest_ancestor(key, self.switches, self.fallbacks)
 
 
-def nearest_ancestor(key: str, *places: Mapping[str, CompiledSwitch]) -> CompiledSwitch | None:
+def nearest_ancestor(key: str, *places: Mapping[str, T]) -> T | None:
+    """What the first of ``places`` holds for the closest ancestor key (``a`` for ``a:b:c``
+    when ``a:b`` is in none of them), or None."""
     while ":" in key:
         key = key.rpartition(":")[0]
         for place in places:

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from gargoyle import values
 from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, STATUSES
 from gargoyle.fields import Boolean, Choice, Percent
-from gargoyle.snapshot import evaluated_status, try_compile_rules
+from gargoyle.snapshot import evaluated_status, nearest_ancestor, try_compile_rules
 from gargoyle.validation import validate_description, validate_key, validate_label
 
 Row = Mapping[str, Any]
@@ -68,20 +68,13 @@ def answer_changes(rows: Iterable[Row], namespaces: Namespaces, *, legacy_percen
     for key in sorted(carried, key=lambda k: k.count(":")):  # parents first
         row = carried[key]
         notices = _own_changes(row, namespaces, legacy_percent=legacy_percent)
-        parent = _nearest_stored_parent(key, carried)
+        parent_row = nearest_ancestor(key, carried)
+        parent = None if parent_row is None else parent_row["key"]
         if parent in found and evaluated_status(row["status"]) != DISABLED:
             notices.append(_notice("parent", _("Follows its parent %(parent)r, whose answers changed."), parent=parent))
         if notices:
             found[key] = notices
     return found
-
-
-def _nearest_stored_parent(key: str, rows: Mapping[str, Row]) -> str | None:
-    while ":" in key:
-        key = key.rpartition(":")[0]
-        if key in rows:
-            return key
-    return None
 
 
 def _own_changes(row: Row, namespaces: Namespaces, *, legacy_percent: bool) -> list[Notice]:
