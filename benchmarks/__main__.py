@@ -104,7 +104,7 @@ def run_gargoyle_only(
     """Propagation between processes (while the table is small), then scaling."""
     from benchmarks import propagation, report, scaling
     from gargoyle import gargoyle
-    from gargoyle.conf import get_settings
+    from gargoyle._conf import get_settings
 
     stored = len(gargoyle)
     delays = {}

@@ -87,7 +87,7 @@ class CacheOpCounter:
     """
 
     def __init__(self, aliases: Iterable[str]) -> None:
-        from gargoyle.token_cache import token_cache
+        from gargoyle._runtime.token_cache import token_cache
 
         # gargoyle reads its version token through a client of its own (with bounded waits).
         backends = [backend for alias in aliases for backend in (caches[alias], token_cache(alias))]

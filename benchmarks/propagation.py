@@ -30,7 +30,7 @@ def measure(env: Environment, cache_alias: str, runs: int) -> list[float]:
     from django.core.signals import request_started
 
     from gargoyle import gargoyle
-    from gargoyle.conf import get_settings
+    from gargoyle._conf import get_settings
     from gargoyle.constants import DISABLED
     from gargoyle.models import Switch
 

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from benchmarks.cases import EXCLUDED_IP, KEYS
 from benchmarks.measure import Call, Plan, time_statement
 from gargoyle import gargoyle
+from gargoyle._runtime.snapshot import build_snapshot
+from gargoyle._storage.querysets import ROW_FIELDS
 from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, SELECTIVE
 from gargoyle.models import Switch
-from gargoyle.querysets import ROW_FIELDS
-from gargoyle.snapshot import build_snapshot
 
 SIZES = (10, 1_000, 10_000)
 FILLER_MIX = "fillers: 1 in 10 SELECTIVE (user percent, 3 usernames, IP exclude), 4 in 10 GLOBAL, 5 in 10 DISABLED"

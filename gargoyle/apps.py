@@ -12,7 +12,8 @@ class GargoyleAppConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
-        from gargoyle import autodiscover, changes  # noqa: F401  (connects the write hooks)
+        from gargoyle import autodiscover
+        from gargoyle._writes import history, pipeline  # noqa: F401  (connects the write receivers)
         from gargoyle.checks import (
             announce_upgrade,
             check_settings,

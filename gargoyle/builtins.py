@@ -22,6 +22,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from gargoyle._authoring.fields import Matcher
 from gargoyle.conditions import (
     BeforeDate,
     Boolean,
@@ -32,7 +33,6 @@ from gargoyle.conditions import (
     RequestConditionSet,
     String,
 )
-from gargoyle.fields import Matcher
 from gargoyle.manager import gargoyle
 
 User = get_user_model()

@@ -10,9 +10,9 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import DatabaseError, router
 
-from gargoyle.conf import DEFAULTS, MIN_API_TOKEN_LENGTH, is_valid_cache_timeout, is_valid_check_interval
+from gargoyle._conf import DEFAULTS, MIN_API_TOKEN_LENGTH, is_valid_cache_timeout, is_valid_check_interval
+from gargoyle._storage.validation import KEY_MAX_LENGTH, validate_description, validate_label
 from gargoyle.constants import SELECTIVE, STATUSES
-from gargoyle.validation import KEY_MAX_LENGTH, validate_description, validate_label
 
 
 def check_switch_defaults(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
@@ -114,8 +114,8 @@ def check_stored_switches(app_configs: Any = None, databases: Any = None, **kwar
         one answers its callers' default; another keeps answering by its status, but would
         once made selective. Nothing when the table does not exist yet.
     """
+    from gargoyle._runtime.snapshot import evaluated_status, try_compile_rules
     from gargoyle.manager import gargoyle
-    from gargoyle.snapshot import evaluated_status, try_compile_rules
 
     rows = _stored_rows(databases)
     namespaces = gargoyle.namespaces()
@@ -140,8 +140,8 @@ def check_stored_switches(app_configs: Any = None, databases: Any = None, **kwar
 
 def _stored_rows(databases: Any) -> list[dict[str, Any]]:
     """The stored switches by key, if Django asked for their database; else nothing."""
+    from gargoyle._storage.querysets import ROW_FIELDS
     from gargoyle.models import Switch
-    from gargoyle.querysets import ROW_FIELDS
 
     alias = router.db_for_read(Switch)
     if not databases or alias not in databases:
@@ -169,7 +169,7 @@ def check_upgrade(app_configs: Any = None, databases: Any = None, **kwargs: Any)
         changed (until it is marked reviewed), and one for each stored value the model would
         refuse today (a status outside 1-4, a key or label too long, a NUL character).
     """
-    from gargoyle.conf import get_settings
+    from gargoyle._conf import get_settings
     from gargoyle.manager import gargoyle
     from gargoyle.upgrade import answer_changes, stored_notices
 

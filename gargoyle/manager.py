@@ -2,13 +2,12 @@
 
 ``gargoyle`` is the process-wide manager. ``is_active`` reads the in-process snapshot: no
 SQL and no cache round trip, except the version check the loader runs at most once per
-request (see ``gargoyle.loader``).
+request (see ``gargoyle._runtime.loader``).
 """
 
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import Iterator, Mapping
 from time import monotonic
 from typing import TYPE_CHECKING, Any
@@ -17,32 +16,25 @@ from asgiref.sync import sync_to_async
 from django.apps import apps
 from django.http import HttpRequest
 
-from gargoyle.conf import get_settings
+from gargoyle._authoring.condition_sets import ConditionSet
+from gargoyle._authoring.fields import Field
+from gargoyle._authoring.registry import ConditionRegistry, default_registry
+from gargoyle._conf import get_settings
+from gargoyle._runtime.engine import CompiledSwitch, Subjects
+from gargoyle._runtime.loader import SnapshotRuntime
+from gargoyle._runtime.snapshot import Snapshot, try_compile_rules
+from gargoyle._runtime.threads import run_outside_event_loop
 from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, SELECTIVE
-from gargoyle.engine import CompiledSwitch, Subjects
-from gargoyle.loader import SnapshotRuntime
 from gargoyle.proxy import SwitchProxy
-from gargoyle.snapshot import Snapshot, try_compile_rules
-from gargoyle.threads import run_outside_event_loop
-from gargoyle.transactions import write_transaction
 from gargoyle.upgrade import Notice, answer_changes, stored_notices
 
-if TYPE_CHECKING:
-    from gargoyle.conditions import ConditionSet
-    from gargoyle.fields import Field
+if TYPE_CHECKING:  # the models cannot be imported before Django's apps are ready
     from gargoyle.models import Switch
 
 logger = logging.getLogger("gargoyle")
 
-_managers: weakref.WeakSet[SwitchManager] = weakref.WeakSet()
 
-
-def live_managers() -> list[SwitchManager]:
-    """Every manager in this process; writes to switches notify them all."""
-    return list(_managers)
-
-
-class SwitchManager(SnapshotRuntime):
+class SwitchManager:
     """Evaluates switches and holds the registry of condition sets.
 
     Most code uses the process-wide instance, :data:`gargoyle.gargoyle`. Build your own
@@ -65,6 +57,8 @@ class SwitchManager(SnapshotRuntime):
         ``GARGOYLE_CACHE_NAME`` setting).
     :param timeout: the version check interval in seconds (default: the
         ``GARGOYLE_CHECK_INTERVAL`` setting).
+    :param registry: the registry of condition sets (default: a new, empty one; the
+        process-wide manager's is the one ``gargoyle.builtins`` registers into).
     :param kwargs: ignored, as gargoyle-yplan's extra arguments are.
     """
 
@@ -90,6 +84,7 @@ class SwitchManager(SnapshotRuntime):
         auto_create: bool | None = False,
         cache: Any = None,
         timeout: float | None = None,
+        registry: ConditionRegistry | None = None,
         **kwargs: Any,
     ) -> None:
         self._model = model
@@ -97,14 +92,20 @@ class SwitchManager(SnapshotRuntime):
         self.value = value
         self.instances = instances
         self._auto_create_arg = auto_create
-        self._registry: dict[str, ConditionSet] = {}
+        self._registry = ConditionRegistry() if registry is None else registry
         self._seen_unknown: set[str] = set()
         self._upgrade_report: tuple[Snapshot, dict[str, list[Notice]]] | None = None
-        self._init_runtime(cache, timeout)
-        _managers.add(self)
+        self._runtime = SnapshotRuntime(
+            load_rows=lambda: self._load_rows(),  # looked up per call: subclasses and tests may replace it
+            read_version=_read_db_version,
+            namespaces=self.namespaces,
+            on_reload=self._seen_unknown.clear,
+            cache=cache,
+            check_interval=timeout,
+        )
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__}: {list(self._registry.values())}>"
+        return f"<{type(self).__name__}: {self._registry!r}>"
 
     @property
     def model(self) -> type[Switch]:
@@ -140,7 +141,8 @@ class SwitchManager(SnapshotRuntime):
         :param kwargs: ignored, as gargoyle-yplan ignored them.
         :returns: ``True`` or ``False``; ``default`` in the cases above.
         """
-        snapshot = self._refresh() if self._pending or monotonic() >= self._next_check else self._snapshot
+        runtime = self._runtime
+        snapshot = runtime.current() if runtime.pending or monotonic() >= runtime.next_check else runtime.snapshot
         try:
             switch = snapshot.switches.get(key)
         except TypeError:  # an unhashable key names no switch
@@ -161,10 +163,11 @@ class SwitchManager(SnapshotRuntime):
         The same arguments and answer; ``request.user`` is loaded without blocking the
         event loop.
         """
-        snapshot = self._snapshot
-        if self._pending or monotonic() >= self._next_check:
+        runtime = self._runtime
+        snapshot = runtime.snapshot
+        if runtime.pending or monotonic() >= runtime.next_check:
             # In the thread that runs sync code: its own uncommitted writes are visible there.
-            snapshot = await sync_to_async(self._refresh)()
+            snapshot = await sync_to_async(runtime.current)()
         switch = snapshot.switches.get(key) if isinstance(key, str) else None
         if switch is not None and switch.constant is not None:
             return switch.constant
@@ -207,7 +210,8 @@ class SwitchManager(SnapshotRuntime):
         would change the answer callers get: a ``parent:child`` key, or a check with
         ``default=True``, is stored as INHERIT, which keeps answering the parent or default.
         """
-        from gargoyle.validation import validate_key
+        from gargoyle._storage.transactions import write_transaction
+        from gargoyle._storage.validation import validate_key
 
         def create() -> None:
             validate_key(key)
@@ -221,13 +225,39 @@ class SwitchManager(SnapshotRuntime):
             self._log_once(key, error)
 
     def _log_once(self, key: str, error: Exception) -> None:
-        self._warn_once(key, type(error).__name__, f"{type(error).__name__}: {error}")
+        self._runtime.warn_once(key, type(error).__name__, f"{type(error).__name__}: {error}")
 
-    def _forget_unknown_keys(self) -> None:
-        self._seen_unknown.clear()
+    # -- the runtime ----------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Reload the switches now, whatever the version says.
+
+        Only needed after writing the table with raw SQL: every other way of writing
+        switches is noticed without it.
+        """
+        self._runtime.refresh()
+
+    def snapshot(self) -> Snapshot:
+        """Internal: the compiled switches this thread answers from now (for the preview and
+        the upgrade report, which explain answers; ``is_active`` reads it more directly)."""
+        return self._runtime.current()
+
+    def push_overrides(self, overrides: dict[str, bool]) -> None:
+        """Force switches on or off in this process, on top of the stored ones.
+
+        Used by :class:`gargoyle.testutils.switches`; the latest layer wins.
+
+        :param overrides: ``{key: True or False}``; keep the dict to pass it to
+            :meth:`pop_overrides`.
+        """
+        self._runtime.push_overrides(overrides)
+
+    def pop_overrides(self, overrides: dict[str, bool]) -> None:
+        """Remove a layer given to :meth:`push_overrides` (the same dict object)."""
+        self._runtime.pop_overrides(overrides)
 
     def _load_rows(self) -> list[dict[str, Any]]:
-        from gargoyle.querysets import ROW_FIELDS
+        from gargoyle._storage.querysets import ROW_FIELDS
 
         return list(self.model._base_manager.values(*ROW_FIELDS))
 
@@ -237,7 +267,7 @@ class SwitchManager(SnapshotRuntime):
         :returns: ``{key: reason}`` for the selective switches, which answer their callers'
             default; :meth:`problem_of` checks a switch of any status.
         """
-        return dict(self._refresh().problems)
+        return dict(self.snapshot().problems)
 
     def problem_of(self, switch: Switch) -> str | None:
         """Why ``switch``'s stored conditions cannot be used, or None if they can.
@@ -245,7 +275,7 @@ class SwitchManager(SnapshotRuntime):
         Checked whatever its status: a switch that is not selective does not use its
         conditions, but would once made selective, so staff should hear of it first.
         """
-        problem = self._refresh().problems.get(switch.key)
+        problem = self.snapshot().problems.get(switch.key)
         if problem is not None or switch.status == SELECTIVE or not switch.value:
             return problem
         return try_compile_rules(switch.key, switch.value, self.namespaces())[1]
@@ -257,7 +287,7 @@ class SwitchManager(SnapshotRuntime):
 
         :returns: ``{key: [Notice, ...]}`` for the switches not yet marked reviewed.
         """
-        snapshot = self._refresh()
+        snapshot = self.snapshot()
         cached = self._upgrade_report
         if cached is None or cached[0] is not snapshot:
             report = answer_changes(
@@ -285,9 +315,8 @@ class SwitchManager(SnapshotRuntime):
             class whose constructor takes no argument (it is instantiated).
         :returns: ``condition_set``, unchanged.
         """
-        instance = condition_set() if isinstance(condition_set, type) else condition_set
-        self._registry[instance.get_id()] = instance
-        self._rebuild()
+        self._registry.register(condition_set)
+        self._runtime.rebuild()
         return condition_set
 
     def unregister(self, condition_set: Any) -> bool:
@@ -297,14 +326,8 @@ class SwitchManager(SnapshotRuntime):
             constructor takes no argument.
         :returns: whether it was registered.
         """
-        if isinstance(condition_set, str):
-            condition_set_id = condition_set
-        elif isinstance(condition_set, type):
-            condition_set_id = condition_set().get_id()
-        else:
-            condition_set_id = condition_set.get_id()
-        found = self._registry.pop(condition_set_id, None) is not None
-        self._rebuild()
+        found = self._registry.unregister(condition_set)
+        self._runtime.rebuild()
         return found
 
     def get_condition_set_by_id(self, switch_id: str) -> ConditionSet:
@@ -314,31 +337,25 @@ class SwitchManager(SnapshotRuntime):
             (the name is gargoyle-yplan's).
         :raises KeyError: if no registered condition set has this id.
         """
-        return self._registry[switch_id]
+        return self._registry.get_condition_set_by_id(switch_id)
 
     def get_condition_sets(self) -> list[ConditionSet]:
         """Every registered condition set, in the order they were registered."""
-        return list(self._registry.values())
+        return self._registry.get_condition_sets()
 
     def get_all_conditions(self) -> Iterator[tuple[str, str, Field]]:
         """Yield ``(condition_set_id, group_label, field)`` for every registered field.
 
         Condition sets come by group label; each set's fields in declaration order.
         """
-        for condition_set in sorted(self._registry.values(), key=lambda s: str(s.get_group_label())):
-            group = str(condition_set.get_group_label())
-            for field in condition_set.fields.values():
-                yield condition_set.get_id(), group, field
+        return self._registry.get_all_conditions()
 
     def namespaces(self) -> dict[str, list[ConditionSet]]:
         """The registered condition sets by the namespace their conditions are stored under.
 
         :returns: ``{namespace: [condition set, ...]}``.
         """
-        found: dict[str, list[ConditionSet]] = {}
-        for condition_set in self._registry.values():
-            found.setdefault(condition_set.get_namespace(), []).append(condition_set)
-        return found
+        return self._registry.namespaces()
 
     # -- mapping access to stored switches ------------------------------------------------------
 
@@ -353,7 +370,7 @@ class SwitchManager(SnapshotRuntime):
 
         :raises KeyError: if there is no such switch and auto-create is off.
         """
-        row = self._refresh().rows.get(key)
+        row = self.snapshot().rows.get(key)
         if row is not None:
             return SwitchProxy(self, self._instance(row))
         if not self.auto_create:
@@ -377,35 +394,41 @@ class SwitchManager(SnapshotRuntime):
 
     def __contains__(self, key: object) -> bool:
         """``key in gargoyle``: whether a switch with this key is stored."""
-        return key in self._refresh().rows
+        return key in self.snapshot().rows
 
     def __iter__(self) -> Iterator[str]:
         """Iterate over the stored switches' keys."""
-        return iter(list(self._refresh().rows))
+        return iter(list(self.snapshot().rows))
 
     def __len__(self) -> int:
         """The number of stored switches."""
-        return len(self._refresh().rows)
+        return len(self.snapshot().rows)
 
     def get(self, key: str, default: Any = None) -> Any:
         """The stored switch (as ``gargoyle[key]`` returns it), or ``default``; never creates one."""
-        row = self._refresh().rows.get(key)
+        row = self.snapshot().rows.get(key)
         return default if row is None else SwitchProxy(self, self._instance(row))
 
     def keys(self) -> list[str]:
         """The stored switches' keys."""
-        return list(self._refresh().rows)
+        return list(self.snapshot().rows)
 
     def values(self) -> list[Switch]:
         """The stored switches, as plain :class:`~gargoyle.models.Switch` objects (as in gargoyle-yplan).
 
         Unlike ``gargoyle[key]``, their condition methods take the manager first.
         """
-        return [self._instance(row) for row in self._refresh().rows.values()]
+        return [self._instance(row) for row in self.snapshot().rows.values()]
 
     def items(self) -> list[tuple[str, Switch]]:
         """``(key, switch)`` for every stored switch; the switches as :meth:`values` returns them."""
-        return [(key, self._instance(row)) for key, row in self._refresh().rows.items()]
+        return [(key, self._instance(row)) for key, row in self.snapshot().rows.items()]
+
+
+def _read_db_version() -> int | None:
+    from gargoyle._storage.version import read_db_version
+
+    return read_db_version()
 
 
 async def _async_subjects(instances: tuple[Any, ...]) -> Subjects:
@@ -432,4 +455,4 @@ def _resolved_user(request: HttpRequest) -> Any:
 
 
 #: The process-wide manager, also importable as ``from gargoyle import gargoyle``.
-gargoyle = SwitchManager("gargoyle.Switch", auto_create=None)
+gargoyle = SwitchManager("gargoyle.Switch", auto_create=None, registry=default_registry)

@@ -15,9 +15,9 @@ from django.core.validators import validate_ipv46_address
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from gargoyle import values
+from gargoyle._runtime.engine import CompiledSwitch, subjects_of
+from gargoyle._storage import values
 from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INHERIT, SELECTIVE
-from gargoyle.engine import CompiledSwitch, subjects_of
 from gargoyle.manager import SwitchManager
 
 
@@ -68,7 +68,7 @@ def explain(manager: SwitchManager, key: str, *instances: Any) -> str:
     The reason is found by walking the rules again, condition by condition: slower than
     ``is_active``, and never used by it.
     """
-    snapshot = manager._refresh()
+    snapshot = manager.snapshot()
     switch = snapshot.switches.get(key) or snapshot.fallbacks.get(key)
     if switch is None:
         ancestor = snapshot.nearest_ancestor(key)

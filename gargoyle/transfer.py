@@ -15,11 +15,11 @@ from typing import Any, NoReturn
 
 from django.core.exceptions import ValidationError
 
-from gargoyle import values
+from gargoyle._storage import values
+from gargoyle._storage.transactions import write_transaction
+from gargoyle._storage.validation import validate_key, validate_status, validate_text
 from gargoyle.manager import SwitchManager
 from gargoyle.models import Switch
-from gargoyle.transactions import write_transaction
-from gargoyle.validation import validate_key, validate_status, validate_text
 
 #: The ``"format"`` entry of an export document.
 FORMAT = "gargoyle-switches"

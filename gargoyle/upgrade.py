@@ -21,11 +21,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from gargoyle import values
+from gargoyle._authoring.fields import Boolean, Choice, Percent
+from gargoyle._runtime.snapshot import evaluated_status, nearest_ancestor, try_compile_rules
+from gargoyle._storage import values
+from gargoyle._storage.validation import validate_description, validate_key, validate_label
 from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, STATUSES
-from gargoyle.fields import Boolean, Choice, Percent
-from gargoyle.snapshot import evaluated_status, nearest_ancestor, try_compile_rules
-from gargoyle.validation import validate_description, validate_key, validate_label
 
 Row = Mapping[str, Any]
 Namespaces = Mapping[str, list[Any]]

@@ -1,23 +1,10 @@
-"""The JSON API's URLs: mount them with ``path("gargoyle/", include("gargoyle.urls"))``."""
+"""The JSON API's URLs: mount them with ``path("gargoyle/", include("gargoyle.urls"))``.
 
-from django.urls import path
+This is the public path; the views live in the web layer, ``gargoyle/_web/``.
+"""
 
-from gargoyle import api
+from __future__ import annotations
 
-#: The URL namespace: ``reverse("gargoyle:status")``.
-app_name = "gargoyle"
+from gargoyle._web.urls import app_name, urlpatterns
 
-#: The endpoints, each a view of the JSON API (see the module's description).
-urlpatterns = [
-    path("add/", api.add, name="add"),
-    path("update/", api.update, name="update"),
-    path("status/", api.status, name="status"),
-    path("delete/", api.delete, name="delete"),
-    path("conditions/add/", api.add_condition, name="add-condition"),
-    path("conditions/remove/", api.remove_condition, name="remove-condition"),
-    path("switches/", api.switches, name="switches"),
-    path("preview/", api.preview, name="preview"),
-    path("history/", api.history, name="history"),
-    path("history/restore/", api.restore_change, name="restore"),
-    path("upgrade/reviewed/", api.mark_reviewed, name="mark-reviewed"),
-]
+__all__ = ["app_name", "urlpatterns"]

@@ -11,9 +11,8 @@ from django.db.models import QuerySet
 from django.test import Client, override_settings
 from django.urls import include, path, reverse
 
-from gargoyle.api import field_type
+from gargoyle._authoring.fields import Choice
 from gargoyle.constants import DISABLED, GLOBAL, INHERIT, SELECTIVE
-from gargoyle.fields import Choice
 from gargoyle.history import SwitchChange
 from gargoyle.manager import gargoyle
 from gargoyle.models import Switch
@@ -396,14 +395,41 @@ def test_switches_permission_flags(client: Client, login: Any) -> None:
     assert data["permissions"] == {"view": True, "add": False, "change": True, "delete": False, "setGlobal": False}
 
 
-def test_field_types() -> None:
-    from gargoyle.fields import Range, String
+def test_each_field_type_names_its_panel_input(client: Client, admin: Any) -> None:
+    """The panel's input comes from the field class itself: a new type is one class."""
+    from gargoyle.conditions import BeforeDate, Boolean, ConditionSet, Percent, Range, String
 
-    choice = Choice([("a", "Apple"), "b"])
-    choice.set_values("fruit")
-    assert field_type(choice) == "choice"
-    assert field_type(Range()) == "range"
-    assert field_type(String()) == "string"
+    class Email(String):
+        panel_type = "email"
+
+    class Subclassed(Range):  # a subclass keeps its base's input unless it says otherwise
+        pass
+
+    class ShopperConditionSet(ConditionSet):
+        email = Email()
+        share = Percent()
+        spend = Subclassed()
+        since = BeforeDate()
+        vip = Boolean()
+        name = String()
+
+        def get_namespace(self) -> str:
+            return "shopper"
+
+    gargoyle.register(ShopperConditionSet)
+    try:
+        data = ok(client.get(url("switches")))
+    finally:
+        gargoyle.unregister(ShopperConditionSet)
+    shopper = next(s for s in data["conditionSets"] if s["id"].endswith("ShopperConditionSet"))
+    assert {field["name"]: field["type"] for field in shopper["fields"]} == {
+        "email": "email",
+        "share": "percent",
+        "spend": "range",
+        "since": "date",
+        "vip": "boolean",
+        "name": "string",
+    }
 
 
 def test_choice_fields_list_their_choices(client: Client, admin: Any) -> None:
@@ -797,7 +823,7 @@ def test_a_vanished_row_is_a_404(client: Client, admin: Any, feature: Switch, mo
 
 
 def test_payload_keeps_the_stored_label_apart_from_the_displayed_one():
-    from gargoyle.api import switch_payload
+    from gargoyle._web.api import switch_payload
 
     payload = switch_payload(Switch(key="no_label"))
     assert (payload["label"], payload["storedLabel"]) == ("No_Label", "")

@@ -1,5 +1,5 @@
 """A cache that hangs rather than refuses: gargoyle's version token waits GARGOYLE_CACHE_TIMEOUT
-at most (gargoyle.token_cache), once per interval, for requests and writers alike.
+at most (gargoyle._runtime.token_cache), once per interval, for requests and writers alike.
 
 The tests against a server that accepts connections and never answers need redis or
 pymemcache (the ``services`` tox environment has both); the others need no server.
@@ -21,13 +21,8 @@ from django.core.signals import request_finished, request_started
 from django.db import connection
 from django.test import override_settings
 
-from gargoyle import versions
-from gargoyle.checks import check_settings
-from gargoyle.conf import get_settings
-from gargoyle.constants import DISABLED, GLOBAL
-from gargoyle.manager import SwitchManager, gargoyle
-from gargoyle.models import Switch
-from gargoyle.token_cache import (
+from gargoyle._conf import get_settings
+from gargoyle._runtime.token_cache import (
     DJANGO_REDIS,
     PYLIBMC,
     PYMEMCACHE,
@@ -35,6 +30,11 @@ from gargoyle.token_cache import (
     bounded_params,
     token_cache,
 )
+from gargoyle._storage import version as db_version
+from gargoyle.checks import check_settings
+from gargoyle.constants import DISABLED, GLOBAL
+from gargoyle.manager import SwitchManager, gargoyle
+from gargoyle.models import Switch
 
 # Fail rather than hang when the wait is not bounded: a default client would wait for ever.
 GUARD = 5.0
@@ -138,7 +138,7 @@ def hanging(request, transactional_db):
     with override:
         yield server
     server.close()
-    gargoyle._failing.discard("cache")  # the next test's cache is another one
+    gargoyle._runtime._failing.discard("cache")  # the next test's cache is another one
 
 
 def test_a_request_gives_up_on_a_hanging_cache_and_answers(hanging, worker, caplog):
@@ -170,22 +170,22 @@ def test_a_write_gives_up_on_a_hanging_cache_and_moves_the_database_version(hang
         switch.status = status
         switch.save()
 
-    version = versions.read_db_version()
+    version = db_version.read_db_version()
     with caplog.at_level(logging.WARNING, "gargoyle"):
         worker(lambda: write(DISABLED))
     assert hanging.received > 0, "the writer tried to publish the new token"
     [warning] = unreachable_warnings(caplog)
     assert "TimeoutError" in warning
     # Other processes see the change through the database version, as in any cache outage.
-    assert versions.read_db_version() != version
+    assert db_version.read_db_version() != version
 
     # The writer sees its change, and its next writes of the interval publish nothing: neither
     # waits on the cache again.
     asked = hanging.received
     assert worker(lambda: in_a_request("feature")) is False
-    version = versions.read_db_version()
+    version = db_version.read_db_version()
     worker(lambda: write(GLOBAL))
-    assert versions.read_db_version() != version
+    assert db_version.read_db_version() != version
     assert worker(lambda: in_a_request("feature")) is True
     assert hanging.received == asked
 
@@ -350,12 +350,12 @@ def test_each_thread_has_its_client_closed_at_the_end_of_its_requests():
 
 @override_settings(CACHES=TOKEN_CACHES)
 def test_a_manager_talks_through_the_bounded_client_unless_given_an_instance():
-    assert isinstance(SwitchManager(cache="token")._cache(), SiteRedisCache)
-    assert SwitchManager(cache="token")._cache() is not caches["token"]
+    assert isinstance(SwitchManager(cache="token")._runtime._cache(), SiteRedisCache)
+    assert SwitchManager(cache="token")._runtime._cache() is not caches["token"]
     given = caches["token"]
-    assert SwitchManager(cache=given)._cache() is given
+    assert SwitchManager(cache=given)._runtime._cache() is given
     with override_settings(GARGOYLE_CACHE_NAME="token"):
-        assert gargoyle._cache() is token_cache("token")
+        assert gargoyle._runtime._cache() is token_cache("token")
 
 
 @pytest.mark.parametrize("value", [0.25, 1, 30, None])

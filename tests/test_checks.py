@@ -8,9 +8,9 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import RequestFactory, override_settings
 
+from gargoyle._conf import get_settings
 from gargoyle.builtins import HostConditionSet
 from gargoyle.checks import check_settings, check_stored_switches, check_switch_defaults
-from gargoyle.conf import get_settings
 from gargoyle.constants import DISABLED, GLOBAL, SELECTIVE
 from gargoyle.manager import gargoyle
 from gargoyle.models import Switch

@@ -1,4 +1,4 @@
-"""The field types of gargoyle.fields: cleaning, validation, display, rendering and matching."""
+"""The field types of gargoyle._authoring.fields: cleaning, validation, display, rendering and matching."""
 
 import datetime
 

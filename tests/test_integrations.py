@@ -414,7 +414,7 @@ def test_switches_from_many_threads_at_once_leave_no_override_behind():
     finally:
         sys.setswitchinterval(interval)
 
-    assert gargoyle._overrides == []
+    assert gargoyle._runtime._overrides == []
     assert [key for key in (f"k{i}" for i in range(16)) if gargoyle.is_active(key)] == []
 
 
@@ -591,7 +591,7 @@ def test_sync_is_active_inside_an_event_loop_reloads_without_error():
         cursor.execute("UPDATE gargoyle_switch SET status = %s WHERE key = %s", [GLOBAL, "feature"])
 
     async def check():
-        gargoyle._want_reload()
+        gargoyle._runtime._want_reload()
         return gargoyle.is_active("feature")
 
     assert run_in_new_loop(check()) is True
@@ -600,6 +600,6 @@ def test_sync_is_active_inside_an_event_loop_reloads_without_error():
 @pytest.mark.django_db(transaction=True)
 def test_ifswitch_in_an_async_view_reloads_without_error():
     make_switch("feature", GLOBAL)
-    gargoyle._want_reload()
+    gargoyle._runtime._want_reload()
     response = async_to_sync(AsyncClient().get)("/template-async/")
     assert response.content == b"shown"

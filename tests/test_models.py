@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import RequestFactory, override_settings
 
+from gargoyle._storage.version import read_db_version
 from gargoyle.changes import made_by
 from gargoyle.manager import gargoyle
 from gargoyle.models import DISABLED, GLOBAL, INHERIT, SELECTIVE, Switch
-from gargoyle.versions import read_db_version
 
 USER = "gargoyle.builtins.UserConditionSet(auth.user)"
 IP = "gargoyle.builtins.IPAddressConditionSet"

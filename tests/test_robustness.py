@@ -27,7 +27,9 @@ from django.test import AsyncClient, override_settings
 from django.urls import path
 from django.views import View
 
-from gargoyle import signals, versions
+from gargoyle import signals
+from gargoyle._runtime import versions
+from gargoyle._storage import version as db_version
 from gargoyle.builtins import UserConditionSet
 from gargoyle.constants import DISABLED, GLOBAL, INHERIT, SELECTIVE
 from gargoyle.manager import SwitchManager, gargoyle
@@ -71,7 +73,7 @@ def write_from_another_process(key, status):
     """Change a switch as another process would: SQL and the version row, no cache publish."""
     with connection.cursor() as cursor:
         cursor.execute("UPDATE gargoyle_switch SET status = %s WHERE key = %s", [status, key])
-    versions.bump_db_version()
+    db_version.bump_db_version()
 
 
 def log_in(client, user):
@@ -241,7 +243,7 @@ def test_a_failed_version_bump_rolls_the_save_back():
     switch.status = GLOBAL
 
     with (
-        mock.patch("gargoyle.versions.bump_db_version", side_effect=OperationalError("version row locked")),
+        mock.patch("gargoyle._storage.version.bump_db_version", side_effect=OperationalError("version row locked")),
         pytest.raises(OperationalError),
     ):
         switch.save()
@@ -261,12 +263,12 @@ def test_an_update_through_the_base_manager_moves_the_version_and_is_seen_at_onc
     gm = manager(timeout=60)
     Switch.objects.create(key="feature", status=DISABLED)
     assert gm.is_active("feature") is False
-    version = versions.read_db_version()
+    version = db_version.read_db_version()
 
     updated = Switch._base_manager.filter(key="feature").update(status=GLOBAL)
 
     assert updated == 1
-    assert versions.read_db_version() != version
+    assert db_version.read_db_version() != version
     assert gm.is_active("feature") is True
 
 
@@ -748,7 +750,7 @@ def test_a_lost_cache_publish_is_caught_by_the_database_check(shared_cache):
     assert gm.is_active("feature") is False
     token = shared_cache.get(versions.CACHE_KEY)
 
-    with mock.patch("gargoyle.versions.publish_cache_token", side_effect=ConnectionError("cache blip")):
+    with mock.patch("gargoyle._runtime.versions.publish_cache_token", side_effect=ConnectionError("cache blip")):
         write_from_another_process("feature", GLOBAL)
     written = time.monotonic()
     assert shared_cache.get(versions.CACHE_KEY) == token, "no process published the change"
@@ -776,7 +778,7 @@ def test_the_writer_sees_its_committed_change_while_another_thread_holds_the_loc
     holding = threading.Event()
 
     def hold_the_lock():  # stands in for a reload in flight in another thread
-        with gm._lock:
+        with gm._runtime._lock:
             holding.set()
             time.sleep(0.5)
 
@@ -786,7 +788,7 @@ def test_the_writer_sees_its_committed_change_while_another_thread_holds_the_loc
         assert holding.wait(5)
         switch.status = GLOBAL
         switch.save()
-        assert gm._lock.locked(), "the other thread still holds the lock"
+        assert gm._runtime._lock.locked(), "the other thread still holds the lock"
         assert gm.is_active("feature") is True
     finally:
         thread.join()

@@ -13,7 +13,8 @@ from django.core.signals import request_started
 from django.db import OperationalError, connection, transaction
 from django.test import override_settings
 
-from gargoyle import versions
+from gargoyle._runtime import versions
+from gargoyle._storage import version as db_version
 from gargoyle.builtins import UserConditionSet
 from gargoyle.constants import DISABLED, GLOBAL, SELECTIVE
 from gargoyle.manager import SwitchManager
@@ -39,7 +40,7 @@ def write_from_another_process(key, status, *, cache=None):
     """Change a switch the way another process would: SQL, the version row, the cache token."""
     with connection.cursor() as cursor:
         cursor.execute("UPDATE gargoyle_switch SET status = %s WHERE key = %s", [status, key])
-    versions.bump_db_version()
+    db_version.bump_db_version()
     if cache is not None:
         versions.publish_cache_token(cache)
 
@@ -215,9 +216,9 @@ class TestFailures:
         gm = manager(timeout=0)
         Switch.objects.create(key="feature", status=GLOBAL)
         assert gm.is_active("feature")
-        broken = mock.patch("gargoyle.versions.read_db_version", side_effect=OperationalError("db down"))
+        broken = mock.patch("gargoyle._storage.version.read_db_version", side_effect=OperationalError("db down"))
         with broken, caplog.at_level(logging.WARNING, "gargoyle"):
-            gm._want_reload()
+            gm._runtime._want_reload()
             for _ in range(3):
                 assert gm.is_active("feature")
         assert any("database is unreachable" in r.getMessage() for r in caplog.records)
@@ -277,7 +278,7 @@ class TestThreads:
             time.sleep(0.2)
             return real_load(self)
 
-        gm._want_reload()
+        gm._runtime._want_reload()
         results = []
         with mock.patch.object(SwitchManager, "_load_rows", slow_load):
             threads = [closing_connection(lambda: results.append(gm.is_active("feature"))) for _ in range(8)]

@@ -21,8 +21,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from gargoyle import values
-from gargoyle.fields import Choice, Range
+from gargoyle._authoring.fields import Choice, Range
+from gargoyle._storage import values
 from gargoyle.history import SwitchChange
 from gargoyle.manager import gargoyle
 from gargoyle.models import SnapshotVersion, Switch

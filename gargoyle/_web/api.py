@@ -1,7 +1,7 @@
 """The JSON API: the original Nexus module's endpoints, plus listing, preview and history.
 
 Mount it with ``path("gargoyle/", include("gargoyle.urls"))``. Every reply is
-``{"success": bool, "data": ...}``; who may call what is decided in :mod:`gargoyle.api_auth`.
+``{"success": bool, "data": ...}``; who may call what is decided in :mod:`gargoyle._web.auth`.
 Mutations take form-encoded POST fields (as gargoyle-yplan's did), run in one transaction
 and are recorded in the history under the caller's name.
 """
@@ -16,16 +16,17 @@ from django.db import IntegrityError
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from gargoyle import date_fields, fields
-from gargoyle.api_auth import ApiError, api_view, can_view, require
-from gargoyle.changes import made_by
+from gargoyle._authoring.fields import Choice, Field
+from gargoyle._storage.change import SwitchChange
+from gargoyle._storage.switch import Switch
+from gargoyle._storage.transactions import write_transaction
+from gargoyle._storage.validation import LABEL_MAX_LENGTH, validate_key, validate_status
+from gargoyle._web.auth import ApiError, api_view, can_view, require
+from gargoyle._writes.attribution import made_by
+from gargoyle._writes.history import changes_of, restore
 from gargoyle.constants import GLOBAL, STATUSES
-from gargoyle.history import SwitchChange, changes_of, restore
 from gargoyle.manager import gargoyle
-from gargoyle.models import Switch
 from gargoyle.preview import preview as preview_switch
-from gargoyle.transactions import write_transaction
-from gargoyle.validation import LABEL_MAX_LENGTH, validate_key, validate_status
 
 HISTORY_LIMIT = 50
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
@@ -151,7 +152,7 @@ def delete(request: HttpRequest) -> dict[str, Any]:
     return {}
 
 
-def _condition_field(data: Any) -> tuple[str, fields.Field]:
+def _condition_field(data: Any) -> tuple[str, Field]:
     """The condition set id and field named by ``id`` and ``field``; 404 if unknown."""
     set_id, name = _param(data, "id"), _param(data, "field")
     try:
@@ -208,24 +209,11 @@ def mark_reviewed(request: HttpRequest) -> dict[str, Any]:
 # -- listing, preview and history ----------------------------------------------------------------
 
 
-def field_type(field: fields.Field) -> str:
-    """What inputs the panel shows for a field."""
-    for kind, name in (
-        (fields.Percent, "percent"),
-        (fields.Range, "range"),
-        (date_fields.AbstractDate, "date"),
-        (fields.Boolean, "boolean"),
-        (fields.Choice, "choice"),
-    ):
-        if isinstance(field, kind):
-            return name
-    return "string"
-
-
-def _field_info(field: fields.Field) -> dict[str, Any]:
-    info = {"name": field.name, "label": str(field.label), "type": field_type(field)}
+def _field_info(field: Field) -> dict[str, Any]:
+    # The field says which input the panel shows (Field.panel_type); the panel knows the rest.
+    info = {"name": field.name, "label": str(field.label), "type": field.panel_type}
     info["help"] = str(field.help_text or "")
-    if isinstance(field, fields.Choice):
+    if isinstance(field, Choice):
         info["choices"] = [
             {"value": c[0], "label": str(c[1])} if isinstance(c, (list, tuple)) else {"value": c, "label": str(c)}
             for c in field.choices

@@ -1,7 +1,7 @@
 """Write transactions on switches: one lock order for every writer, and writers that wait
 their turn, on SQLite too.
 
-Every write to switches ends by changing the snapshot version row (``gargoyle.versions``).
+Every write to switches ends by changing the snapshot version row (``version.py``).
 A write transaction of gargoyle's takes that row's lock with its first statement, before it
 reads or locks any switch:
 
@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from django.apps import apps
 from django.db import router, transaction
 
-from gargoyle import versions
+from gargoyle._storage import version
 
 
 @contextlib.contextmanager
@@ -34,5 +34,5 @@ def write_transaction(using: str | None = None) -> Iterator[None]:
     """
     alias = using or router.db_for_write(apps.get_model("gargoyle", "Switch"))
     with transaction.atomic(using=alias):
-        versions.lock_for_write(alias)
+        version.lock_for_write(alias)
         yield

@@ -1,6 +1,8 @@
 """Keeping a process's snapshot of switches fresh without touching the hot path.
 
-The rules (DESIGN §4):
+A :class:`SnapshotRuntime` is held by each :class:`~gargoyle.manager.SwitchManager`, which
+tells it how to read the rows and the database version. The rules (docs/architecture.rst,
+"Freshness"):
 
 * check the version at most once per request (``request_started``), and at most every
   ``GARGOYLE_CHECK_INTERVAL`` seconds outside requests; with a cache that is not shared
@@ -14,7 +16,7 @@ The rules (DESIGN §4):
   transaction commits or rolls back;
 * an unreachable cache or database never raises: the last snapshot (or, cold, the code
   defaults) keeps answering, a warning is logged once, and the next check retries;
-* a cache that hangs costs at most ``GARGOYLE_CACHE_TIMEOUT`` (``gargoyle.token_cache``),
+* a cache that hangs costs at most ``GARGOYLE_CACHE_TIMEOUT`` (``gargoyle._runtime.token_cache``),
   once per interval: after a failure neither checks nor writes wait on it again until the
   back-off ends.
 """
@@ -25,7 +27,8 @@ import contextlib
 import gc
 import logging
 import threading
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import Callable, Iterator, Mapping
 from time import monotonic
 from typing import Any
 
@@ -33,11 +36,11 @@ from django.core.cache import BaseCache
 from django.core.signals import request_started, setting_changed
 from django.db import connections
 
-from gargoyle import versions
-from gargoyle.conf import get_settings
-from gargoyle.snapshot import EMPTY, NOT_READ, Snapshot, build_snapshot
-from gargoyle.threads import run_outside_event_loop
-from gargoyle.token_cache import token_cache
+from gargoyle._conf import get_settings
+from gargoyle._runtime import versions
+from gargoyle._runtime.snapshot import EMPTY, NOT_READ, Snapshot, build_snapshot
+from gargoyle._runtime.threads import run_outside_event_loop
+from gargoyle._runtime.token_cache import token_cache
 
 try:
     from celery.signals import task_prerun
@@ -45,6 +48,13 @@ except ImportError:
     task_prerun = None
 
 logger = logging.getLogger("gargoyle")
+
+_runtimes: weakref.WeakSet[SnapshotRuntime] = weakref.WeakSet()
+
+
+def live_runtimes() -> list[SnapshotRuntime]:
+    """Every runtime in this process; the write pipeline tells them all about each write."""
+    return list(_runtimes)
 
 
 class CommitHook:
@@ -89,17 +99,38 @@ def _collector_paused() -> Iterator[None]:
 
 
 class SnapshotRuntime:
-    """The freshness half of :class:`~gargoyle.manager.SwitchManager`."""
+    """One manager's snapshot of the switches, and the rules that keep it fresh.
 
-    _snapshot: Snapshot
-    _next_check: float
-    _pending: dict[int, PendingWrites]
+    The manager's hot path reads :attr:`snapshot` directly while :attr:`pending` is empty
+    and :attr:`next_check` has not come, and calls :meth:`current` otherwise.
 
-    def _init_runtime(self, cache: Any, check_interval: float | None) -> None:
+    :param load_rows: reads every stored switch as a row (a dict of ``ROW_FIELDS``).
+    :param read_version: reads the database's snapshot version.
+    :param namespaces: the registered condition sets by namespace, to compile conditions.
+    :param on_reload: called after every reload (the manager forgets the unknown keys it saw).
+    :param cache: a cache alias or instance for the version token (default: the setting).
+    :param check_interval: seconds between version checks (default: the setting).
+    """
+
+    def __init__(
+        self,
+        *,
+        load_rows: Callable[[], list[dict[str, Any]]],
+        read_version: Callable[[], Any],
+        namespaces: Callable[[], Mapping[str, list[Any]]],
+        on_reload: Callable[[], None],
+        cache: Any = None,
+        check_interval: float | None = None,
+    ) -> None:
+        self._load_rows = load_rows
+        self._read_version = read_version
+        self._namespaces = namespaces
+        self._on_reload = on_reload
         self._cache_arg = cache
         self._interval_arg = check_interval
-        self._snapshot = EMPTY
-        self._next_check = 0.0  # monotonic time of the next version check
+        self.snapshot: Snapshot = EMPTY
+        self.next_check = 0.0  # monotonic time of the next version check
+        self.pending: dict[int, PendingWrites] = {}  # thread ident -> uncommitted writes
         self._next_db_check = 0.0  # with a shared cache: the database version, as a backstop
         self._backoff_until = 0.0  # after a failure, no retry before this time
         self._wanted = 1  # generation of the switches wanted; each committed write moves it
@@ -110,24 +141,13 @@ class SnapshotRuntime:
         self._reported: set[tuple[str, str]] = set()
         self._reported_problems: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._pending = {}  # thread ident -> PendingWrites
         self._overrides: list[dict[str, bool]] = []
         self._overrides_lock = threading.Lock()
         request_started.connect(self._on_request_started, weak=True)
         setting_changed.connect(self._on_setting_changed, weak=True)
         if task_prerun is not None:  # a Celery task counts as a request
             task_prerun.connect(self._on_request_started, weak=True)
-
-    # -- what the subclass provides -------------------------------------------------------
-
-    def namespaces(self) -> dict[str, list[Any]]:
-        raise NotImplementedError
-
-    def _load_rows(self) -> list[dict[str, Any]]:
-        raise NotImplementedError
-
-    def _forget_unknown_keys(self) -> None:
-        raise NotImplementedError
+        _runtimes.add(self)
 
     # -- configuration ----------------------------------------------------------------------
 
@@ -143,15 +163,15 @@ class SnapshotRuntime:
 
     # -- the hot path's way in --------------------------------------------------------------
 
-    def _refresh(self) -> Snapshot:
+    def current(self) -> Snapshot:
         """The snapshot this thread should use now, checking for changes if one is due."""
-        if self._pending:
+        if self.pending:
             provisional = self._provisional_snapshot()
             if provisional is not None:
                 return provisional
-        if monotonic() >= self._next_check:
+        if monotonic() >= self.next_check:
             self._check_for_changes()
-        return self._snapshot
+        return self.snapshot
 
     def refresh(self) -> None:
         """Reload the switches now, whatever the version says.
@@ -161,18 +181,18 @@ class SnapshotRuntime:
         """
         self._want_reload()
         self._backoff_until = 0.0
-        for pending in list(self._pending.values()):
+        for pending in list(self.pending.values()):
             pending.snapshot = None
-        self._refresh()
+        self.current()
 
     def _provisional_snapshot(self) -> Snapshot | None:
         ident = threading.get_ident()
-        pending = self._pending.get(ident)
+        pending = self.pending.get(ident)
         if pending is None:
             return None
         if not pending.still_open():  # rolled back: forget what it wrote
-            self._pending.pop(ident, None)
-            self._forget_unknown_keys()
+            self.pending.pop(ident, None)
+            self._on_reload()
             return None
         if pending.snapshot is None:
             try:
@@ -187,7 +207,7 @@ class SnapshotRuntime:
 
     def _want_reload(self) -> None:
         self._wanted += 1
-        self._next_check = 0.0
+        self.next_check = 0.0
 
     def _check_for_changes(self) -> None:
         if monotonic() < self._backoff_until and self._attempted >= self._wanted:
@@ -199,15 +219,15 @@ class SnapshotRuntime:
             return  # another thread is checking; keep answering from the current snapshot
         try:
             now = monotonic()
-            if now < self._next_check and self._loaded >= self._wanted:
+            if now < self.next_check and self._loaded >= self._wanted:
                 return
-            self._next_check = now + self._interval()
+            self.next_check = now + self._interval()
             self._check_versions(now)
         finally:
             self._lock.release()
 
     def _check_versions(self, now: float) -> None:
-        wanted, snapshot = self._wanted, self._snapshot
+        wanted, snapshot = self._wanted, self.snapshot
         stale = self._loaded < wanted or not snapshot.loaded
         token = self._read_cache_token()
         if token is not NOT_READ:
@@ -219,7 +239,7 @@ class SnapshotRuntime:
             # Backstop: a write whose token was lost (a cache blip) still shows within the interval.
         self._next_db_check = now + self._interval()
         try:
-            db_version = run_outside_event_loop(versions.read_db_version)
+            db_version = run_outside_event_loop(self._read_version)
         except Exception as error:
             self._failed("database", error)
             self._fall_back_to_defaults()
@@ -245,10 +265,10 @@ class SnapshotRuntime:
         return token
 
     def _reload(self, cache_token: Any, generation: int, now: float) -> None:
-        previous = self._snapshot
+        previous = self.snapshot
 
         def load() -> Snapshot:
-            db_version = versions.read_db_version()
+            db_version = self._read_version()
             rows = self._load_rows()
             return self._build(rows, cache_token=cache_token, db_version=db_version, loaded=True, previous=previous)
 
@@ -262,14 +282,14 @@ class SnapshotRuntime:
             return
         self._recovered("database")
         self._report_problems(snapshot)
-        self._snapshot = snapshot
+        self.snapshot = snapshot
         self._loaded = max(self._loaded, generation)
         self._next_db_check = now + self._interval()
-        self._forget_unknown_keys()
+        self._on_reload()
 
     def _fall_back_to_defaults(self) -> None:
-        if not self._snapshot.loaded:
-            self._snapshot = self._build([])  # cold: answer from GARGOYLE_SWITCH_DEFAULTS
+        if not self.snapshot.loaded:
+            self.snapshot = self._build([])  # cold: answer from GARGOYLE_SWITCH_DEFAULTS
 
     def _build(self, rows: list[dict[str, Any]], **tokens: Any) -> Snapshot:
         overrides: dict[str, bool] = {}
@@ -277,18 +297,18 @@ class SnapshotRuntime:
             overrides.update(layer)
         return build_snapshot(
             rows,
-            self.namespaces(),
+            self._namespaces(),
             switch_defaults=get_settings().switch_defaults,
             overrides=overrides,
             **tokens,
         )
 
-    def _rebuild(self) -> None:
+    def rebuild(self) -> None:
         """Recompile from the rows already read (condition sets, overrides or settings changed)."""
         with self._lock:
-            self._snapshot = self._recompiled(self._snapshot)
-            self._report_problems(self._snapshot)
-        for pending in list(self._pending.values()):
+            self.snapshot = self._recompiled(self.snapshot)
+            self._report_problems(self.snapshot)
+        for pending in list(self.pending.values()):
             if pending.snapshot is not None:
                 pending.snapshot = self._recompiled(pending.snapshot)
 
@@ -307,14 +327,14 @@ class SnapshotRuntime:
         # A switch that is fixed and breaks again is reported again.
         self._reported_problems = dict(snapshot.problems)
 
-    def _warn_once(self, key: str, kind: str, message: str) -> None:
+    def warn_once(self, key: str, kind: str, message: str) -> None:
         if (key, kind) not in self._reported:
             self._reported.add((key, kind))
             logger.warning("gargoyle: switch %r answers its default: %s", key, message)
 
     def _failed(self, what: str, error: Exception) -> None:
         # Back off until the next interval instead of retrying on every request.
-        self._backoff_until = self._next_check = monotonic() + self._interval()
+        self._backoff_until = self.next_check = monotonic() + self._interval()
         if what not in self._failing:
             self._failing.add(what)
             logger.warning(
@@ -337,16 +357,16 @@ class SnapshotRuntime:
 
     def note_uncommitted_write(self, hook: CommitHook) -> None:
         """This thread wrote switches in a transaction that is still open."""
-        pending = self._pending.get(threading.get_ident())
+        pending = self.pending.get(threading.get_ident())
         if pending is None:
-            self._pending[threading.get_ident()] = PendingWrites(hook)
+            self.pending[threading.get_ident()] = PendingWrites(hook)
         else:
             pending.hooks.append(hook)
             pending.snapshot = None
 
     def note_committed(self) -> None:
         """Switches changed and the change is committed: tell other processes, reload here."""
-        self._pending.pop(threading.get_ident(), None)
+        self.pending.pop(threading.get_ident(), None)
         # While the cache rests, other processes see the change through the database version.
         if not self._cache_resting():
             self._publish()
@@ -362,11 +382,11 @@ class SnapshotRuntime:
 
     def _on_request_started(self, **kwargs: Any) -> None:
         if self._shared_cache and monotonic() >= self._backoff_until:
-            self._next_check = 0.0
+            self.next_check = 0.0
 
     def _on_setting_changed(self, *, setting: str, **kwargs: Any) -> None:
         if setting in ("GARGOYLE_SWITCH_DEFAULTS", "GARGOYLE_LEGACY_PERCENT"):
-            self._rebuild()
+            self.rebuild()
         elif setting in ("GARGOYLE_CACHE_NAME", "GARGOYLE_CACHE_TIMEOUT", "GARGOYLE_CHECK_INTERVAL", "CACHES"):
             self._backoff_until = 0.0
             self._failing.discard("cache")  # another cache now: its first failure is news again
@@ -384,13 +404,13 @@ class SnapshotRuntime:
         """
         with self._overrides_lock:  # threads pushing and popping at once lose no layer
             self._overrides = [*self._overrides, overrides]
-        self._rebuild()
+        self.rebuild()
 
     def pop_overrides(self, overrides: dict[str, bool]) -> None:
         """Remove a layer given to :meth:`push_overrides` (the same dict object)."""
         with self._overrides_lock:
             self._overrides = [layer for layer in self._overrides if layer is not overrides]
-        self._rebuild()
+        self.rebuild()
 
 
-__all__ = ["CommitHook", "SnapshotRuntime"]
+__all__ = ["CommitHook", "SnapshotRuntime", "live_runtimes"]

@@ -6,17 +6,15 @@ gets the same message whichever way it comes in.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from gargoyle._authoring.condition_sets import ConditionSet
+from gargoyle._authoring.fields import Field, text_problem
+from gargoyle._authoring.registry import ConditionSets
 from gargoyle.constants import STATUSES
-
-if TYPE_CHECKING:
-    from gargoyle.conditions import ConditionSet
-    from gargoyle.fields import Field
-    from gargoyle.manager import SwitchManager
 
 KEY_MAX_LENGTH = 64
 LABEL_MAX_LENGTH = 64
@@ -28,18 +26,6 @@ def validate_status(status: Any) -> None:
             _("status: %(status)r is not a switch status (use 1 disabled, 2 selective, 3 global, 4 inherit)."),
             params={"status": status},
         )
-
-
-def text_problem(text: str) -> Any:
-    """Why no database can store ``text``, or None: a NUL character (PostgreSQL refuses it), a
-    lone surrogate (not text at all: what a command line gives for bytes that are not UTF-8)."""
-    if "\x00" in text:
-        return _("contains a NUL character.")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return _("contains a character that is not text (a lone surrogate).")
-    return None
 
 
 def validate_text(name: str, text: Any) -> None:
@@ -71,7 +57,7 @@ def validate_key(key: Any) -> None:
         )
 
 
-def lookup_condition_set(manager: SwitchManager, condition_set_id: str) -> ConditionSet:
+def lookup_condition_set(manager: ConditionSets, condition_set_id: str) -> ConditionSet:
     """The registered condition set of that id; a ``ValidationError`` naming it otherwise."""
     try:
         return manager.get_condition_set_by_id(condition_set_id)
@@ -81,7 +67,7 @@ def lookup_condition_set(manager: SwitchManager, condition_set_id: str) -> Condi
         ) from None
 
 
-def lookup_field(manager: SwitchManager, condition_set_id: str, field_name: str) -> tuple[ConditionSet, Field]:
+def lookup_field(manager: ConditionSets, condition_set_id: str, field_name: str) -> tuple[ConditionSet, Field]:
     """The condition set and its field; a ``ValidationError`` naming what is unknown otherwise."""
     condition_set = lookup_condition_set(manager, condition_set_id)
     if not isinstance(field_name, str) or field_name not in condition_set.fields:

@@ -1,6 +1,6 @@
 """Evaluating a compiled switch for some subjects: the hot path of ``is_active``.
 
-The rules, as DESIGN §3 states them:
+The rules (docs/architecture.rst, "Evaluation"; docs/concepts.rst for users):
 
 * GLOBAL is on, DISABLED off, INHERIT takes the parent's result (or the caller's default);
 * a ``parent:child`` switch is off when its parent is off, and defaults to on when its
@@ -17,10 +17,10 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.functional import LazyObject, empty
 
-from gargoyle.conditions import ConditionSet, compiled_matchers
+from gargoyle._authoring.condition_sets import ConditionSet, compiled_matchers
+from gargoyle._authoring.fields import Matcher
+from gargoyle._runtime.threads import in_event_loop, run_outside_event_loop
 from gargoyle.constants import DISABLED, GLOBAL, INHERIT, SELECTIVE
-from gargoyle.fields import Matcher
-from gargoyle.threads import in_event_loop, run_outside_event_loop
 
 
 class Subjects(list):

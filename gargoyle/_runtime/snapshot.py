@@ -1,7 +1,7 @@
 """An immutable, compiled picture of every switch, built once per change.
 
 ``build_snapshot`` turns stored rows (plus ``GARGOYLE_SWITCH_DEFAULTS`` and test
-overrides) into :class:`~gargoyle.engine.CompiledSwitch` objects. A switch whose stored
+overrides) into :class:`~gargoyle._runtime.engine.CompiledSwitch` objects. A switch whose stored
 conditions cannot be used is compiled with a ``problem`` and evaluates as its default.
 """
 
@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 
-from gargoyle import values
-from gargoyle.conditions import ConditionSet
-from gargoyle.conf import default_status
+from gargoyle._authoring.condition_sets import ConditionSet
+from gargoyle._conf import default_status
+from gargoyle._runtime.engine import CompiledSwitch, ConditionGroup, LegacyConditionGroup, Rules
+from gargoyle._storage import values
 from gargoyle.constants import DISABLED, GLOBAL, SELECTIVE, STATUSES
-from gargoyle.engine import CompiledSwitch, ConditionGroup, LegacyConditionGroup, Rules
 
 T = TypeVar("T")
 

@@ -1,4 +1,4 @@
-"""``Switch.objects``: bulk writes that validate and announce themselves like ``save()``."""
+"""``Switch.objects``: bulk writes that validate and report themselves like ``save()``."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 from django.db import models
 from django.utils.timezone import now
 
-from gargoyle import values
-from gargoyle.transactions import write_transaction
-from gargoyle.validation import validate_key, validate_label, validate_status
+from gargoyle._storage import events, values
+from gargoyle._storage.transactions import write_transaction
+from gargoyle._storage.validation import validate_key, validate_label, validate_status
 
 # What a switch's answers and history need: not its dates, so that a date the database cannot
 # read back (SQLite keeps any text, e.g. "0000-00-00") never stops the switches loading.
@@ -18,11 +18,9 @@ DATE_FIELDS = ("date_created", "date_modified")
 
 
 class SwitchQuerySet(models.QuerySet):
-    """Bulk writes announce themselves too, so every process sees them (see ``changes``)."""
+    """Bulk writes report themselves too (``events``), so every process sees them."""
 
     def update(self, **kwargs: Any) -> int:
-        from gargoyle import changes
-
         if "status" in kwargs and not hasattr(kwargs["status"], "resolve_expression"):
             validate_status(kwargs["status"])
         if "key" in kwargs:
@@ -33,7 +31,7 @@ class SwitchQuerySet(models.QuerySet):
         with write_transaction(using=self.db):
             before = list(self.select_for_update().values(*ROW_FIELDS))
             count = super().update(**kwargs)
-            changes.rows_updated(self.model, before, kwargs, using=self.db)
+            events.rows_updated.send(sender=self.model, before=before, update=kwargs, using=self.db)
         return count
 
     update.alters_data = True  # type: ignore[attr-defined]
@@ -51,8 +49,6 @@ class SwitchQuerySet(models.QuerySet):
             return list(self.defer(*DATE_FIELDS))
 
     def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list:
-        from gargoyle import changes
-
         objs = list(objs)
         for obj in objs:
             obj.check_fields()
@@ -62,11 +58,11 @@ class SwitchQuerySet(models.QuerySet):
             # With ignore_conflicts/update_conflicts, only the rows that really changed count.
             before = list(self.filter(pk__in=keys).select_for_update().values(*ROW_FIELDS))
             created = super().bulk_create(objs, *args, **kwargs)
-            changes.rows_written(self.model, before, keys, using=self.db)
+            events.rows_written.send(sender=self.model, before=before, keys=keys, using=self.db)
         return created
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        # Under the write lock, like every other write (see gargoyle.transactions).
+        # Under the write lock, like every other write (see gargoyle._storage.transactions).
         with write_transaction(using=self.db):
             return super().delete()
 

@@ -1,6 +1,6 @@
 """Who may call the JSON API, and how its answers and errors look.
 
-:func:`api_view` wraps every endpoint of :mod:`gargoyle.api`: it authenticates the caller
+:func:`api_view` wraps every endpoint of :mod:`gargoyle._web.api`: it authenticates the caller
 (the session, or ``Authorization: Bearer <token>`` with ``GARGOYLE_API_TOKENS``), checks
 the HTTP method, CSRF (session requests only) and the permission, and turns every error
 into a ``{"success": false, "data": "<message>"}`` reply with a 4xx status.
@@ -32,7 +32,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
-from gargoyle.conf import MIN_API_TOKEN_LENGTH, get_settings
+from gargoyle._conf import MIN_API_TOKEN_LENGTH, get_settings
 from gargoyle.helpers import dumps
 
 View = Callable[..., Any]

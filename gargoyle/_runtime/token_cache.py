@@ -29,7 +29,7 @@ from django.core.cache import BaseCache, caches
 from django.core.signals import request_finished, setting_changed
 from django.utils.module_loading import import_string
 
-from gargoyle.conf import get_settings
+from gargoyle._conf import get_settings
 
 Params = dict[str, Any]
 
@@ -196,8 +196,8 @@ def _forget_clients(*, setting: str, **kwargs: Any) -> None:
         _generation += 1
 
 
-request_finished.connect(_close_at_request_end, dispatch_uid="gargoyle.token_cache.close")
-setting_changed.connect(_forget_clients, dispatch_uid="gargoyle.token_cache.forget")
+request_finished.connect(_close_at_request_end, dispatch_uid="gargoyle._runtime.token_cache.close")
+setting_changed.connect(_forget_clients, dispatch_uid="gargoyle._runtime.token_cache.forget")
 
 
 __all__ = ["BOUNDED", "bounded_params", "token_cache"]

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from gargoyle.constants import EXCLUDE, INCLUDE
 
 if TYPE_CHECKING:
-    from gargoyle.conditions import ConditionSet
-    from gargoyle.fields import Field
+    from gargoyle._authoring.condition_sets import ConditionSet
+    from gargoyle._authoring.fields import Field
 
 MODES = (INCLUDE, EXCLUDE)
 FIX = _("restore an earlier state from the switch's history, or clear them with Switch.clear_conditions().")

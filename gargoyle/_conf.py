@@ -34,7 +34,7 @@ class GargoyleSettings:
     switch_defaults: Mapping[str, Mapping[str, Any]]
     cache_name: str
     check_interval: float
-    cache_timeout: float | None  # None: the cache's own timeouts (gargoyle.token_cache)
+    cache_timeout: float | None  # None: the cache's own timeouts (gargoyle._runtime.token_cache)
     legacy_percent: bool
     api_tokens: Mapping[str, str]
 

@@ -11,7 +11,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from gargoyle.fields import Field, Matcher
+from gargoyle._authoring.fields import Field, Matcher
+
+__all__ = ["AbstractDate", "BeforeDate", "OnOrAfterDate"]
 
 
 class AbstractDate(Field):
@@ -20,6 +22,8 @@ class AbstractDate(Field):
     Subclasses say how in :meth:`date_is_active` and :meth:`threshold`. A value that is
     not a date or datetime never matches.
     """
+
+    panel_type = "date"
 
     #: How conditions are stored (``strptime`` format).
     DATE_FORMAT = "%Y-%m-%d"

@@ -1,0 +1,423 @@
+"""The field types a condition set declares: how a condition is cleaned, shown and matched.
+
+The date fields are in :mod:`gargoyle._authoring.dates`; import them all from
+:mod:`gargoyle.conditions`.
+
+Each field turns the stored condition strings of one switch into a *matcher*, a
+callable that answers "does this subject's value match any of them?". Matchers are
+built once per snapshot, so parsing (ranges to numbers, lists to sets, IPs to networks)
+never happens on the ``is_active`` hot path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+
+from gargoyle._conf import get_settings
+from gargoyle.cohorts import legacy_number, stable_bucket
+
+__all__ = ["Boolean", "Choice", "Field", "Matcher", "Percent", "Range", "String", "text_problem", "titlize"]
+
+#: The type of a matcher: called with a subject's field value, it answers whether any of
+#: a switch's conditions on that field match it.
+Matcher = Callable[[Any], bool]
+
+
+def text_problem(text: str) -> Any:
+    """Why no database can store ``text``, or None: a NUL character (PostgreSQL refuses it), a
+    lone surrogate (not text at all: what a command line gives for bytes that are not UTF-8)."""
+    if "\x00" in text:
+        return _("contains a NUL character.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _("contains a character that is not text (a lone surrogate).")
+    return None
+
+
+def titlize(name: str) -> str:
+    """A field name as a label: ``"date_joined"`` becomes ``"Date Joined"``."""
+    return name.title().replace("_", " ")
+
+
+class Field:
+    """A condition on one attribute of the subject, e.g. a user's ``username``.
+
+    The base class compares the stored condition with the value for equality. Subclass it
+    for a new kind of condition: override :meth:`clean` to validate and normalise what is
+    stored, :meth:`is_active` to match one condition, and optionally :meth:`matcher` to
+    precompile a switch's conditions, :meth:`display` and :meth:`render` for the panel.
+
+    :param label: the name shown in the panel (default: the attribute name, title-cased).
+    :param help_text: a hint shown next to the input in the panel.
+    """
+
+    #: The help text of fields declared without one.
+    default_help_text: Any = None
+    #: The input the panel shows for this field, sent as ``type`` by the JSON API:
+    #: ``"string"`` (a text box), ``"percent"`` and ``"range"`` (two numbers), ``"date"``,
+    #: ``"boolean"`` (no input: adding the condition means "is true"), ``"choice"`` (a
+    #: menu of :attr:`Choice.choices`), or an HTML input type (``"email"``, ``"number"``,
+    #: ``"url"``, ``"tel"``, ``"time"``, ``"datetime-local"``, ``"month"``, ``"week"``,
+    #: ``"search"``); anything else shows a text box.
+    panel_type: str = "string"
+
+    def __init__(self, label: Any = None, help_text: Any = None) -> None:
+        self.label = label
+        self.help_text = help_text or self.default_help_text
+        self.set_values(None)
+
+    def set_values(self, name: str | None) -> None:
+        """Give the field its attribute name (done when the condition set class is built)."""
+        self.name = name
+        if name and not self.label:
+            self.label = titlize(name)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.name}>"
+
+    def is_active(self, condition: str, value: Any) -> bool:
+        """Whether one stored condition matches the subject's value.
+
+        :param condition: a condition as stored (cleaned).
+        :param value: what :meth:`ConditionSet.get_field_value
+            <gargoyle.conditions.ConditionSet.get_field_value>` read from the subject.
+        """
+        return condition == value
+
+    def validate(self, data: Mapping[str, Any]) -> str:
+        """Clean the condition posted in ``data`` (the panel's or a JSON API call's fields).
+
+        :param data: the posted fields; the condition is under the field's name.
+        :returns: the condition as it is stored.
+        :raises ~django.core.exceptions.ValidationError: if it is missing or invalid.
+        """
+        value = data.get(self.name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ValidationError(_("%(field)s: enter a value."), params={"field": self.label})
+        return self.clean(value)
+
+    def clean(self, value: Any) -> str:
+        """Validate a condition and return it as it is stored.
+
+        :raises ~django.core.exceptions.ValidationError: with a message naming the field,
+            if the condition is not a string, contains a NUL character, or is invalid for
+            the field.
+        """
+        if not isinstance(value, str):
+            raise ValidationError(
+                _("%(field)s: conditions are strings, not %(type)s."),
+                params={"field": self.label, "type": type(value).__name__},
+            )
+        problem = text_problem(value)
+        if problem is not None:
+            raise ValidationError("%(field)s: %(problem)s", params={"field": self.label, "problem": problem})
+        return value
+
+    def render(self, value: Any) -> SafeString:
+        """HTML inputs for entering a condition (gargoyle-yplan's API; the panel builds its own)."""
+        return format_html('<input type="text" value="{}" name="{}">', value or "", self.name)
+
+    def display(self, value: str) -> str:
+        """A stored condition as people read it, e.g. ``"Percent: 50% (0-50)"``."""
+        return value
+
+    def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
+        """Build the predicate "does a value match any of ``conditions``?" for one switch.
+
+        Called once per switch when the snapshot is built, never per check. Fields that
+        only override :meth:`is_active` get this generic version; the built-in fields
+        override it with a precompiled one.
+
+        :param conditions: the switch's stored conditions on this field, of one mode.
+        :param switch_key: the switch's key (percent cohorts depend on it).
+        :returns: a :data:`~gargoyle._authoring.fields.Matcher`.
+        """
+        conditions = tuple(conditions)
+        is_active = self.is_active
+        return lambda value: any(is_active(condition, value) for condition in conditions)
+
+    def _is_active_overridden(self, base: type) -> bool:
+        # A subclass that redefines is_active must be asked through it, not a fast path.
+        return type(self).is_active is not base.is_active
+
+
+class Boolean(Field):
+    """True/false attributes (``is_staff``). The stored condition says which one matches.
+
+    Conditions are stored as ``"1"`` (true) or ``"0"`` (false); ``clean()`` also accepts
+    ``true``/``false``, ``yes``/``no``, ``on``/``off``, and an empty string as true. The
+    panel offers no input: adding the condition means "is true" (or, with exclude, "is not
+    true"). gargoyle-yplan ignored the stored value and its own tests added booleans as
+    ``""``, so an empty condition, stored or given, means "is true".
+    """
+
+    panel_type = "boolean"
+
+    #: The spellings that mean true (an empty condition is gargoyle-yplan's way of saying it).
+    TRUE = frozenset({"1", "true", "yes", "on", ""})
+    #: The spellings that mean false.
+    FALSE = frozenset({"0", "false", "no", "off"})
+
+    def validate(self, data: Mapping[str, Any]) -> str:
+        # The panel sends no value for a boolean: adding the condition means "is true".
+        value = data.get(self.name)
+        return self.clean("1" if value is None or value == "" else value)
+
+    def clean(self, value: Any) -> str:
+        text = super().clean(value).strip().lower()
+        if text in self.TRUE:
+            return "1"
+        if text in self.FALSE:
+            return "0"
+        raise ValidationError(_("%(field)s: enter 1 (true) or 0 (false)."), params={"field": self.label})
+
+    def is_active(self, condition: str, value: Any) -> bool:
+        return bool(value) == (condition.strip().lower() in self.TRUE)
+
+    def render(self, value: Any) -> SafeString:
+        return format_html('<input type="hidden" value="1" name="{}">', self.name)
+
+    def display(self, value: str) -> str:
+        if value.strip().lower() in self.FALSE:
+            return str(_("Not %(label)s") % {"label": self.label})
+        return str(self.label)
+
+    def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
+        if self._is_active_overridden(Boolean):
+            return super().matcher(conditions, switch_key)
+        wanted = frozenset(self.clean(condition) == "1" for condition in conditions)
+        return lambda value: bool(value) in wanted
+
+
+class Choice(Field):
+    """One of a fixed set of values; the stored condition is the value that matches.
+
+    :param choices: the allowed values, or ``(value, label)`` pairs.
+    :param kwargs: ``label`` and ``help_text``, as for :class:`Field`.
+    """
+
+    panel_type = "choice"
+
+    def __init__(self, choices: Iterable[Any], **kwargs: Any) -> None:
+        self.choices = list(choices)
+        super().__init__(**kwargs)
+
+    def _values(self) -> list[Any]:
+        return [c[0] if isinstance(c, (list, tuple)) else c for c in self.choices]
+
+    def clean(self, value: Any) -> str:
+        value = super().clean(value)
+        if value not in self._values():
+            raise ValidationError(
+                _("%(field)s: %(value)s is not one of the choices."), params={"field": self.label, "value": value}
+            )
+        return value
+
+    def is_active(self, condition: str, value: Any) -> bool:
+        return value == condition
+
+    def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
+        if self._is_active_overridden(Choice):
+            return super().matcher(conditions, switch_key)
+        return _membership(frozenset(conditions))
+
+
+def _membership(values: frozenset[Any]) -> Matcher:
+    def matches(value: Any) -> bool:
+        try:
+            return value in values
+        except TypeError:  # an unhashable value matches no stored string
+            return False
+
+    return matches
+
+
+class String(Field):
+    """A text attribute compared exactly (``username``, ``email``).
+
+    Conditions are stripped of surrounding blanks. An empty condition matches subjects
+    whose attribute is the empty string (gargoyle-yplan's meaning, kept for its stored
+    data and code); the panel and the JSON API ask for a value (:meth:`~Field.validate`).
+    """
+
+    def clean(self, value: Any) -> str:
+        return super().clean(value).strip()
+
+    def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
+        if self._is_active_overridden(String):
+            return super().matcher(conditions, switch_key)
+        return _membership(frozenset(conditions))
+
+
+class Range(Field):
+    """A numeric attribute within ``min-max``, both ends included (stored as ``"10-20"``).
+
+    The panel and the JSON API post the two ends as ``<name>[min]`` and ``<name>[max]``.
+    Each end is read with ``number_type``: ``int`` here, so whole numbers.
+    """
+
+    panel_type = "range"
+
+    number_type: type = int
+    #: The message of the ``ValidationError`` for a malformed range.
+    error_message = _("%(field)s: enter two whole numbers, the lower one first (e.g. 10-20).")
+
+    def parse(self, condition: str) -> tuple[Any, Any]:
+        """Split a stored ``"a-b"`` condition into two numbers, or raise ``ValidationError``."""
+        error = ValidationError(self.error_message, params={"field": self.label})
+        if not isinstance(condition, str):
+            raise error
+        parts = condition.strip().split("-")
+        if len(parts) != 2 or not all(_plain_number(part.strip()) for part in parts):
+            raise error
+        try:
+            low, high = (self.number_type(part.strip()) for part in parts)
+        except (TypeError, ValueError, ArithmeticError):
+            raise error from None
+        if low > high:
+            raise error
+        return low, high
+
+    def validate(self, data: Mapping[str, Any]) -> str:
+        """Clean the range posted as ``<name>[min]`` and ``<name>[max]`` in ``data``."""
+        low = data.get(f"{self.name}[min]", "")
+        high = data.get(f"{self.name}[max]", "")
+        return self.clean(f"{low}-{high}")
+
+    def clean(self, value: Any) -> str:
+        low, high = self.parse(value)
+        return f"{low}-{high}"
+
+    def is_active(self, condition: str, value: Any) -> bool:
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+            return False
+        low, high = self.parse(condition)
+        return low <= value <= high
+
+    def render(self, value: Any) -> SafeString:
+        low, high = self.parse(value) if value else ("", "")
+        return format_html(
+            '<input type="number" value="{}" placeholder="from" name="{}[min]"> - '
+            '<input type="number" value="{}" placeholder="to" name="{}[max]">',
+            low,
+            self.name,
+            high,
+            self.name,
+        )
+
+    def display(self, value: str) -> str:
+        low, high = self.parse(value)
+        return f"{self.label}: {low}-{high}"
+
+    def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
+        if self._is_active_overridden(Range):
+            return super().matcher(conditions, switch_key)
+        bounds = tuple(self.parse(condition) for condition in conditions)
+
+        def matches(value: Any) -> bool:
+            if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+                return False
+            return any(low <= value <= high for low, high in bounds)
+
+        return matches
+
+
+class Percent(Range):
+    """A share of subjects: ``a-b`` selects the buckets ``a <= bucket < b`` (0.01 % steps).
+
+    ``0-50`` is exactly half of all subjects, ``0-0`` nobody and ``0-100`` everyone. A
+    subject's bucket is a stable hash of the switch key and the subject (a user's pk, an
+    IP address): the same on every process, independent between switches, and widening
+    the range only adds subjects.
+
+    With ``GARGOYLE_LEGACY_PERCENT`` the bucket is gargoyle-yplan's ``number % 100`` and
+    both ends are included, which keeps the cohorts a site already has.
+    """
+
+    panel_type = "percent"
+
+    default_help_text = _("Enter a range, e.g. 0-50 for half of all subjects. Two decimals allowed.")
+    error_message = _("%(field)s: enter two numbers between 0 and 100, the lower one first (e.g. 0-12.5).")
+
+    def number_type(self, text: str) -> Decimal:  # type: ignore[override]
+        """Read one end: a number from 0 to 100 with at most two decimals; ``ValueError`` otherwise."""
+        number = Decimal(text)
+        if not number.is_finite() or number < 0 or number > 100 or number != round(number, 2):
+            raise ValueError(text)
+        return number
+
+    def clean(self, value: Any) -> str:
+        low, high = self.parse(value)
+        return f"{_plain(low)}-{_plain(high)}"
+
+    def is_active(self, condition: str, value: Any) -> bool:
+        """Whether a bucket ``value`` (a number in ``[0, 100)``) lies within ``condition``."""
+        if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+            return False
+        low, high = self.parse(condition)
+        return low <= Decimal(str(value)) < high
+
+    def display(self, value: str) -> str:
+        low, high = self.parse(value)
+        return f"{self.label}: {_plain(high - low)}% ({_plain(low)}-{_plain(high)})"
+
+    def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
+        if self._is_active_overridden(Percent):
+            return super().matcher(conditions, switch_key)
+        bounds = [self.parse(condition) for condition in conditions]
+        if get_settings().legacy_percent:
+            return _legacy_percent_matcher(bounds)
+        hundredths = tuple((int(low * 100), int(high * 100)) for low, high in bounds)
+
+        def matches(subject: Any) -> bool:
+            if subject is None:
+                return False
+            bucket = stable_bucket(switch_key, subject)
+            for low, high in hundredths:  # noqa: SIM110 (cheaper than any() and a generator)
+                if low <= bucket < high:
+                    return True
+            return False
+
+        return matches
+
+
+def _legacy_percent_matcher(bounds: list[tuple[Decimal, Decimal]]) -> Matcher:
+    inclusive = tuple((float(low), float(high)) for low, high in bounds)
+
+    def matches(subject: Any) -> bool:
+        number = legacy_number(subject)
+        if number is None:
+            return False
+        bucket = number % 100
+        return any(low <= bucket <= high for low, high in inclusive)
+
+    return matches
+
+
+def _plain_number(text: str) -> bool:
+    """ASCII digits with at most one decimal point: what int() and Decimal() accept beyond
+    that (other scripts' digits, ``1_000``, ``1e2``) is refused."""
+    return text.isascii() and text.replace(".", "", 1).isdigit()
+
+
+def _plain(number: Decimal) -> str:
+    return format(number.normalize(), "f")
+
+
+__all__ = [
+    "Boolean",
+    "Choice",
+    "Field",
+    "Matcher",
+    "Percent",
+    "Range",
+    "String",
+]

@@ -1,0 +1,55 @@
+"""The ``SwitchChange`` model: one recorded write to one switch.
+
+The write pipeline's history (``gargoyle._writes.history``) records and restores them; the
+public path is :mod:`gargoyle.history`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+from gargoyle._storage.validation import KEY_MAX_LENGTH
+
+__all__ = ["SwitchChange"]
+
+
+class SwitchChange(models.Model):
+    """One write to one switch, with the state before and after it.
+
+    ``before`` and ``after`` hold the switch's ``key``, ``label``, ``description``,
+    ``status`` and ``value`` (``None`` before an addition and after a deletion). ``user``
+    and ``username`` say who made the change, when it was made through a request; the
+    username is kept when the user is deleted. ``restored_from`` points at the change
+    that a rollback restored. Newest first by default.
+    """
+
+    switch_key = models.CharField(_("switch"), max_length=KEY_MAX_LENGTH, db_index=True)
+    date = models.DateTimeField(_("when"), default=now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    username = models.CharField(_("username"), max_length=150, blank=True)  # kept when the user is deleted
+    summary = models.TextField(_("what"))
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    restored_from = models.ForeignKey(
+        "self", verbose_name=_("restored from"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        app_label = "gargoyle"
+        ordering = ("-date", "-id")
+        default_permissions = ()
+        verbose_name = _("switch change")
+        verbose_name_plural = _("switch changes")
+
+    def __str__(self) -> str:
+        return f"{self.switch_key}: {self.summary}"

@@ -1,0 +1,23 @@
+"""The JSON API's URLs; the public path is :mod:`gargoyle.urls`."""
+
+from django.urls import path
+
+from gargoyle._web import api
+
+#: The URL namespace: ``reverse("gargoyle:status")``.
+app_name = "gargoyle"
+
+#: The endpoints, each a view of the JSON API (see the module's description).
+urlpatterns = [
+    path("add/", api.add, name="add"),
+    path("update/", api.update, name="update"),
+    path("status/", api.status, name="status"),
+    path("delete/", api.delete, name="delete"),
+    path("conditions/add/", api.add_condition, name="add-condition"),
+    path("conditions/remove/", api.remove_condition, name="remove-condition"),
+    path("switches/", api.switches, name="switches"),
+    path("preview/", api.preview, name="preview"),
+    path("history/", api.history, name="history"),
+    path("history/restore/", api.restore_change, name="restore"),
+    path("upgrade/reviewed/", api.mark_reviewed, name="mark-reviewed"),
+]

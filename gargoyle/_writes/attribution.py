@@ -1,0 +1,42 @@
+"""Who is making the switch changes in progress: the request that :func:`made_by` names.
+
+The write pipeline sends gargoyle's signals with it, and the history records its user.
+The public path of :func:`made_by` is ``gargoyle.changes.made_by``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+
+from django.http import HttpRequest
+
+_current_request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar(
+    "gargoyle_current_request", default=None
+)
+
+
+@contextlib.contextmanager
+def made_by(request: HttpRequest | None) -> Iterator[None]:
+    """Attribute the switch changes made inside the block to ``request`` and its user.
+
+    The signals of :mod:`gargoyle.signals` are sent with this ``request``, and the
+    history records its user. The panel and the JSON API do this for you; use it in your
+    own views that change switches::
+
+        with made_by(request):
+            gargoyle["new_checkout"].add_condition(...)
+
+    :param request: the request making the changes, or ``None``.
+    """
+    token = _current_request.set(request)
+    try:
+        yield
+    finally:
+        _current_request.reset(token)
+
+
+def current_request() -> HttpRequest | None:
+    """The request given to the innermost :func:`made_by` block, or None."""
+    return _current_request.get()
