@@ -3,10 +3,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from gargoyle._storage.transactions import write_transaction
+from gargoyle._storage.validation import validate_key
 from gargoyle.constants import DISABLED, GLOBAL
 from gargoyle.models import Switch
-from gargoyle.transactions import write_transaction
-from gargoyle.validation import validate_key
 
 
 class Command(BaseCommand):

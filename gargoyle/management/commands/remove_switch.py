@@ -2,8 +2,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gargoyle._storage.validation import text_problem
 from gargoyle.models import Switch
-from gargoyle.validation import text_problem
 
 
 class Command(BaseCommand):

@@ -3,10 +3,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gargoyle._storage.transactions import write_transaction
+from gargoyle._storage.validation import text_problem
 from gargoyle.manager import gargoyle
 from gargoyle.models import Switch
-from gargoyle.transactions import write_transaction
-from gargoyle.validation import text_problem
 
 
 class Command(BaseCommand):
