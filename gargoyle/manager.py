@@ -14,15 +14,15 @@ from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from django.apps import apps
-from django.http import HttpRequest
 
 from gargoyle._authoring.condition_sets import ConditionSet
 from gargoyle._authoring.fields import Field
 from gargoyle._authoring.registry import ConditionRegistry, default_registry
 from gargoyle._conf import get_settings
-from gargoyle._runtime.engine import CompiledSwitch, Subjects
+from gargoyle._runtime.engine import CompiledSwitch
 from gargoyle._runtime.loader import SnapshotRuntime
 from gargoyle._runtime.snapshot import Snapshot, try_compile_rules
+from gargoyle._runtime.subjects import async_subjects_of
 from gargoyle._runtime.threads import run_outside_event_loop
 from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, SELECTIVE
 from gargoyle.proxy import SwitchProxy
@@ -172,7 +172,7 @@ class SwitchManager:
         if switch is not None and switch.constant is not None:
             return switch.constant
         try:
-            subjects = await _async_subjects(instances)
+            subjects = await async_subjects_of(instances)
         except Exception as error:  # e.g. the session store is down: answer like a failed condition
             self._log_once(str(key), error)
             return default
@@ -429,29 +429,6 @@ def _read_db_version() -> int | None:
     from gargoyle._storage.version import read_db_version
 
     return read_db_version()
-
-
-async def _async_subjects(instances: tuple[Any, ...]) -> Subjects:
-    """``subjects_of`` for async code: each request's user is loaded without blocking the loop."""
-    subjects = Subjects(instances)
-    for instance in instances:
-        if not isinstance(instance, HttpRequest):
-            continue
-        if hasattr(instance, "auser"):
-            user = await instance.auser()
-        else:
-            user = await sync_to_async(_resolved_user)(instance)
-        if user is not None:
-            subjects.append(user)
-    subjects.append(None)
-    return subjects
-
-
-def _resolved_user(request: HttpRequest) -> Any:
-    user = getattr(request, "user", None)
-    if user is not None:
-        getattr(user, "pk", None)  # evaluate the lazy object here, in a thread
-    return user
 
 
 #: The process-wide manager, also importable as ``from gargoyle import gargoyle``.

@@ -15,7 +15,8 @@ from django.core.validators import validate_ipv46_address
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from gargoyle._runtime.engine import CompiledSwitch, subjects_of
+from gargoyle._runtime.engine import CompiledSwitch
+from gargoyle._runtime.subjects import subjects_of
 from gargoyle._storage import values
 from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INHERIT, SELECTIVE
 from gargoyle.manager import SwitchManager

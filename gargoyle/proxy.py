@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from gargoyle.manager import SwitchManager
+from gargoyle._authoring.registry import ConditionSets
+
+if TYPE_CHECKING:  # the models cannot be imported before Django's apps are ready
     from gargoyle.models import Switch
 
 
@@ -27,7 +28,7 @@ class SwitchProxy:
     :param switch: the switch to wrap.
     """
 
-    def __init__(self, manager: SwitchManager, switch: Switch) -> None:
+    def __init__(self, manager: ConditionSets, switch: Switch) -> None:
         object.__setattr__(self, "_manager", manager)
         object.__setattr__(self, "_switch", switch)
 

@@ -14,48 +14,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.http import HttpRequest
-from django.utils.functional import LazyObject, empty
-
 from gargoyle._authoring.condition_sets import ConditionSet, compiled_matchers
 from gargoyle._authoring.fields import Matcher
-from gargoyle._runtime.threads import in_event_loop, run_outside_event_loop
+from gargoyle._runtime.subjects import subjects_of
 from gargoyle.constants import DISABLED, GLOBAL, INHERIT, SELECTIVE
-
-
-class Subjects(list):
-    """Instances already expanded with their requests' users, plus ``None`` at the end."""
-
-
-def subjects_of(instances: Iterable[Any]) -> list[Any]:
-    """The instances, each request's user after them, and ``None`` for subject-free sets."""
-    if type(instances) is Subjects:
-        return instances
-    subjects = [*instances]
-    for instance in instances:
-        if isinstance(instance, HttpRequest):
-            user = getattr(instance, "user", None)
-            if user is not None:
-                subjects.append(_loaded(user))
-    subjects.append(None)
-    return subjects
-
-
-def _loaded(user: Any) -> Any:
-    """The user behind a lazy ``request.user``, loaded outside the event loop from async code.
-
-    Condition sets then read the real object, not attribute by attribute through the proxy.
-    """
-    if not isinstance(user, LazyObject):
-        return user
-    wrapped = object.__getattribute__(user, "_wrapped")  # past the proxy's own lookups
-    if wrapped is empty:
-        if in_event_loop():
-            run_outside_event_loop(user._setup)
-        else:
-            user._setup()
-        wrapped = object.__getattribute__(user, "_wrapped")
-    return wrapped
 
 
 class ConditionGroup:
