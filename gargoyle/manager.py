@@ -142,7 +142,7 @@ class SwitchManager:
         :returns: ``True`` or ``False``; ``default`` in the cases above.
         """
         runtime = self._runtime
-        snapshot = runtime.current() if runtime.pending or monotonic() >= runtime.next_check else runtime.snapshot
+        snapshot = runtime.snapshot if monotonic() < runtime.fresh_until else runtime.current()
         try:
             switch = snapshot.switches.get(key)
         except TypeError:  # an unhashable key names no switch
@@ -165,7 +165,7 @@ class SwitchManager:
         """
         runtime = self._runtime
         snapshot = runtime.snapshot
-        if runtime.pending or monotonic() >= runtime.next_check:
+        if monotonic() >= runtime.fresh_until:
             # In the thread that runs sync code: its own uncommitted writes are visible there.
             snapshot = await sync_to_async(runtime.current)()
         switch = snapshot.switches.get(key) if isinstance(key, str) else None

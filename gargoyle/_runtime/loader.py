@@ -101,8 +101,10 @@ def _collector_paused() -> Iterator[None]:
 class SnapshotRuntime:
     """One manager's snapshot of the switches, and the rules that keep it fresh.
 
-    The manager's hot path reads :attr:`snapshot` directly while :attr:`pending` is empty
-    and :attr:`next_check` has not come, and calls :meth:`current` otherwise.
+    The manager's hot path reads :attr:`snapshot` directly until :attr:`fresh_until`, and
+    calls :meth:`current` after it. ``fresh_until`` is the time of the next version check,
+    or 0 while a thread has uncommitted writes (it must see its own provisional snapshot):
+    one comparison on the hot path covers both.
 
     :param load_rows: reads every stored switch as a row (a dict of ``ROW_FIELDS``).
     :param read_version: reads the database's snapshot version.
@@ -129,8 +131,9 @@ class SnapshotRuntime:
         self._cache_arg = cache
         self._interval_arg = check_interval
         self.snapshot: Snapshot = EMPTY
-        self.next_check = 0.0  # monotonic time of the next version check
         self.pending: dict[int, PendingWrites] = {}  # thread ident -> uncommitted writes
+        self.fresh_until = 0.0  # see the class description
+        self._next_check = 0.0  # monotonic time of the next version check
         self._next_db_check = 0.0  # with a shared cache: the database version, as a backstop
         self._backoff_until = 0.0  # after a failure, no retry before this time
         self._wanted = 1  # generation of the switches wanted; each committed write moves it
@@ -148,6 +151,23 @@ class SnapshotRuntime:
         if task_prerun is not None:  # a Celery task counts as a request
             task_prerun.connect(self._on_request_started, weak=True)
         _runtimes.add(self)
+
+    @property
+    def next_check(self) -> float:
+        """The monotonic time of the next version check."""
+        return self._next_check
+
+    @next_check.setter
+    def next_check(self, when: float) -> None:
+        self._next_check = when
+        self._open_fast_path()
+
+    def _open_fast_path(self) -> None:
+        # Written first, then undone if a thread has pending writes: a thread that adds one
+        # meanwhile sets 0 after adding it, so either order ends at 0 (no lock on this path).
+        self.fresh_until = self._next_check
+        if self.pending:
+            self.fresh_until = 0.0
 
     # -- configuration ----------------------------------------------------------------------
 
@@ -192,6 +212,7 @@ class SnapshotRuntime:
             return None
         if not pending.still_open():  # rolled back: forget what it wrote
             self.pending.pop(ident, None)
+            self._open_fast_path()
             self._on_reload()
             return None
         if pending.snapshot is None:
@@ -360,6 +381,7 @@ class SnapshotRuntime:
         pending = self.pending.get(threading.get_ident())
         if pending is None:
             self.pending[threading.get_ident()] = PendingWrites(hook)
+            self.fresh_until = 0.0
         else:
             pending.hooks.append(hook)
             pending.snapshot = None
