@@ -3,10 +3,14 @@
 
 import { api } from "./api.js";
 import { announce, clearFieldErrors, h, showError } from "./dom.js";
-import { storeSwitch } from "./list.js";
-import { togglePanel } from "./row.js";
-import { can, data, fieldId, STATUS, state, switchLabel } from "./state.js";
+import { can, data, fieldId, notify, STATUS, state, switchLabel } from "./state.js";
 import { t } from "./text.js";
+
+// A field's "type" is its Python class's panel_type. Besides the built-in types (see
+// buildFieldInputs), a field may name one of these <input> types, and gets that input;
+// any other type gets a text input. These and no others: "file", "checkbox", "hidden"...
+// would send something the API cannot take, or nothing.
+const INPUT_TYPES = new Set("datetime-local email month number search tel text time url week".split(" "));
 
 // -- the chips ----------------------------------------------------------------------------
 
@@ -65,7 +69,7 @@ async function removeCondition(button, key, setId, fieldName, condition, describ
   try {
     const body = { key, id: setId, field: fieldName, value: condition };
     const updated = await api("removeCondition", { method: "POST", body });
-    storeSwitch(updated);
+    notify("switch-stored", { item: updated });
     const row = state.rows.get(key);
     // The removed chip's button is gone: focus the next chip's, or the row's tools.
     (row.querySelector(".gargoyle-chip-remove") || row.querySelector('[data-focus^="tool-"]'))?.focus();
@@ -143,7 +147,7 @@ function buildExcludeRow(exclude) {
   );
 }
 
-/** "Cancel" closes the form's box. */
+/** "Cancel" closes the form's box (row.js opens and closes the boxes). */
 function buildCancel(item) {
   return h(
     "button",
@@ -151,7 +155,7 @@ function buildCancel(item) {
       type: "button",
       class: "button gargoyle-button-secondary",
       data: { focus: "condition-cancel" },
-      on: { click: () => togglePanel(item.key, "condition") },
+      on: { click: () => notify("toggle-tool", { key: item.key, name: "condition" }) },
     },
     t("cancel"),
   );
@@ -192,7 +196,7 @@ function buildFieldInputs(field, id) {
       const attributes = { type: "date", id: inputId, name: field.name, required: true, "aria-describedby": described };
       return [valueInput(inputId, t("date"), h("input", attributes))];
     }
-    default:
+    default: // "string", an <input> type, or a type this page does not know
       return [valueInput(inputId, field.label, buildTextInput(field, inputId, described))];
   }
 }
@@ -235,7 +239,7 @@ function buildChoiceSelect(field, inputId, described) {
 
 function buildTextInput(field, inputId, described) {
   return h("input", {
-    type: "text",
+    type: INPUT_TYPES.has(field.type) ? field.type : "text",
     id: inputId,
     name: field.name,
     required: true,
@@ -264,7 +268,7 @@ async function submitCondition(event, key, form, select, exclude, error, submit)
   try {
     const updated = await api("addCondition", { method: "POST", body });
     state.choice.set(key, select.value);
-    storeSwitch(updated, null, "condition-field");
+    notify("switch-stored", { item: updated, focus: "condition-field" });
     const condition = `${chosen.set.label}: ${chosen.field.label}`;
     announce(t("conditionAdded", { label: switchLabel(updated), condition }));
   } catch (failure) {

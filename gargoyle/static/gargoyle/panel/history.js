@@ -4,8 +4,7 @@
 import { api } from "./api.js";
 import { confirmAction, returnFocusTo } from "./dialogs.js";
 import { announce, dom, h } from "./dom.js";
-import { refreshRow, reloadSwitches } from "./list.js";
-import { can, state, switchLabel, TOGGLES } from "./state.js";
+import { can, notify, state, switchLabel, TOGGLES } from "./state.js";
 import { formatDate, relativeTime, t } from "./text.js";
 
 export function buildHistory(item, panel, id) {
@@ -90,7 +89,7 @@ export async function loadHistory(key) {
   } catch (error) {
     state.histories.set(key, error);
   }
-  if (state.open.get(key) === "history") refreshRow(key);
+  if (state.open.get(key) === "history") notify("row-changed", { key });
 }
 
 function describeState(fields) {
@@ -120,12 +119,12 @@ function confirmRestore(key, change, which, opener) {
 async function restore(key, change, which) {
   const target = change[which];
   await api("restore", { method: "POST", body: { id: change.id, state: which } });
-  await reloadSwitches();
+  notify("switches-loaded", await api("switches"));
   const restoredKey = target ? target.key : key;
   if (state.switches.has(restoredKey)) {
     state.open.set(restoredKey, "history");
     state.histories.delete(restoredKey);
-    refreshRow(restoredKey);
+    notify("row-changed", { key: restoredKey });
     await loadHistory(restoredKey);
     returnFocusTo(state.rows.get(restoredKey)?.querySelector('[data-focus="tool-history"]') || null);
   } else {

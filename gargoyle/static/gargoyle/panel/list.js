@@ -1,12 +1,11 @@
 // The switch list: shows the rows that match the search, in order, with the count, the empty
-// states and the sort buttons' state; rebuilds a row when its switch changes, and reloads the
-// whole list from the API.
+// states and the sort buttons' state; rebuilds a row when its switch changes. The features
+// ask for these through events (see state.js), which main.js hands to the functions here.
 
-import { api } from "./api.js";
 import { dom } from "./dom.js";
 import { loadHistory } from "./history.js";
 import { buildRow } from "./row.js";
-import { visibleSwitches } from "./search.js";
+import { matches, saveUrlState, searchWords, visibleSwitches } from "./search.js";
 import { data, forget, indexConditionSets, renameSwitch, setSwitches, state } from "./state.js";
 import { t } from "./text.js";
 
@@ -113,9 +112,21 @@ export function storeSwitch(item, oldKey = null, focusName = null) {
   if (state.open.get(item.key) === "history") loadHistory(item.key);
 }
 
-/** Fetch every switch (and the condition sets) again, and rebuild the rows. */
-export async function reloadSwitches() {
-  const fresh = await api("switches");
+/** A new switch: clear the search first if it would hide it, so that it shows. */
+export function addSwitch(item) {
+  if (state.query && !matches(item, searchWords(state.query))) setQuery("");
+  storeSwitch(item);
+}
+
+/** A deleted switch: its row goes. */
+export function removeSwitch(key) {
+  state.switches.delete(key);
+  forget(key);
+  renderList();
+}
+
+/** Every switch (and the condition sets) as the API answered them again: rebuild the rows. */
+export function showSwitches(fresh) {
   if (fresh.conditionSets) {
     data.conditionSets = fresh.conditionSets;
     indexConditionSets();
@@ -133,4 +144,19 @@ function buildRowKeepingHidden(key, old) {
   row.hidden = old.hidden;
   state.rows.set(key, row);
   return row;
+}
+
+/** Search for ``query``: the search box, the list and the URL follow. */
+export function setQuery(query) {
+  state.query = query;
+  if (dom.search.value !== query) dom.search.value = query;
+  renderList();
+  saveUrlState();
+}
+
+/** Sort by ``order`` ("label", "-modified"...): the list and the URL follow. */
+export function setOrder(order) {
+  state.order = order;
+  renderList();
+  saveUrlState();
 }

@@ -5,8 +5,7 @@
 
 import { api } from "./api.js";
 import { announce, h } from "./dom.js";
-import { storeSwitch } from "./list.js";
-import { can, switchLabel } from "./state.js";
+import { can, notify, switchLabel } from "./state.js";
 import { t } from "./text.js";
 
 // Stored values to fix (gargoyle.upgrade.STORED_CODES): marking the switch reviewed does not clear them.
@@ -50,7 +49,7 @@ async function markReviewed(key, button) {
   button.setAttribute("aria-disabled", "true");
   try {
     const updated = await api("markReviewed", { method: "POST", body: { key } });
-    storeSwitch(updated, null, "tool-condition");
+    notify("switch-stored", { item: updated, focus: "tool-condition" });
     announce(t("markedReviewed", { label: switchLabel(updated) }));
   } catch (error) {
     announce(error.message, "error");

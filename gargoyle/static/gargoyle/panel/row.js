@@ -4,10 +4,9 @@
 import { buildConditionForm, buildConditions } from "./conditions.js";
 import { h } from "./dom.js";
 import { buildHistory, loadHistory } from "./history.js";
-import { refreshRow } from "./list.js";
 import { buildNotices } from "./notices.js";
 import { buildPreview } from "./preview.js";
-import { can, rowId, STATUS, state, switchLabel, TOGGLES } from "./state.js";
+import { can, notify, rowId, STATUS, state, switchLabel, TOGGLES } from "./state.js";
 import { changeStatus } from "./status.js";
 import { confirmDelete, openSwitchDialog } from "./switch-dialog.js";
 import { formatDate, relativeTime, t } from "./text.js";
@@ -190,7 +189,7 @@ export function togglePanel(key, name) {
   const opening = state.open.get(key) !== name;
   if (opening) state.open.set(key, name);
   else state.open.delete(key);
-  refreshRow(key, `tool-${name}`);
+  notify("row-changed", { key, focus: `tool-${name}` });
   if (opening) {
     const row = state.rows.get(key);
     row.querySelector(".gargoyle-panel-box [data-autofocus]")?.focus();

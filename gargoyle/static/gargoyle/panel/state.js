@@ -1,8 +1,33 @@
 // What the panel knows: the page's data (switches, permissions, condition sets, API URLs),
 // what the user may do, and the client-side state of each row (its open tool, its condition
 // form's choice, its preview and its history).
+//
+// And the panel's events. Imports point one way only (main -> list -> row -> features ->
+// base), so a feature does not call the list: it says what happened with notify(), and
+// main.js hands each event to the module that owns the answer. Listeners run at once,
+// before notify() returns, so the row is rebuilt when the next line looks for it.
+//
+//   "switch-stored"      {item, oldKey?, focus?}  the API answered this switch dict (oldKey:
+//                        its key before an edit): store it, rebuild its row, and focus the
+//                        row's [data-focus=focus] element, or the one focused before
+//   "switch-added"       {item}          a new switch: store it, clearing a search that hides it
+//   "switch-deleted"     {key}           the switch is gone: drop it and its row
+//   "switches-loaded"    {switches, conditionSets}  the whole list afresh: rebuild every row
+//   "row-changed"        {key, focus?}   a row's own state changed (state.open, a history
+//                        arrived...): rebuild it
+//   "toggle-tool"        {key, name}     open the row's tool box name, or close it if open
+//   "set-query"          {query}         search for query (the box, the list and the URL)
+//   "set-order"          {order}         sort by order ("label", "-modified"...)
+//   "open-switch-dialog" {key, opener}   edit the switch key, or add one (key null)
 
 import { uid } from "./dom.js";
+
+export const events = new EventTarget();
+
+/** Tell the panel that ``name`` happened (see the list above). */
+export function notify(name, detail = {}) {
+  events.dispatchEvent(new CustomEvent(name, { detail }));
+}
 
 export const STATUS = { DISABLED: 1, SELECTIVE: 2, GLOBAL: 3, INHERIT: 4 };
 export const TOGGLES = [

@@ -3,8 +3,7 @@
 import { api } from "./api.js";
 import { confirmAction } from "./dialogs.js";
 import { announce } from "./dom.js";
-import { storeSwitch } from "./list.js";
-import { STATUS, state, switchLabel, TOGGLES } from "./state.js";
+import { notify, STATUS, state, switchLabel, TOGGLES } from "./state.js";
 import { t } from "./text.js";
 
 const pending = new Set(); // keys whose status change is on the way
@@ -18,7 +17,7 @@ export async function changeStatus(key, status) {
     pending.add(key);
     try {
       const updated = await api("status", { method: "POST", body: { key, status } });
-      storeSwitch(updated, null, `status-${status}`);
+      notify("switch-stored", { item: updated, focus: `status-${status}` });
       announce(t("statusChanged", { label, status: statusText, effect: updated.statusLabel || "" }));
     } finally {
       pending.delete(key);

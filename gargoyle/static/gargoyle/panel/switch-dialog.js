@@ -4,11 +4,8 @@
 import { api } from "./api.js";
 import { confirmAction, openDialog, restoreFocus, returnFocusTo } from "./dialogs.js";
 import { announce, clearFieldErrors, dom, markFieldError, showError } from "./dom.js";
-import { renderList, storeSwitch } from "./list.js";
-import { matches, searchWords } from "./search.js";
-import { can, forget, state, switchLabel } from "./state.js";
+import { can, notify, state, switchLabel } from "./state.js";
 import { t } from "./text.js";
-import { setQuery } from "./toolbar.js";
 
 let editingKey = null; // the key of the switch being edited; null when adding one
 let keyTouched = false; // whether the key was typed in (then it no longer follows the name)
@@ -70,15 +67,13 @@ async function submitSwitchForm(event) {
 }
 
 function showEdited(item, oldKey) {
-  storeSwitch(item, oldKey);
+  notify("switch-stored", { item, oldKey });
   returnFocusTo(state.rows.get(item.key)?.querySelector('[data-focus="edit"]') || null);
   announce(t("switchSaved", { label: switchLabel(item) }));
 }
 
 function showAdded(item) {
-  // A new switch the search would hide: clear the search, so it shows.
-  if (state.query && !matches(item, searchWords(state.query))) setQuery("");
-  storeSwitch(item);
+  notify("switch-added", { item }); // the list clears a search that would hide it
   const row = state.rows.get(item.key);
   returnFocusTo(row?.querySelector('[data-focus^="status-"]') || row?.querySelector("[data-focus]") || null);
   row?.scrollIntoView({ block: "nearest" });
@@ -98,9 +93,7 @@ export function confirmDelete(key, opener) {
     action: async () => {
       const fallback = nextFocusAfterRemoving(key);
       await api("delete", { method: "POST", body: { key } });
-      state.switches.delete(key);
-      forget(key);
-      renderList();
+      notify("switch-deleted", { key });
       returnFocusTo(fallback);
       announce(t("switchDeleted", { label, key }));
     },

@@ -1,20 +1,15 @@
 // The toolbar: the add buttons, the search box (Escape and "Clear the search" empty it) and
-// the sort buttons, each keeping the URL in step.
+// the sort buttons. The list does the searching and sorting (and keeps the URL in step): the
+// toolbar asks for it with the events "set-query" and "set-order".
 
 import { announce, dom } from "./dom.js";
-import { renderList } from "./list.js";
-import { saveUrlState } from "./search.js";
-import { can, state } from "./state.js";
-import { openSwitchDialog } from "./switch-dialog.js";
+import { can, notify, state } from "./state.js";
 import { t } from "./text.js";
 
 let countTimer = null;
 
-export function setQuery(query) {
-  state.query = query;
-  if (dom.search.value !== query) dom.search.value = query;
-  renderList();
-  saveUrlState();
+function setQuery(query) {
+  notify("set-query", { query });
 }
 
 function onSearch() {
@@ -36,21 +31,22 @@ function onSearchKey(event) {
 function onSort(event) {
   const field = event.currentTarget.dataset.sort;
   const current = state.order.replace(/^-/, "");
+  let order;
   if (field === current) {
-    state.order = state.order.startsWith("-") ? field : `-${field}`;
+    order = state.order.startsWith("-") ? field : `-${field}`;
   } else {
-    state.order = field === "label" ? field : `-${field}`; // labels A-Z, dates newest first
+    order = field === "label" ? field : `-${field}`; // labels A-Z, dates newest first
   }
-  renderList();
-  saveUrlState();
+  notify("set-order", { order });
   const label = t(`sort_${field}`);
-  announce(t(state.order.startsWith("-") ? "sortedDescending" : "sortedAscending", { field: label }), "info");
+  announce(t(order.startsWith("-") ? "sortedDescending" : "sortedAscending", { field: label }), "info");
 }
 
 export function setupToolbar() {
   for (const button of [dom.add, dom.addFirst]) {
     button.hidden = !can.add;
-    button.addEventListener("click", (event) => openSwitchDialog(null, event.currentTarget));
+    const open = (event) => notify("open-switch-dialog", { key: null, opener: event.currentTarget });
+    button.addEventListener("click", open);
   }
   dom.search.addEventListener("input", onSearch);
   dom.search.addEventListener("keydown", onSearchKey);
