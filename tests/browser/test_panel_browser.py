@@ -138,6 +138,58 @@ def test_field_types_choose_the_inputs(page, login, admin_user, panel_url):
     assert stored("typed").value == {"auth.user": {"is_staff": [["i", "1"]], "date_joined": [["i", "2019-01-01"]]}}
 
 
+def test_a_field_type_of_your_own_names_its_input(page, login, admin_user, panel_url):
+    """A field class's panel_type is the input: an HTML input type as it is, anything else a text box."""
+    from gargoyle.conditions import ConditionSet, String
+    from gargoyle.manager import gargoyle
+
+    class Email(String):
+        panel_type = "email"
+
+    class Visits(String):
+        panel_type = "number"
+
+    class Colour(String):
+        panel_type = "colour"  # no such input
+
+    class Upload(String):
+        panel_type = "file"  # an input whose value the form could not send
+
+    class ShopperConditionSet(ConditionSet):
+        email = Email()
+        visits = Visits()
+        colour = Colour()
+        upload = Upload()
+
+        def get_namespace(self) -> str:
+            return "shopper"
+
+        def get_group_label(self) -> str:
+            return "Shopper"
+
+    Switch.objects.create(key="typed", label="Typed", status=SELECTIVE)
+    gargoyle.register(ShopperConditionSet)
+    try:
+        login(admin_user)
+        open_panel(page, panel_url)
+        row = row_of(page, "typed")
+        row.get_by_role("button", name="Add a condition").click()
+        form = row.locator("form.gargoyle-condition-form")
+        inputs = form.locator(".gargoyle-condition-inputs input")
+        for label, kind in [("Visits", "number"), ("Colour", "text"), ("Upload", "text"), ("Email", "email")]:
+            form.get_by_label("Condition").select_option(label=f"Shopper: {label}")
+            expect(inputs).to_have_count(1)
+            expect(inputs).to_have_attribute("type", kind)
+            expect(form.get_by_label(label, exact=True)).to_be_visible()
+
+        form.get_by_label("Email", exact=True).fill("ada@example.com")
+        form.get_by_role("button", name="Add condition").click()
+        expect(row.locator(".gargoyle-chip")).to_contain_text(["ada@example.com"])
+        assert stored("typed").value == {"shopper": {"email": [["i", "ada@example.com"]]}}
+    finally:
+        gargoyle.unregister(ShopperConditionSet)
+
+
 # -- status ---------------------------------------------------------------------------------
 
 
