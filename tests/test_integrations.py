@@ -195,7 +195,7 @@ def test_async_decorated_view_judges_the_logged_in_user(alice, bob):
 def test_async_view_sees_a_switch_created_in_the_same_test_transaction(client):
     """Django ``TestCase``-style tests (one transaction per test) exercising an async view.
 
-    DESIGN §4: "The writing process sees its own change at once" — the sync views do.
+    docs/architecture.rst, "Freshness": the writing process sees its own change at once — the sync views do.
     """
     make_switch("feature", GLOBAL)
     assert client.get("/switched/").status_code == 200
@@ -577,7 +577,7 @@ def test_ais_active_resolves_a_lazy_user_without_auser(rf, alice):
 
 
 def test_ais_active_sees_a_switch_created_in_the_same_transaction():
-    """DESIGN §4: "The writing process sees its own change at once" (sync ``is_active`` does)."""
+    """docs/architecture.rst, "Freshness": the writing process sees its own change at once (sync ``is_active`` does)."""
     make_switch("feature", GLOBAL)
     assert gargoyle.is_active("feature") is True
     assert async_to_sync(gargoyle.ais_active)("feature") is True

@@ -1,4 +1,4 @@
-"""The snapshot runtime (DESIGN.md section 4): no SQL on the hot path, bounded version checks,
+"""The snapshot runtime (docs/architecture.rst, "Freshness"): no SQL on the hot path, bounded version checks,
 writes seen at once here and on the next request elsewhere, failures that never raise."""
 
 import logging

@@ -1,4 +1,4 @@
-"""What ``is_active`` answers: DESIGN.md section 3, rule by rule."""
+"""What ``is_active`` answers: docs/architecture.rst, "Evaluation" (and docs/concepts.rst), rule by rule."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser, User
