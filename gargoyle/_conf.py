@@ -6,7 +6,7 @@ import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, TypedDict
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -16,7 +16,30 @@ from gargoyle.constants import DISABLED, GLOBAL, STATUSES
 # Shorter API tokens are refused, at the check and at the door: they can be guessed.
 MIN_API_TOKEN_LENGTH = 32
 
-DEFAULTS: dict[str, Any] = {
+Setting = Literal[
+    "GARGOYLE_AUTO_CREATE",
+    "GARGOYLE_SWITCH_DEFAULTS",
+    "GARGOYLE_CACHE_NAME",
+    "GARGOYLE_CHECK_INTERVAL",
+    "GARGOYLE_CACHE_TIMEOUT",
+    "GARGOYLE_LEGACY_PERCENT",
+    "GARGOYLE_API_TOKENS",
+]
+
+
+class Defaults(TypedDict):
+    """The type of :data:`DEFAULTS`."""
+
+    GARGOYLE_AUTO_CREATE: bool
+    GARGOYLE_SWITCH_DEFAULTS: Mapping[str, Mapping[str, Any]]
+    GARGOYLE_CACHE_NAME: str
+    GARGOYLE_CHECK_INTERVAL: float
+    GARGOYLE_CACHE_TIMEOUT: float | None
+    GARGOYLE_LEGACY_PERCENT: bool
+    GARGOYLE_API_TOKENS: Mapping[str, str]
+
+
+DEFAULTS: Defaults = {
     "GARGOYLE_AUTO_CREATE": True,
     "GARGOYLE_SWITCH_DEFAULTS": {},
     "GARGOYLE_CACHE_NAME": "default",
@@ -43,7 +66,7 @@ class GargoyleSettings:
 def get_settings() -> GargoyleSettings:
     """Return gargoyle's settings, falling back to the documented defaults."""
 
-    def read(name: str) -> Any:
+    def read(name: Setting) -> Any:
         return getattr(settings, name, DEFAULTS[name])
 
     interval = read("GARGOYLE_CHECK_INTERVAL")
@@ -111,5 +134,6 @@ def default_status(default: dict[str, Any]) -> int | None:
     if default.get("is_active") is False:
         return DISABLED
     if default.get("initial_status") in STATUSES:
-        return default["initial_status"]
+        status: int = default["initial_status"]  # equal to one of STATUSES
+        return status
     return None

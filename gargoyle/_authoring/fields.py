@@ -90,7 +90,8 @@ class Field:
         :param value: what :meth:`ConditionSet.get_field_value
             <gargoyle.conditions.ConditionSet.get_field_value>` read from the subject.
         """
-        return condition == value
+        equal: bool = condition == value
+        return equal
 
     def validate(self, data: Mapping[str, Any]) -> str:
         """Clean the condition posted in ``data`` (the panel's or a JSON API call's fields).
@@ -99,7 +100,7 @@ class Field:
         :returns: the condition as it is stored.
         :raises ~django.core.exceptions.ValidationError: if it is missing or invalid.
         """
-        value = data.get(self.name)
+        value = None if self.name is None else data.get(self.name)
         if value is None or (isinstance(value, str) and not value.strip()):
             raise ValidationError(_("%(field)s: enter a value."), params={"field": self.label})
         return self.clean(value)
@@ -144,7 +145,7 @@ class Field:
         is_active = self.is_active
         return lambda value: any(is_active(condition, value) for condition in conditions)
 
-    def _is_active_overridden(self, base: type) -> bool:
+    def _is_active_overridden(self, base: type[Field]) -> bool:
         # A subclass that redefines is_active must be asked through it, not a fast path.
         return type(self).is_active is not base.is_active
 
@@ -168,7 +169,7 @@ class Boolean(Field):
 
     def validate(self, data: Mapping[str, Any]) -> str:
         # The panel sends no value for a boolean: adding the condition means "is true".
-        value = data.get(self.name)
+        value = None if self.name is None else data.get(self.name)
         return self.clean("1" if value is None or value == "" else value)
 
     def clean(self, value: Any) -> str:
@@ -214,15 +215,16 @@ class Choice(Field):
         return [c[0] if isinstance(c, (list, tuple)) else c for c in self.choices]
 
     def clean(self, value: Any) -> str:
-        value = super().clean(value)
-        if value not in self._values():
+        text = super().clean(value)
+        if text not in self._values():
             raise ValidationError(
-                _("%(field)s: %(value)s is not one of the choices."), params={"field": self.label, "value": value}
+                _("%(field)s: %(value)s is not one of the choices."), params={"field": self.label, "value": text}
             )
-        return value
+        return text
 
     def is_active(self, condition: str, value: Any) -> bool:
-        return value == condition
+        equal: bool = value == condition
+        return equal
 
     def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
         if self._is_active_overridden(Choice):
@@ -266,7 +268,7 @@ class Range(Field):
 
     panel_type = "range"
 
-    number_type: type = int
+    number_type: Callable[[str], Any] = int
     #: The message of the ``ValidationError`` for a malformed range.
     error_message = _("%(field)s: enter two whole numbers, the lower one first (e.g. 10-20).")
 
@@ -300,7 +302,8 @@ class Range(Field):
         if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
             return False
         low, high = self.parse(condition)
-        return low <= value <= high
+        inside: bool = low <= value <= high
+        return inside
 
     def render(self, value: Any) -> SafeString:
         low, high = self.parse(value) if value else ("", "")
@@ -347,7 +350,7 @@ class Percent(Range):
     default_help_text = _("Enter a range, e.g. 0-50 for half of all subjects. Two decimals allowed.")
     error_message = _("%(field)s: enter two numbers between 0 and 100, the lower one first (e.g. 0-12.5).")
 
-    def number_type(self, text: str) -> Decimal:  # type: ignore[override]
+    def number_type(self, text: str) -> Decimal:
         """Read one end: a number from 0 to 100 with at most two decimals; ``ValueError`` otherwise."""
         number = Decimal(text)
         if not number.is_finite() or number < 0 or number > 100 or number != round(number, 2):
@@ -363,7 +366,8 @@ class Percent(Range):
         if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
             return False
         low, high = self.parse(condition)
-        return low <= Decimal(str(value)) < high
+        inside: bool = low <= Decimal(str(value)) < high
+        return inside
 
     def display(self, value: str) -> str:
         low, high = self.parse(value)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from django.db import models
 from django.utils.timezone import now
@@ -16,8 +17,11 @@ from gargoyle._storage.validation import validate_key, validate_label, validate_
 ROW_FIELDS = ("key", "value", "label", "description", "status", "carried_over")
 DATE_FIELDS = ("date_created", "date_modified")
 
+# The model: Switch, which this module cannot name (gargoyle._storage.switch imports it).
+_M = TypeVar("_M", bound=models.Model)
 
-class SwitchQuerySet(models.QuerySet):
+
+class SwitchQuerySet(models.QuerySet[_M]):
     """Bulk writes report themselves too (``events``), so every process sees them."""
 
     def update(self, **kwargs: Any) -> int:
@@ -34,9 +38,9 @@ class SwitchQuerySet(models.QuerySet):
             events.rows_updated.send(sender=self.model, before=before, update=kwargs, using=self.db)
         return count
 
-    update.alters_data = True  # type: ignore[attr-defined]
+    update.alters_data = True  # type: ignore[attr-defined]  # Django's marker for methods that write
 
-    def load(self) -> list[Any]:
+    def load(self) -> list[_M]:
         """The switches, as a list; if a stored date cannot be read, with their dates deferred.
 
         Each switch's dates are then read when asked for, and one that cannot be read shows as
@@ -48,7 +52,7 @@ class SwitchQuerySet(models.QuerySet):
         except (ValueError, TypeError, OverflowError):  # SQLite's converters failed on a date
             return list(self.defer(*DATE_FIELDS))
 
-    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list:
+    def bulk_create(self, objs: Iterable[Any], *args: Any, **kwargs: Any) -> list[_M]:
         objs = list(objs)
         for obj in objs:
             obj.check_fields()
@@ -66,10 +70,10 @@ class SwitchQuerySet(models.QuerySet):
         with write_transaction(using=self.db):
             return super().delete()
 
-    delete.alters_data = True  # type: ignore[attr-defined]
-    delete.queryset_only = True  # type: ignore[attr-defined]
+    delete.alters_data = True  # type: ignore[attr-defined]  # Django's marker for methods that write
+    delete.queryset_only = True  # type: ignore[attr-defined]  # Django's marker: not copied to the manager
 
-    def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
+    def bulk_update(self, objs: Iterable[Any], fields: Any, *args: Any, **kwargs: Any) -> int:
         # Django runs bulk_update through update() above, which announces the rows.
         objs = list(objs)
         for obj in objs:

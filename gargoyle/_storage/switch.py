@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -95,6 +95,9 @@ class Switch(models.Model):
 
     objects = SwitchQuerySet.as_manager()
 
+    #: The stored row before a save, as the write pipeline's ``pre_save`` receiver read it.
+    _row_before: dict[str, Any] | None
+
     class Meta:
         app_label = "gargoyle"
         permissions = (("can_view", "Can view"), ("set_global", "Can set a switch Global"))
@@ -127,9 +130,9 @@ class Switch(models.Model):
         return cls.from_db(db or cls.objects.db, names, [row[name] for name in names])
 
     @classmethod
-    def from_db(cls, db: str | None, field_names: Any, values_: Any) -> Switch:
+    def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any], **kwargs: Any) -> Switch:
         """Django's hook for loaded rows; also remembers the stored state, so :meth:`save` writes only changes."""
-        instance = super().from_db(db, field_names, values_)
+        instance: Switch = super().from_db(db, field_names, values, **kwargs)  # kwargs: Django 6.1's fetch_mode
         instance._remember_stored_state()
         return instance
 
@@ -205,7 +208,7 @@ class Switch(models.Model):
                 super().save(*args, **kwargs)
         self._remember_stored_state()
 
-    save.alters_data = True  # type: ignore[attr-defined]
+    save.alters_data = True  # type: ignore[attr-defined]  # Django's marker for methods that write
 
     def delete(self, using: str | None = None, keep_parents: bool = False) -> tuple[int, dict[str, int]]:
         """Delete the switch; ``(0, {})``, announcing nothing, if it is no longer stored.
@@ -219,7 +222,7 @@ class Switch(models.Model):
                 return 0, {}
             return super().delete(using=using, keep_parents=keep_parents)
 
-    delete.alters_data = True  # type: ignore[attr-defined]
+    delete.alters_data = True  # type: ignore[attr-defined]  # Django's marker for methods that write
 
     def _save_changed_fields(self, **kwargs: Any) -> None:
         if not type(self)._base_manager.filter(pk=self.pk).exists():
@@ -324,7 +327,7 @@ class Switch(models.Model):
         namespace = condition_set_.get_namespace()
         self._edit_value(lambda value: values.clear_conditions(value, namespace, field_name), commit, repair=True)
 
-    def _edit_value(self, edit: Callable[[dict], bool], commit: bool, repair: bool = False) -> None:
+    def _edit_value(self, edit: Callable[[dict[str, Any]], bool], commit: bool, repair: bool = False) -> None:
         """Apply ``edit`` to the conditions; with ``commit``, to the locked, current row.
 
         ``repair`` (clearing) replaces a value that is not an object at all with ``{}``.

@@ -36,7 +36,7 @@ def iter_conditions(value: Any) -> Iterator[tuple[str, str, str, str]]:
                     yield namespace, field_name, entry[0], entry[1]
 
 
-def _entries(value: Any, namespace: str, field_name: str) -> list:
+def _entries(value: Any, namespace: str, field_name: str) -> list[Any]:
     """The stored entries of one field, after checking the structure around them."""
     if not isinstance(value, dict):
         raise ValidationError(_("value: the stored conditions are corrupt; %(fix)s"), params={"fix": FIX})
@@ -54,7 +54,7 @@ def _is_pair(entry: Any) -> bool:
     return isinstance(entry, (list, tuple)) and len(entry) == 2
 
 
-def add_condition(value: dict, namespace: str, field_name: str, condition: str, exclude: bool) -> bool:
+def add_condition(value: dict[str, Any], namespace: str, field_name: str, condition: str, exclude: bool) -> bool:
     """Add a condition; return whether it was added (an identical one is already there).
 
     Raises ``ValidationError`` when the same condition is stored with the other mode.
@@ -76,7 +76,7 @@ def add_condition(value: dict, namespace: str, field_name: str, condition: str, 
     return True
 
 
-def remove_condition(value: dict, namespace: str, field_name: str, conditions: Collection[str]) -> bool:
+def remove_condition(value: dict[str, Any], namespace: str, field_name: str, conditions: Collection[str]) -> bool:
     """Remove a condition (include or exclude), given in any of its forms; return whether it was there."""
     entries = _entries(value, namespace, field_name)
     kept = [entry for entry in entries if condition_text(entry[1]) not in conditions]
@@ -105,7 +105,7 @@ def clear_conditions(value: Any, namespace: str, field_name: str | None = None) 
     return True
 
 
-def _store(value: dict, namespace: str, field_name: str, entries: list) -> None:
+def _store(value: dict[str, Any], namespace: str, field_name: str, entries: list[Any]) -> None:
     if entries:
         value[namespace][field_name] = entries
         return

@@ -41,7 +41,10 @@ def new_number() -> int:
 
 def read_db_version(using: str | None = None) -> int | None:
     """The row's number, or None before the first write."""
-    return SnapshotVersion.objects.using(using).filter(pk=SINGLETON).values_list("number", flat=True).first()
+    number: int | None = (
+        SnapshotVersion.objects.using(using).filter(pk=SINGLETON).values_list("number", flat=True).first()
+    )
+    return number
 
 
 def lock_for_write(using: str | None = None) -> None:

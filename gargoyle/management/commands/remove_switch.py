@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from gargoyle._storage.validation import text_problem
+from gargoyle._authoring.fields import text_problem
 from gargoyle.models import Switch
 
 

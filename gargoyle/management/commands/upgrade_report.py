@@ -3,8 +3,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from gargoyle._authoring.fields import text_problem
 from gargoyle._storage.transactions import write_transaction
-from gargoyle._storage.validation import text_problem
 from gargoyle.manager import gargoyle
 from gargoyle.models import Switch
 
