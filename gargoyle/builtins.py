@@ -72,7 +72,8 @@ class UserConditionSet(ModelConditionSet):
     username = String()
     email = String()
     is_anonymous = Boolean(label=_("Anonymous"))
-    is_active = Boolean(label=_("Active"))
+    # The metaclass moves fields into ``fields``: the class keeps ConditionSet.is_active.
+    is_active = Boolean(label=_("Active"))  # type: ignore[assignment]
     is_staff = Boolean(label=_("Staff"))
     is_superuser = Boolean(label=_("Superuser"))
     date_joined = OnOrAfterDate(label=_("Joined on or after"))

@@ -42,7 +42,7 @@ def check_switch_defaults(app_configs: Any = None, **kwargs: Any) -> list[CheckM
     return messages
 
 
-def _default_errors(key: Any, default: dict, where: str) -> list[CheckMessage]:
+def _default_errors(key: Any, default: dict[str, Any], where: str) -> list[CheckMessage]:
     problems = []
     if not isinstance(key, str) or not 0 < len(key) <= KEY_MAX_LENGTH:
         problems.append(f"the key must be a string of 1 to {KEY_MAX_LENGTH} characters")
@@ -119,7 +119,7 @@ def check_stored_switches(app_configs: Any = None, databases: Any = None, **kwar
 
     rows = _stored_rows(databases)
     namespaces = gargoyle.namespaces()
-    warnings = []
+    warnings: list[CheckMessage] = []
     for row in rows:
         _rules, problem = try_compile_rules(row["key"], row["value"], namespaces)
         if problem is None:

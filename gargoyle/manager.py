@@ -8,7 +8,7 @@ request (see ``gargoyle._runtime.loader``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
@@ -180,14 +180,16 @@ class SwitchManager:
             return self._unknown_switch(snapshot, key, subjects, default)
         return self._evaluate(switch, subjects, default)
 
-    def _evaluate(self, switch: CompiledSwitch, instances: Any, default: bool | None) -> bool | None:
+    def _evaluate(self, switch: CompiledSwitch, instances: Iterable[Any], default: bool | None) -> bool | None:
         try:
             return switch.evaluate(instances, default)
         except Exception as error:  # a condition set's bug affects only this switch
             self._log_once(switch.key, error)
             return default
 
-    def _unknown_switch(self, snapshot: Snapshot, key: str, instances: Any, default: bool | None) -> bool | None:
+    def _unknown_switch(
+        self, snapshot: Snapshot, key: str, instances: Iterable[Any], default: bool | None
+    ) -> bool | None:
         if not isinstance(key, str):
             return default
         fallback = snapshot.fallbacks.get(key)
@@ -305,7 +307,7 @@ class SwitchManager:
 
     # -- the registry -------------------------------------------------------------------------
 
-    def register(self, condition_set: Any) -> Any:
+    def register(self, condition_set: ConditionSet | type[ConditionSet]) -> Any:
         """Register a condition set, so switches can have its conditions.
 
         Usable as a class decorator. Registering a set with the id of a registered one
@@ -319,7 +321,7 @@ class SwitchManager:
         self._runtime.rebuild()
         return condition_set
 
-    def unregister(self, condition_set: Any) -> bool:
+    def unregister(self, condition_set: ConditionSet | type[ConditionSet] | str) -> bool:
         """Unregister a condition set.
 
         :param condition_set: the condition set instance, its id, or a class whose

@@ -41,12 +41,17 @@ class SwitchActiveMixin:
         if self.switch_key is None:
             raise TypeError(f"{type(self).__name__} needs a switch_key.")
         if getattr(self, "view_is_async", False):
-            return self._async_dispatch(request, *args, **kwargs)
+            return self._async_dispatch(self.switch_key, request, *args, **kwargs)
         if not self.switch_manager.is_active(self.switch_key, request):
             return switch_off_response(self.switch_key, self.switch_redirect_to)
+        # A mixin: dispatch() is the view's, after this class in the MRO, which mypy cannot see.
         return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
 
-    async def _async_dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if not await self.switch_manager.ais_active(self.switch_key, request):
-            return switch_off_response(self.switch_key, self.switch_redirect_to)  # type: ignore[arg-type]
-        return await super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+    async def _async_dispatch(
+        self, switch_key: str, request: HttpRequest, /, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        if not await self.switch_manager.ais_active(switch_key, request):
+            return switch_off_response(switch_key, self.switch_redirect_to)
+        # The view's dispatch(), as above; an async view's returns a coroutine.
+        response: HttpResponseBase = await super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+        return response

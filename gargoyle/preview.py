@@ -6,6 +6,7 @@ condition by condition (the slow, explaining path: never used by ``is_active``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
@@ -15,6 +16,8 @@ from django.core.validators import validate_ipv46_address
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from gargoyle._authoring.condition_sets import ConditionSet
+from gargoyle._authoring.fields import Field
 from gargoyle._runtime.engine import CompiledSwitch
 from gargoyle._runtime.subjects import subjects_of
 from gargoyle._storage import values
@@ -79,7 +82,9 @@ def explain(manager: SwitchManager, key: str, *instances: Any) -> str:
     return _explain_switch(manager, switch, snapshot.rows.get(key), instances)
 
 
-def _explain_switch(manager: SwitchManager, switch: CompiledSwitch, row: Any, instances: tuple) -> str:
+def _explain_switch(
+    manager: SwitchManager, switch: CompiledSwitch, row: Mapping[str, Any] | None, instances: tuple[Any, ...]
+) -> str:
     parent = switch.parent
     if parent is not None and parent.evaluate(instances, None) is False:
         return _("Its parent %(parent)s is off for them.") % {"parent": parent.key}
@@ -102,7 +107,7 @@ def _explain_switch(manager: SwitchManager, switch: CompiledSwitch, row: Any, in
     return _explain_conditions(manager, switch.key, row["value"] if row else {}, instances)
 
 
-def _explain_conditions(manager: SwitchManager, key: str, value: dict, instances: tuple) -> str:
+def _explain_conditions(manager: SwitchManager, key: str, value: Any, instances: tuple[Any, ...]) -> str:
     subjects = subjects_of(instances)
     namespaces = manager.namespaces()
     included, has_includes = None, False
@@ -122,7 +127,9 @@ def _explain_conditions(manager: SwitchManager, key: str, value: dict, instances
     return _("No exclude condition matches them.")
 
 
-def _matches(sets: list, field_name: str, field: Any, condition: str, key: str, subjects: list) -> bool:
+def _matches(
+    sets: list[ConditionSet], field_name: str, field: Field, condition: str, key: str, subjects: list[Any]
+) -> bool:
     matcher = field.matcher([condition], key)
     for condition_set in sets:
         if field_name not in condition_set.fields:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from gargoyle._authoring.fields import Field
 from gargoyle._authoring.registry import ConditionSets
 
 if TYPE_CHECKING:  # the models cannot be imported before Django's apps are ready
@@ -27,6 +28,10 @@ class SwitchProxy:
     :param manager: the manager passed to the switch's methods.
     :param switch: the switch to wrap.
     """
+
+    # Set with object.__setattr__ (this class's own __setattr__ writes to the switch).
+    _manager: ConditionSets
+    _switch: Switch
 
     def __init__(self, manager: ConditionSets, switch: Switch) -> None:
         object.__setattr__(self, "_manager", manager)
@@ -60,7 +65,7 @@ class SwitchProxy:
         """:meth:`Switch.clear_conditions <gargoyle.models.Switch.clear_conditions>`, with this manager."""
         return self._switch.clear_conditions(self._manager, *args, **kwargs)
 
-    def get_active_conditions(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+    def get_active_conditions(self, *args: Any, **kwargs: Any) -> Iterator[tuple[str, str, Field, str, bool]]:
         """:meth:`Switch.get_active_conditions <gargoyle.models.Switch.get_active_conditions>`, with this manager."""
         return self._switch.get_active_conditions(self._manager, *args, **kwargs)
 

@@ -16,7 +16,6 @@ switched off this way turns its ``parent:child`` switches off as well.
 from __future__ import annotations
 
 import unittest
-from typing import Any
 
 from django.test.utils import TestContextDecorator
 
@@ -61,16 +60,17 @@ class SwitchContextManager(TestContextDecorator):
             raise TypeError("switches() can only decorate unittest.TestCase subclasses.")
         original_setup = cls.__dict__.get("setUpClass")
 
-        @classmethod  # type: ignore[misc]
-        def setUpClass(klass: Any) -> None:
+        def setUpClass(klass: type[unittest.TestCase]) -> None:
             self.enable()
             klass.addClassCleanup(self.disable)
             if original_setup is not None:
                 original_setup.__func__(klass)
             else:
-                super(cls, klass).setUpClass()
+                # cls is a subclass of TestCase, whose own bases mypy cannot see from here.
+                super(cls, klass).setUpClass()  # type: ignore[misc]
 
-        cls.setUpClass = setUpClass
+        # The decorator's job: replace the hook on the class (mypy forbids assigning to a method).
+        cls.setUpClass = classmethod(setUpClass)  # type: ignore[assignment, method-assign]
         return cls
 
 

@@ -10,14 +10,14 @@ surrogates, nesting deeper than an export has.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NoReturn
 
 from django.core.exceptions import ValidationError
 
 from gargoyle._storage import values
 from gargoyle._storage.transactions import write_transaction
-from gargoyle._storage.validation import validate_key, validate_status, validate_text
+from gargoyle._storage.validation import LABEL_MAX_LENGTH, validate_key, validate_status, validate_text
 from gargoyle.manager import SwitchManager
 from gargoyle.models import Switch
 
@@ -167,10 +167,10 @@ def _entry_errors(position: int, entry: Any, seen: set[str], manager: SwitchMana
     if unknown:
         problems.append(f"unknown fields {sorted(unknown)}")
     problems.extend(_surrogate_errors(entry))
-    checks = [
+    checks: list[Callable[[], None]] = [
         lambda: validate_key(entry.get("key")),
         lambda: _validate_status(entry.get("status")),
-        lambda: _validate_text(entry, "label", Switch._meta.get_field("label").max_length),
+        lambda: _validate_text(entry, "label", LABEL_MAX_LENGTH),  # the label field's max_length
         lambda: _validate_text(entry, "description", None),
         lambda: values.validate_value(entry.get("value", {}), manager.namespaces(), str(entry.get("key"))),
     ]
@@ -237,8 +237,8 @@ def import_switches(entries: list[dict[str, Any]], *, replace: bool = False) -> 
     with write_transaction():
         if replace:
             keys = [entry["key"] for entry in entries]
-            for switch in Switch.objects.exclude(key__in=keys):
-                switch.delete()
+            for stale in Switch.objects.exclude(key__in=keys):
+                stale.delete()
                 deleted += 1
         for entry in entries:
             fields = {name: entry[name] for name in FIELDS if name != "key"}

@@ -21,14 +21,15 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from gargoyle._authoring.fields import Boolean, Choice, Percent
+from gargoyle._authoring.condition_sets import ConditionSet
+from gargoyle._authoring.fields import Boolean, Choice, Field, Percent
 from gargoyle._runtime.snapshot import evaluated_status, nearest_ancestor, try_compile_rules
 from gargoyle._storage import values
 from gargoyle._storage.validation import validate_description, validate_key, validate_label
 from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, STATUSES
 
 Row = Mapping[str, Any]
-Namespaces = Mapping[str, list[Any]]
+Namespaces = Mapping[str, list[ConditionSet]]
 # The built-in fields some rules are about, by where their conditions are stored.
 ANONYMOUS_FIELD = "is_anonymous"  # of the user set: gargoyle-yplan special-cased anonymous users with it
 IP_ADDRESS_FIELD = ("ip", "ip_address")
@@ -125,10 +126,10 @@ IP_TEXT = _(
 )
 
 
-def _condition_changes(value: dict, namespaces: Namespaces, *, legacy_percent: bool) -> list[Notice]:
+def _condition_changes(value: dict[str, Any], namespaces: Namespaces, *, legacy_percent: bool) -> list[Notice]:
     notices: list[Notice] = []
     modes: set[str] = set()
-    exclude_sets: list[Any] = []
+    exclude_sets: list[ConditionSet] = []
     for sets, field_name, field, entries in values.resolve_fields(value, namespaces):
         field_modes = {mode for mode, _condition in entries}
         modes |= field_modes
@@ -145,7 +146,9 @@ def _condition_changes(value: dict, namespaces: Namespaces, *, legacy_percent: b
     return _unique(notices)
 
 
-def _field_changes(namespace: str, name: str, field: Any, entries: list, *, legacy_percent: bool) -> list[Notice]:
+def _field_changes(
+    namespace: str, name: str, field: Field, entries: list[Any], *, legacy_percent: bool
+) -> list[Notice]:
     label = str(field.label)
     if (namespace, name) == (_user_namespace(), ANONYMOUS_FIELD) and any(_anonymous_changes(e) for e in entries):
         return [_notice("anonymous", ANONYMOUS)]
@@ -165,7 +168,7 @@ def _partial(field: Percent, condition: str) -> bool:
     return field.parse(condition) != (0, 100)
 
 
-def _anonymous_changes(entry: list) -> bool:
+def _anonymous_changes(entry: list[Any]) -> bool:
     """gargoyle-yplan let anonymous users in for any "Anonymous" condition; only "include, true" agrees."""
     mode, condition = entry
     return mode == EXCLUDE or Boolean().clean(condition) == "0"
@@ -177,7 +180,7 @@ def _user_namespace() -> str:
     return f"{meta.app_label}.{meta.model_name}"
 
 
-def _unjudged_checks(exclude_sets: list[Any], value: dict) -> list[str]:
+def _unjudged_checks(exclude_sets: list[ConditionSet], value: dict[str, Any]) -> list[str]:
     """The kinds of checks none of the sets holding excludes can judge, in words."""
     if any(condition_set.can_execute(None) for condition_set in exclude_sets):
         return []  # a set that judges the moment (host, dates) judges every check

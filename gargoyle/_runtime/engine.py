@@ -135,5 +135,7 @@ class CompiledSwitch:
         if self.status == GLOBAL:
             return True
         if self.status == SELECTIVE and self.problem is None:
+            # Not None here: a SELECTIVE switch without rules or a problem is constant (False),
+            # which mypy cannot follow; a check would cost the hot path.
             return self.rules.evaluate(subjects_of(instances))  # type: ignore[union-attr]
         return default  # INHERIT, or conditions that cannot be used (logged, in `check`)

@@ -28,7 +28,7 @@ import gc
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from time import monotonic
 from typing import Any
 
@@ -36,6 +36,7 @@ from django.core.cache import BaseCache
 from django.core.signals import request_started, setting_changed
 from django.db import connections
 
+from gargoyle._authoring.condition_sets import ConditionSet
 from gargoyle._conf import get_settings
 from gargoyle._runtime import versions
 from gargoyle._runtime.snapshot import EMPTY, NOT_READ, Snapshot, build_snapshot
@@ -118,10 +119,10 @@ class SnapshotRuntime:
         self,
         *,
         load_rows: Callable[[], list[dict[str, Any]]],
-        read_version: Callable[[], Any],
-        namespaces: Callable[[], Mapping[str, list[Any]]],
+        read_version: Callable[[], int | None],
+        namespaces: Callable[[], Mapping[str, list[ConditionSet]]],
         on_reload: Callable[[], None],
-        cache: Any = None,
+        cache: str | BaseCache | None = None,
         check_interval: float | None = None,
     ) -> None:
         self._load_rows = load_rows
@@ -312,7 +313,7 @@ class SnapshotRuntime:
         if not self.snapshot.loaded:
             self.snapshot = self._build([])  # cold: answer from GARGOYLE_SWITCH_DEFAULTS
 
-    def _build(self, rows: list[dict[str, Any]], **tokens: Any) -> Snapshot:
+    def _build(self, rows: Sequence[Mapping[str, Any]], **tokens: Any) -> Snapshot:
         overrides: dict[str, bool] = {}
         for layer in self._overrides:
             overrides.update(layer)

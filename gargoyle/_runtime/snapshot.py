@@ -7,13 +7,14 @@ conditions cannot be used is compiled with a ``problem`` and evaluates as its de
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 
 from gargoyle._authoring.condition_sets import ConditionSet
+from gargoyle._authoring.fields import Matcher
 from gargoyle._conf import default_status
 from gargoyle._runtime.engine import CompiledSwitch, ConditionGroup, LegacyConditionGroup, Rules
 from gargoyle._storage import values
@@ -54,7 +55,7 @@ EMPTY = Snapshot(switches={}, rows={})
 
 
 def build_snapshot(
-    rows: list[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any]],
     namespaces: Mapping[str, list[ConditionSet]],
     *,
     switch_defaults: Mapping[str, Mapping[str, Any]],
@@ -110,7 +111,9 @@ def evaluated_status(status: Any) -> int:
     return status if status in STATUSES else SELECTIVE
 
 
-def _unchanged_rules(previous: Snapshot | None, key: str, status: int, value: Any) -> tuple | None:
+def _unchanged_rules(
+    previous: Snapshot | None, key: str, status: int, value: Any
+) -> tuple[Rules | None, str | None] | None:
     """The rules and problem ``previous`` compiled for this very row, if any."""
     if previous is None or status != SELECTIVE:
         return None
@@ -134,7 +137,7 @@ def try_compile_rules(
 
 def compile_rules(key: str, value: Any, namespaces: Mapping[str, list[ConditionSet]]) -> Rules | None:
     """Build the rules of a switch's stored conditions; None when it has none."""
-    groups: dict[int, list] = {}
+    groups: dict[int, tuple[ConditionSet, list[tuple[str, Matcher | None, Matcher | None]]]] = {}
     legacy: dict[int, LegacyConditionGroup] = {}
     has_includes = False
     any_condition = False
@@ -156,7 +159,7 @@ def compile_rules(key: str, value: Any, namespaces: Mapping[str, list[ConditionS
                 )
                 group.matchers[field_name] = (include, exclude)
                 continue
-            groups.setdefault(id(condition_set), [condition_set, []])[1].append((field_name, include, exclude))
+            groups.setdefault(id(condition_set), (condition_set, []))[1].append((field_name, include, exclude))
     if not any_condition:
         return None
     compiled = [ConditionGroup(condition_set, fields) for condition_set, fields in groups.values()]

@@ -17,7 +17,7 @@ from django.utils.functional import LazyObject, empty
 from gargoyle._runtime.threads import in_event_loop, run_outside_event_loop
 
 
-class Subjects(list):
+class Subjects(list[Any]):
     """Instances already expanded with their requests' users, plus ``None`` at the end."""
 
 

@@ -173,7 +173,7 @@ def _build(alias: str, local: _ThreadClients) -> BaseCache:
     if bounded is None:
         return caches[alias]  # raises Django's own error for an alias that is not in CACHES
     backend = import_string(bounded.pop("BACKEND"))
-    client = backend(bounded.pop("LOCATION", ""), bounded)
+    client: BaseCache = backend(bounded.pop("LOCATION", ""), bounded)
     local.built.append(client)
     return client
 

@@ -18,7 +18,7 @@ and history. The admin gives it login, the staff check, CSRF and no-cache for fr
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
@@ -36,6 +36,12 @@ from gargoyle._web import urls as api_urls
 from gargoyle._web.auth import can_view
 from gargoyle.helpers import dumps
 
+if TYPE_CHECKING:  # generic in django-stubs only: Django's ModelAdmin cannot be subscripted
+    _SwitchAdminBase = admin.ModelAdmin[Switch]
+    _SwitchChangeAdminBase = admin.ModelAdmin[SwitchChange]
+else:
+    _SwitchAdminBase = _SwitchChangeAdminBase = admin.ModelAdmin
+
 
 def _js_name(url_name: str) -> str:
     """``add-condition`` -> ``addCondition``: how the panel scripts name the endpoints."""
@@ -44,7 +50,7 @@ def _js_name(url_name: str) -> str:
 
 
 @admin.register(Switch)
-class SwitchAdmin(admin.ModelAdmin):
+class SwitchAdmin(_SwitchAdminBase):
     panel_template = "gargoyle/panel.html"
 
     # -- permissions ----------------------------------------------------------------------
@@ -109,7 +115,8 @@ class SwitchAdmin(admin.ModelAdmin):
             "urls": self.api_urls(),
         }
         # Dates and lazy strings as the API writes them, so the page compares like with like.
-        return json.loads(dumps(data))
+        written: dict[str, Any] = json.loads(dumps(data))
+        return written
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         if not self.has_view_permission(request):
@@ -152,7 +159,7 @@ class SwitchAdmin(admin.ModelAdmin):
 
 
 @admin.register(SwitchChange)
-class SwitchChangeAdmin(admin.ModelAdmin):
+class SwitchChangeAdmin(_SwitchChangeAdminBase):
     """The history of every switch, read only."""
 
     list_display = ("date", "switch_key", "username", "summary", "restored_from")

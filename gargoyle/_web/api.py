@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import IntegrityError
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from gargoyle._authoring.fields import Choice, Field
@@ -49,7 +49,7 @@ def switch_payload(switch: Switch) -> dict[str, Any]:
     }
 
 
-def _param(data: Any, name: str) -> str:
+def _param(data: QueryDict, name: str) -> str:
     """A required request field; a 400 naming the field when it is missing or blank."""
     value = data.get(name)
     if value is None or not value.strip():
@@ -59,7 +59,7 @@ def _param(data: Any, name: str) -> str:
 
 def _get_switch(key: str, *, lock: bool = False) -> Switch:
     switches = Switch.objects.select_for_update() if lock else Switch.objects.all()
-    switch = next(iter(switches.filter(key=key).load()), None)
+    switch: Switch | None = next(iter(switches.filter(key=key).load()), None)
     if switch is None:
         raise ApiError(404, _("key: there is no switch %(key)r.") % {"key": key})
     return switch
@@ -152,8 +152,8 @@ def delete(request: HttpRequest) -> dict[str, Any]:
     return {}
 
 
-def _condition_field(data: Any) -> tuple[str, Field]:
-    """The condition set id and field named by ``id`` and ``field``; 404 if unknown."""
+def _condition_field(data: QueryDict) -> tuple[str, str, Field]:
+    """The condition set id, field name and field named by ``id`` and ``field``; 404 if unknown."""
     set_id, name = _param(data, "id"), _param(data, "field")
     try:
         condition_set = gargoyle.get_condition_set_by_id(set_id)
@@ -161,14 +161,14 @@ def _condition_field(data: Any) -> tuple[str, Field]:
         raise ApiError(404, _("id: there is no condition set %(id)r.") % {"id": set_id}) from None
     if name not in condition_set.fields:
         raise ApiError(404, _("field: %(set)s has no field %(field)r.") % {"set": set_id, "field": name})
-    return set_id, condition_set.fields[name]
+    return set_id, name, condition_set.fields[name]
 
 
 @api_view("POST", "gargoyle.change_switch")
 def add_condition(request: HttpRequest) -> dict[str, Any]:
     """Add a condition: ``key``, ``id``, ``field``, ``exclude`` and the field's own inputs."""
     key = _param(request.POST, "key")
-    set_id, field = _condition_field(request.POST)
+    set_id, name, field = _condition_field(request.POST)
     given = request.POST.get("exclude", "")
     exclude = given.lower() if given.isascii() else given  # the documented words, in any case
     if exclude not in TRUE | FALSE:
@@ -180,7 +180,7 @@ def add_condition(request: HttpRequest) -> dict[str, Any]:
     value = field.validate(request.POST)
     with _writing(request):
         switch = _get_switch(key, lock=True)
-        switch.add_condition(gargoyle, set_id, field.name, value, exclude=exclude in TRUE)
+        switch.add_condition(gargoyle, set_id, name, value, exclude=exclude in TRUE)
     return _saved(switch)
 
 
@@ -188,11 +188,11 @@ def add_condition(request: HttpRequest) -> dict[str, Any]:
 def remove_condition(request: HttpRequest) -> dict[str, Any]:
     """Remove a condition: ``key``, ``id``, ``field``, ``value`` (include or exclude)."""
     key = _param(request.POST, "key")
-    set_id, field = _condition_field(request.POST)
+    set_id, name, _field = _condition_field(request.POST)
     value = _param(request.POST, "value")
     with _writing(request):
         switch = _get_switch(key, lock=True)
-        switch.remove_condition(gargoyle, set_id, field.name, value)
+        switch.remove_condition(gargoyle, set_id, name, value)
     return _saved(switch)
 
 
@@ -211,7 +211,7 @@ def mark_reviewed(request: HttpRequest) -> dict[str, Any]:
 
 def _field_info(field: Field) -> dict[str, Any]:
     # The field says which input the panel shows (Field.panel_type); the panel knows the rest.
-    info = {"name": field.name, "label": str(field.label), "type": field.panel_type}
+    info: dict[str, Any] = {"name": field.name, "label": str(field.label), "type": field.panel_type}
     info["help"] = str(field.help_text or "")
     if isinstance(field, Choice):
         info["choices"] = [

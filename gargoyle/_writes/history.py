@@ -55,7 +55,7 @@ def describe(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str
 
 def _status(fields: dict[str, Any] | None) -> str:
     labels = dict(Switch.STATUS_CHOICES)
-    status = (fields or {}).get("status")
+    status: Any = (fields or {}).get("status")  # a stored status, or anything a script stored
     return str(labels.get(status, status))
 
 
@@ -74,9 +74,9 @@ def record(
 
     :returns: the new record.
     """
-    user = getattr(request, "user", None)
+    user: Any = getattr(request, "user", None)  # the site's user model, AnonymousUser, or None
     authenticated = user is not None and user.is_authenticated
-    return SwitchChange.objects.using(switch._state.db or "default").create(
+    change: SwitchChange = SwitchChange.objects.using(switch._state.db or "default").create(
         switch_key=(after or before or {}).get("key", switch.key),
         user=user if authenticated else None,
         username=user.get_username() if authenticated else "",
@@ -85,6 +85,7 @@ def record(
         after=after,
         restored_from=_restoring.get(),
     )
+    return change
 
 
 def changes_of(key: str) -> models.QuerySet[SwitchChange]:
@@ -95,9 +96,10 @@ def changes_of(key: str) -> models.QuerySet[SwitchChange]:
     :param key: the switch's key.
     :returns: a queryset of :class:`SwitchChange`.
     """
-    return SwitchChange.objects.filter(
+    changes: models.QuerySet[SwitchChange] = SwitchChange.objects.filter(
         models.Q(switch_key=key) | models.Q(before__key=key) | models.Q(after__key=key)
     ).select_related("user")
+    return changes
 
 
 def restore(change: SwitchChange, *, state: str = "before", request: HttpRequest | None = None) -> Switch | None:
@@ -144,7 +146,8 @@ def current_key(change: SwitchChange) -> str | None:
     Follows the renames recorded after ``change``; ``None`` if the switch has been deleted
     since (or by ``change`` itself).
     """
-    key, position = (change.after or {}).get("key"), change.pk
+    key: str | None = (change.after or {}).get("key")
+    position = change.pk
     while key is not None:
         later = SwitchChange.objects.filter(pk__gt=position, before__key=key).order_by("pk").only("pk", "after")
         moved = next((c for c in later.iterator() if (c.after or {}).get("key") != key), None)

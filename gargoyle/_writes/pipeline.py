@@ -74,7 +74,8 @@ def _row_of(model: type[Switch], key: Any, using: str | None, lock: bool = False
     rows = model._base_manager.using(using).filter(pk=key)
     if lock and connections[using or "default"].in_atomic_block:
         rows = rows.select_for_update()
-    return rows.values(*ROW_FIELDS).first()
+    row: dict[str, Any] | None = rows.values(*ROW_FIELDS).first()  # the plugin types no values(*names)
+    return row
 
 
 # -- bulk writes ---------------------------------------------------------------------------
