@@ -181,7 +181,8 @@ EARLY_CHECK = """
 
     from gargoyle import gargoyle
 
-    assert apps.get_model("early", "Release")._meta.get_field("switch").related_model is apps.get_model("gargoyle", "Switch")
+    release = apps.get_model("early", "Release")
+    assert release._meta.get_field("switch").related_model is apps.get_model("gargoyle", "Switch")
     assert "gargoyle.builtins.UserConditionSet" in {s.get_id().split("(")[0] for s in gargoyle.get_condition_sets()}
     print("set up")
 """

@@ -64,7 +64,7 @@ class Field:
     #: The input the panel shows for this field, sent as ``type`` by the JSON API:
     #: ``"string"`` (a text box), ``"percent"`` and ``"range"`` (two numbers), ``"date"``,
     #: ``"boolean"`` (no input: adding the condition means "is true"), ``"choice"`` (a
-    #: menu of :attr:`Choice.choices`), or an HTML input type (``"email"``, ``"number"``,
+    #: menu of the ``Choice``'s choices), or an HTML input type (``"email"``, ``"number"``,
     #: ``"url"``, ``"tel"``, ``"time"``, ``"datetime-local"``, ``"month"``, ``"week"``,
     #: ``"search"``); anything else shows a text box.
     panel_type: str = "string"
@@ -139,7 +139,7 @@ class Field:
 
         :param conditions: the switch's stored conditions on this field, of one mode.
         :param switch_key: the switch's key (percent cohorts depend on it).
-        :returns: a :data:`~gargoyle._authoring.fields.Matcher`.
+        :returns: a :data:`~gargoyle.fields.Matcher`.
         """
         conditions = tuple(conditions)
         is_active = self.is_active
@@ -414,14 +414,3 @@ def _plain_number(text: str) -> bool:
 
 def _plain(number: Decimal) -> str:
     return format(number.normalize(), "f")
-
-
-__all__ = [
-    "Boolean",
-    "Choice",
-    "Field",
-    "Matcher",
-    "Percent",
-    "Range",
-    "String",
-]
