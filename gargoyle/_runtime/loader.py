@@ -34,11 +34,11 @@ from typing import Any
 
 from django.core.cache import BaseCache
 from django.core.signals import request_started, setting_changed
-from django.db import connections
 
 from gargoyle._authoring.condition_sets import ConditionSet
 from gargoyle._conf import get_settings
 from gargoyle._runtime import versions
+from gargoyle._runtime.pending import CommitHook, PendingWrites
 from gargoyle._runtime.snapshot import EMPTY, NOT_READ, Snapshot, build_snapshot
 from gargoyle._runtime.threads import run_outside_event_loop
 from gargoyle._runtime.token_cache import token_cache
@@ -56,35 +56,6 @@ _runtimes: weakref.WeakSet[SnapshotRuntime] = weakref.WeakSet()
 def live_runtimes() -> list[SnapshotRuntime]:
     """Every runtime in this process; the write pipeline tells them all about each write."""
     return list(_runtimes)
-
-
-class CommitHook:
-    """Registered with ``transaction.on_commit`` for a write inside a transaction."""
-
-    def __init__(self, using: str, callback: Callable[[], None]) -> None:
-        self.using = using
-        self.callback = callback
-
-    def __call__(self) -> None:
-        self.callback()
-
-    def is_pending(self) -> bool:
-        # Django drops the callbacks of a rolled-back transaction or savepoint from this list.
-        entries = getattr(connections[self.using], "run_on_commit", ())
-        return any(entry[1] is self for entry in entries)
-
-
-class PendingWrites:
-    """One thread's uncommitted writes, and the provisional snapshot that shows them."""
-
-    __slots__ = ("hooks", "snapshot")
-
-    def __init__(self, hook: CommitHook) -> None:
-        self.hooks = [hook]
-        self.snapshot: Snapshot | None = None
-
-    def still_open(self) -> bool:
-        return any(hook.is_pending() for hook in self.hooks)
 
 
 @contextlib.contextmanager
@@ -436,4 +407,4 @@ class SnapshotRuntime:
         self.rebuild()
 
 
-__all__ = ["CommitHook", "SnapshotRuntime", "live_runtimes"]
+__all__ = ["SnapshotRuntime", "live_runtimes"]

@@ -22,7 +22,8 @@ from django.dispatch import receiver
 
 from gargoyle import signals
 from gargoyle._authoring.registry import default_registry
-from gargoyle._runtime.loader import CommitHook, live_runtimes
+from gargoyle._runtime.loader import live_runtimes
+from gargoyle._runtime.pending import CommitHook
 from gargoyle._storage import events, values, version
 from gargoyle._storage.querysets import ROW_FIELDS
 from gargoyle._storage.switch import Switch
