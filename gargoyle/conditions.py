@@ -15,9 +15,14 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 
 from gargoyle._authoring.condition_sets import ConditionSet, ModelConditionSet, RequestConditionSet
+from gargoyle._authoring.condition_sets import ConditionSetBase as ConditionSetBase
 from gargoyle._authoring.dates import AbstractDate, BeforeDate, OnOrAfterDate
 from gargoyle._authoring.fields import Boolean, Choice, Field, Percent, Range, String, titlize
+from gargoyle.constants import EXCLUDE as EXCLUDE
+from gargoyle.constants import INCLUDE as INCLUDE
 
+# ConditionSetBase, EXCLUDE and INCLUDE were importable from here in gargoyle-yplan, though
+# never documented: they are re-exported (``X as X``), not listed in __all__.
 __all__ = [
     "AbstractDate",
     "BeforeDate",
