@@ -1,8 +1,10 @@
 """``SwitchManager``: the public API (``gargoyle.is_active``, the registry, mapping access).
 
 ``gargoyle`` is the process-wide manager. ``is_active`` reads the in-process snapshot: no
-SQL and no cache round trip, except the version check the loader runs at most once per
-request (see ``gargoyle._runtime.loader``).
+SQL and no cache round trip, except the version check its runtime runs at most once per
+request (``gargoyle/_runtime/loader.py``). The manager is the top of the layers
+(docs/architecture.rst): the only place that knows both a registry of condition sets and a
+runtime, and it holds them rather than inheriting from them.
 """
 
 from __future__ import annotations

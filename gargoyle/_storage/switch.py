@@ -1,7 +1,8 @@
-"""Storage: the ``Switch`` table (the source of truth) and the snapshot version row.
+"""The ``Switch`` model: the source of truth, and the small, locked edits of its conditions.
 
-Models hold data and the small, locked edits of a switch's conditions; evaluation lives
-in ``gargoyle._runtime.engine``, change notification in ``gargoyle.changes``.
+Evaluation lives in the runtime (``gargoyle._runtime``); what a write means (signals, the
+version, history) in the write pipeline (``gargoyle._writes``), which hears every write.
+The public path is :mod:`gargoyle.models`.
 """
 
 from __future__ import annotations
