@@ -81,7 +81,6 @@ DOCUMENTED_AS: dict[str, str] = {
 #: Public-looking names that are deliberately not documented, and why.
 EXCLUDED: dict[str, str] = {
     "gargoyle.manager.logger": "the 'gargoyle' logger: configured by name in LOGGING, never imported",
-    "gargoyle.manager.SwitchManager.snapshot": "internal: the compiled switches, for the preview and upgrade report",
 }
 
 #: Dunder methods that are public API (a manager is a mapping), checked like public methods.

@@ -12,8 +12,7 @@ class GargoyleAppConfig(AppConfig):
     default_auto_field = "django.db.models.AutoField"
 
     def ready(self) -> None:
-        from gargoyle import autodiscover
-        from gargoyle._writes import history, pipeline  # noqa: F401  (connects the write receivers)
+        from gargoyle import autodiscover  # the write receivers connected with the models (models.py)
         from gargoyle.checks import (
             announce_upgrade,
             check_settings,

@@ -10,7 +10,8 @@ runtime, and it holds them rather than inheriting from them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from time import monotonic
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,7 @@ from gargoyle.proxy import SwitchProxy
 from gargoyle.upgrade import Notice, answer_changes, stored_notices
 
 if TYPE_CHECKING:  # the models cannot be imported before Django's apps are ready
-    from gargoyle.models import Switch
+    from gargoyle._storage.switch import Switch
 
 logger = logging.getLogger("gargoyle")
 
@@ -97,10 +98,13 @@ class SwitchManager:
         self._registry = ConditionRegistry() if registry is None else registry
         self._seen_unknown: set[str] = set()
         self._upgrade_report: tuple[Snapshot, dict[str, list[Notice]]] | None = None
+        # The runtime calls back without keeping the manager alive (a dropped manager is freed
+        # at once, and stops hearing writes), and looks the methods up per call (subclasses
+        # and tests may replace them).
         self._runtime = SnapshotRuntime(
-            load_rows=lambda: self._load_rows(),  # looked up per call: subclasses and tests may replace it
+            load_rows=_calling(self, "_load_rows"),
             read_version=_read_db_version,
-            namespaces=self.namespaces,
+            namespaces=_calling(self, "namespaces"),
             on_reload=self._seen_unknown.clear,
             cache=cache,
             check_interval=timeout,
@@ -241,9 +245,9 @@ class SwitchManager:
         """
         self._runtime.refresh()
 
-    def snapshot(self) -> Snapshot:
-        """Internal: the compiled switches this thread answers from now (for the preview and
-        the upgrade report, which explain answers; ``is_active`` reads it more directly)."""
+    def _current_snapshot(self) -> Snapshot:
+        # What this thread answers from now: for the mapping methods, the reports and the
+        # preview (gargoyle.preview), which explain answers. is_active reads it more directly.
         return self._runtime.current()
 
     def push_overrides(self, overrides: dict[str, bool]) -> None:
@@ -271,7 +275,7 @@ class SwitchManager:
         :returns: ``{key: reason}`` for the selective switches, which answer their callers'
             default; :meth:`problem_of` checks a switch of any status.
         """
-        return dict(self.snapshot().problems)
+        return dict(self._current_snapshot().problems)
 
     def problem_of(self, switch: Switch) -> str | None:
         """Why ``switch``'s stored conditions cannot be used, or None if they can.
@@ -279,7 +283,7 @@ class SwitchManager:
         Checked whatever its status: a switch that is not selective does not use its
         conditions, but would once made selective, so staff should hear of it first.
         """
-        problem = self.snapshot().problems.get(switch.key)
+        problem = self._current_snapshot().problems.get(switch.key)
         if problem is not None or switch.status == SELECTIVE or not switch.value:
             return problem
         return try_compile_rules(switch.key, switch.value, self.namespaces())[1]
@@ -291,7 +295,7 @@ class SwitchManager:
 
         :returns: ``{key: [Notice, ...]}`` for the switches not yet marked reviewed.
         """
-        snapshot = self.snapshot()
+        snapshot = self._current_snapshot()
         cached = self._upgrade_report
         if cached is None or cached[0] is not snapshot:
             report = answer_changes(
@@ -374,7 +378,7 @@ class SwitchManager:
 
         :raises KeyError: if there is no such switch and auto-create is off.
         """
-        row = self.snapshot().rows.get(key)
+        row = self._current_snapshot().rows.get(key)
         if row is not None:
             return SwitchProxy(self, self._instance(row))
         if not self.auto_create:
@@ -398,35 +402,48 @@ class SwitchManager:
 
     def __contains__(self, key: object) -> bool:
         """``key in gargoyle``: whether a switch with this key is stored."""
-        return key in self.snapshot().rows
+        return key in self._current_snapshot().rows
 
     def __iter__(self) -> Iterator[str]:
         """Iterate over the stored switches' keys."""
-        return iter(list(self.snapshot().rows))
+        return iter(list(self._current_snapshot().rows))
 
     def __len__(self) -> int:
         """The number of stored switches."""
-        return len(self.snapshot().rows)
+        return len(self._current_snapshot().rows)
 
     def get(self, key: str, default: Any = None) -> Any:
         """The stored switch (as ``gargoyle[key]`` returns it), or ``default``; never creates one."""
-        row = self.snapshot().rows.get(key)
+        row = self._current_snapshot().rows.get(key)
         return default if row is None else SwitchProxy(self, self._instance(row))
 
     def keys(self) -> list[str]:
         """The stored switches' keys."""
-        return list(self.snapshot().rows)
+        return list(self._current_snapshot().rows)
 
     def values(self) -> list[Switch]:
         """The stored switches, as plain :class:`~gargoyle.models.Switch` objects (as in gargoyle-yplan).
 
         Unlike ``gargoyle[key]``, their condition methods take the manager first.
         """
-        return [self._instance(row) for row in self.snapshot().rows.values()]
+        return [self._instance(row) for row in self._current_snapshot().rows.values()]
 
     def items(self) -> list[tuple[str, Switch]]:
         """``(key, switch)`` for every stored switch; the switches as :meth:`values` returns them."""
-        return [(key, self._instance(row)) for key, row in self.snapshot().rows.items()]
+        return [(key, self._instance(row)) for key, row in self._current_snapshot().rows.items()]
+
+
+def _calling(manager: SwitchManager, name: str) -> Callable[[], Any]:
+    """A function that calls ``manager.<name>()``, holding the manager by a weak reference."""
+    reference = weakref.ref(manager)
+
+    def call() -> Any:
+        target = reference()
+        if target is None:
+            raise ReferenceError("the manager of this runtime has been garbage-collected")
+        return getattr(target, name)()
+
+    return call
 
 
 def _read_db_version() -> int | None:

@@ -72,7 +72,7 @@ def explain(manager: SwitchManager, key: str, *instances: Any) -> str:
     The reason is found by walking the rules again, condition by condition: slower than
     ``is_active``, and never used by it.
     """
-    snapshot = manager.snapshot()
+    snapshot = manager._current_snapshot()
     switch = snapshot.switches.get(key) or snapshot.fallbacks.get(key)
     if switch is None:
         ancestor = snapshot.nearest_ancestor(key)

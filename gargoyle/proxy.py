@@ -9,7 +9,7 @@ from gargoyle._authoring.fields import Field
 from gargoyle._authoring.registry import ConditionSets
 
 if TYPE_CHECKING:  # the models cannot be imported before Django's apps are ready
-    from gargoyle.models import Switch
+    from gargoyle._storage.switch import Switch
 
 
 class SwitchProxy:

@@ -167,6 +167,30 @@ EARLY_APP_MODELS = """
             app_label = "early"
 """
 
+EARLY_APPS = """
+    from django.apps import AppConfig
+
+
+    class EarlyConfig(AppConfig):
+        name = "early"
+        heard = {}
+
+        def ready(self):
+            # Runs before gargoyle's ready(): a write here must already be announced,
+            # versioned and recorded, as it was when the receivers came with the models.
+            from django.db.models.signals import post_save
+
+            from gargoyle import signals
+            from gargoyle._storage import events
+            from gargoyle.models import Switch
+
+            type(self).heard = {
+                "save": post_save.has_listeners(Switch),
+                "update": events.rows_updated.has_listeners(Switch),
+                "history": signals.switch_changed.has_listeners(Switch),
+            }
+"""
+
 EARLY_SETTINGS = """
     from tests.settings import *  # noqa: F403
 
@@ -184,15 +208,18 @@ EARLY_CHECK = """
     release = apps.get_model("early", "Release")
     assert release._meta.get_field("switch").related_model is apps.get_model("gargoyle", "Switch")
     assert "gargoyle.builtins.UserConditionSet" in {s.get_id().split("(")[0] for s in gargoyle.get_condition_sets()}
+    assert apps.get_app_config("early").heard == {"save": True, "update": True, "history": True}
     print("set up")
 """
 
 
 def test_an_app_before_gargoyle_can_import_every_public_module_from_its_models(tmp_path: Path) -> None:
+    """It also finds every write heard from its own ready(), which runs before gargoyle's."""
     app = tmp_path / "early"
     app.mkdir()
     (app / "__init__.py").write_text("")
     (app / "models.py").write_text(textwrap.dedent(EARLY_APP_MODELS))
+    (app / "apps.py").write_text(textwrap.dedent(EARLY_APPS))
     (tmp_path / "early_settings.py").write_text(textwrap.dedent(EARLY_SETTINGS))
     environment = {
         **os.environ,

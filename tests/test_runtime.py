@@ -311,3 +311,49 @@ def test_concurrent_condition_edits_lose_nothing():
         thread.join()
     stored = Switch.objects.get(key="crowded").value["auth.user"]["username"]
     assert sorted(condition for _, condition in stored) == sorted(f"w{w}-{n}" for w in range(4) for n in range(10))
+
+
+class _BlockingPending(dict):
+    """A runtime's pending writes whose truth test waits: holds a thread inside the check."""
+
+    def __init__(self, *args, entered, release):
+        super().__init__(*args)
+        self.entered, self.release = entered, release
+
+    def __bool__(self):
+        self.entered.set()
+        self.release.wait(5)
+        return super().__len__() > 0
+
+
+def test_the_fast_path_never_opens_while_a_thread_has_uncommitted_writes():
+    """docs/architecture.rst, "Freshness": while a thread of the process has uncommitted
+    writes, ``fresh_until`` stays 0 even in the middle of another thread's version check
+    (else the writer would answer from the committed snapshot, not its own writes)."""
+    runtime = manager()._runtime
+    runtime.next_check = time.monotonic() + 60
+    entered, release = threading.Event(), threading.Event()
+    runtime.pending = _BlockingPending({12345: object()}, entered=entered, release=release)
+    runtime.fresh_until = 0.0  # as note_uncommitted_write left it
+    checker = threading.Thread(target=lambda: setattr(runtime, "next_check", time.monotonic() + 60))
+    checker.start()
+    try:
+        assert entered.wait(5), "the check never looked at the pending writes"
+        assert runtime.fresh_until == 0.0, "the fast path opened while a thread had uncommitted writes"
+    finally:
+        release.set()
+        checker.join(5)
+    assert runtime.fresh_until == 0.0
+
+
+def test_a_dropped_manager_is_freed_at_once_and_hears_no_more_writes():
+    import weakref
+
+    from gargoyle._runtime.loader import live_runtimes
+
+    dropped = manager()
+    manager_ref, runtime_ref = weakref.ref(dropped), weakref.ref(dropped._runtime)
+    del dropped
+    assert manager_ref() is None, "the runtime kept its manager alive"
+    assert runtime_ref() is None
+    assert all(runtime is not None for runtime in live_runtimes())

@@ -115,7 +115,8 @@ class SnapshotRuntime:
         self._failing: set[str] = set()
         self._reported: set[tuple[str, str]] = set()
         self._reported_problems: dict[str, str] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one reload at a time
+        self._fast_path_lock = threading.Lock()  # fresh_until against pending (see _open_fast_path)
         self._overrides: list[dict[str, bool]] = []
         self._overrides_lock = threading.Lock()
         request_started.connect(self._on_request_started, weak=True)
@@ -135,11 +136,10 @@ class SnapshotRuntime:
         self._open_fast_path()
 
     def _open_fast_path(self) -> None:
-        # Written first, then undone if a thread has pending writes: a thread that adds one
-        # meanwhile sets 0 after adding it, so either order ends at 0 (no lock on this path).
-        self.fresh_until = self._next_check
-        if self.pending:
-            self.fresh_until = 0.0
+        # One write, under the lock that also guards adding pending writes: the hot path
+        # (which takes no lock) never sees the deadline open while a thread has some.
+        with self._fast_path_lock:
+            self.fresh_until = 0.0 if self.pending else self._next_check
 
     # -- configuration ----------------------------------------------------------------------
 
@@ -166,11 +166,7 @@ class SnapshotRuntime:
         return self.snapshot
 
     def refresh(self) -> None:
-        """Reload the switches now, whatever the version says.
-
-        Only needed after writing the table with raw SQL: every other way of writing
-        switches is noticed without it.
-        """
+        """Reload now, whatever the version says (``SwitchManager.refresh``)."""
         self._want_reload()
         self._backoff_until = 0.0
         for pending in list(self.pending.values()):
@@ -352,8 +348,9 @@ class SnapshotRuntime:
         """This thread wrote switches in a transaction that is still open."""
         pending = self.pending.get(threading.get_ident())
         if pending is None:
-            self.pending[threading.get_ident()] = PendingWrites(hook)
-            self.fresh_until = 0.0
+            with self._fast_path_lock:  # see _open_fast_path
+                self.pending[threading.get_ident()] = PendingWrites(hook)
+                self.fresh_until = 0.0
         else:
             pending.hooks.append(hook)
             pending.snapshot = None
@@ -389,13 +386,7 @@ class SnapshotRuntime:
     # -- overrides (gargoyle.testutils.switches) --------------------------------------------
 
     def push_overrides(self, overrides: dict[str, bool]) -> None:
-        """Force switches on or off in this process, on top of the stored ones.
-
-        Used by :class:`gargoyle.testutils.switches`; the latest layer wins.
-
-        :param overrides: ``{key: True or False}``; keep the dict to pass it to
-            :meth:`pop_overrides`.
-        """
+        """Add a layer of forced answers (``SwitchManager.push_overrides``)."""
         with self._overrides_lock:  # threads pushing and popping at once lose no layer
             self._overrides = [*self._overrides, overrides]
         self.rebuild()

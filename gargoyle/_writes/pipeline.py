@@ -36,7 +36,7 @@ Row = Mapping[str, Any]
 # -- model signals -------------------------------------------------------------------------
 
 
-@receiver(pre_save, sender=Switch, dispatch_uid="gargoyle.changes.before_save")
+@receiver(pre_save, sender=Switch, dispatch_uid="gargoyle.pipeline.before_save")
 def _before_save(sender: type[Switch], instance: Switch, **kwargs: Any) -> None:
     instance.check_fields()
     stored_key = getattr(instance, "_stored_key", None) or instance.key
@@ -44,7 +44,7 @@ def _before_save(sender: type[Switch], instance: Switch, **kwargs: Any) -> None:
     instance._row_before = _row_of(sender, stored_key, kwargs.get("using"), lock=True)
 
 
-@receiver(post_save, sender=Switch, dispatch_uid="gargoyle.changes.after_save")
+@receiver(post_save, sender=Switch, dispatch_uid="gargoyle.pipeline.after_save")
 def _after_save(sender: type[Switch], instance: Switch, using: str, **kwargs: Any) -> None:
     before = getattr(instance, "_row_before", None)
     instance._row_before = None
@@ -53,13 +53,13 @@ def _after_save(sender: type[Switch], instance: Switch, using: str, **kwargs: An
     announce(before, after, instance)
 
 
-@receiver(post_delete, sender=Switch, dispatch_uid="gargoyle.changes.after_delete")
+@receiver(post_delete, sender=Switch, dispatch_uid="gargoyle.pipeline.after_delete")
 def _after_delete(sender: type[Switch], instance: Switch, using: str, **kwargs: Any) -> None:
     switches_changed(using)
     announce({name: getattr(instance, name) for name in ROW_FIELDS}, None, instance)
 
 
-@receiver(post_migrate, dispatch_uid="gargoyle.changes.after_migrate")
+@receiver(post_migrate, dispatch_uid="gargoyle.pipeline.after_migrate")
 def _after_migrate(sender: Any, using: str = "default", **kwargs: Any) -> None:
     # Migrations and `flush` write with SQL that sends no model signals.
     if getattr(sender, "name", None) == "gargoyle":
@@ -82,7 +82,7 @@ def _row_of(model: type[Switch], key: Any, using: str | None, lock: bool = False
 # -- bulk writes ---------------------------------------------------------------------------
 
 
-@receiver(events.rows_updated, dispatch_uid="gargoyle.changes.rows_updated")
+@receiver(events.rows_updated, dispatch_uid="gargoyle.pipeline.rows_updated")
 def rows_updated(
     sender: type[Switch], before: list[Row], update: Mapping[str, Any] | None, using: str, **kwargs: Any
 ) -> None:
@@ -100,7 +100,7 @@ def rows_updated(
             announce(row, new_row, model.from_row(new_row, using))
 
 
-@receiver(events.rows_written, dispatch_uid="gargoyle.changes.rows_written")
+@receiver(events.rows_written, dispatch_uid="gargoyle.pipeline.rows_written")
 def rows_written(sender: type[Switch], before: list[Row], keys: list[str], using: str, **kwargs: Any) -> None:
     """Announce a ``bulk_create``: the rows it added, and those it changed on conflict."""
     model = sender
