@@ -217,13 +217,14 @@ class SwitchManager:
         It is stored disabled (or as ``GARGOYLE_SWITCH_DEFAULTS`` says), except where that
         would change the answer callers get: a ``parent:child`` key, or a check with
         ``default=True``, is stored as INHERIT, which keeps answering the parent or default.
+        Its label is the key, unless ``GARGOYLE_SWITCH_DEFAULTS`` gives one.
         """
         from gargoyle._storage.transactions import write_transaction
         from gargoyle._storage.validation import validate_key
 
         def create() -> None:
             validate_key(key)
-            defaults = {"status": INHERIT} if keeps_answer else {}
+            defaults = _auto_created(key, status=INHERIT if keeps_answer else None)
             with write_transaction():
                 self.model.objects.get_or_create(key=key, defaults=defaults)
 
@@ -374,7 +375,8 @@ class SwitchManager:
         """``gargoyle[key]``: the stored switch, wrapped so its methods know this manager.
 
         With auto-create on, an unknown key is stored (disabled, or as
-        ``GARGOYLE_SWITCH_DEFAULTS`` says) and returned.
+        ``GARGOYLE_SWITCH_DEFAULTS`` says, labelled with its key unless that names a label)
+        and returned.
 
         :raises KeyError: if there is no such switch and auto-create is off.
         """
@@ -384,7 +386,9 @@ class SwitchManager:
         if not self.auto_create:
             raise KeyError(key)
         # Also callable from an async view: the row is created off the event loop.
-        switch = run_outside_event_loop(lambda: self.model.objects.get_or_create(key=key)[0])
+        switch = run_outside_event_loop(
+            lambda: self.model.objects.get_or_create(key=key, defaults=_auto_created(key))[0]
+        )
         return SwitchProxy(self, switch)
 
     def __delitem__(self, key: str) -> None:
@@ -444,6 +448,20 @@ def _calling(manager: SwitchManager, name: str) -> Callable[[], Any]:
         return getattr(target, name)()
 
     return call
+
+
+def _auto_created(key: str, status: int | None = None) -> dict[str, Any]:
+    """The fields an auto-created switch is stored with, beyond its key.
+
+    Its label is the key itself (what code asks for, not a guess at a title), unless
+    ``GARGOYLE_SWITCH_DEFAULTS`` names a label, which the model fills in. ``status``
+    overrides the status the model would pick.
+    """
+    fields: dict[str, Any] = {} if status is None else {"status": status}
+    configured = get_settings().switch_defaults.get(key)
+    if not (isinstance(configured, Mapping) and configured.get("label")):
+        fields["label"] = key
+    return fields
 
 
 def _read_db_version() -> int | None:

@@ -133,10 +133,10 @@ def test_add_creates_the_switch_and_records_the_user(client: Client, admin: Any)
     assert change.before is None
 
 
-def test_add_without_label_shows_the_key_titled(client: Client, admin: Any) -> None:
-    data = ok(client.post(url("add"), {"key": "plain"}))
-    assert data["label"] == "Plain"
-    assert stored("plain").label is None
+def test_add_without_label_shows_the_key_itself(client: Client, admin: Any) -> None:
+    data = ok(client.post(url("add"), {"key": "plain_thing"}))
+    assert data["label"] == "plain_thing"
+    assert stored("plain_thing").label is None
 
 
 def test_add_existing_key_is_refused(client: Client, admin: Any, feature: Switch) -> None:
@@ -826,4 +826,4 @@ def test_payload_keeps_the_stored_label_apart_from_the_displayed_one():
     from gargoyle._web.api import switch_payload
 
     payload = switch_payload(Switch(key="no_label"))
-    assert (payload["label"], payload["storedLabel"]) == ("No_Label", "")
+    assert (payload["label"], payload["storedLabel"]) == ("no_label", "")

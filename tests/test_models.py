@@ -378,6 +378,40 @@ def test_auto_created_switches_are_stored_with_their_defaults():
     assert Switch.objects.get(key="off").status == DISABLED
 
 
+@pytest.mark.django_db
+@override_settings(GARGOYLE_AUTO_CREATE=True)
+def test_auto_created_switches_are_labelled_with_their_key():
+    gargoyle.refresh()
+    gargoyle.is_active("new_checkout")
+    gargoyle.is_active("search_v2:facets", default=True)
+    gargoyle["beta-dashboard"]
+
+    for key in ("new_checkout", "search_v2:facets", "beta-dashboard"):
+        switch = Switch.objects.get(key=key)
+        assert switch.label == key
+        assert switch.to_dict(gargoyle)["label"] == key
+
+
+@pytest.mark.django_db
+@override_settings(GARGOYLE_AUTO_CREATE=True, GARGOYLE_SWITCH_DEFAULTS=DEFAULTS)
+def test_an_auto_created_switch_takes_the_label_its_default_names():
+    gargoyle.refresh()
+    gargoyle.is_active("both")
+    gargoyle["selective"]
+
+    assert Switch.objects.get(key="both").label == "Both"
+    assert Switch.objects.get(key="selective").label == "selective"
+    assert Switch.objects.get(key="selective").status == SELECTIVE
+
+
+@pytest.mark.django_db
+def test_a_switch_without_a_label_shows_its_key():
+    switch = Switch.objects.create(key="new_checkout")
+
+    assert switch.label is None
+    assert switch.to_dict(gargoyle)["label"] == "new_checkout"
+
+
 # -- signals -------------------------------------------------------------------------------
 
 

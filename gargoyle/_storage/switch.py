@@ -395,7 +395,7 @@ class Switch(models.Model):
         """The switch as the panel and the JSON API show it.
 
         :param manager: the manager whose registry knows the condition sets.
-        :returns: ``key``, ``status``, ``statusLabel``, ``label`` (the key, title-cased, when
+        :returns: ``key``, ``status``, ``statusLabel``, ``label`` (the key itself when
             empty), ``description``, ``date_created``, ``date_modified`` (``None`` when stored
             as text the database cannot read back) and ``conditions``: a
             list of ``{"id", "label", "conditions"}`` groups, each condition a tuple
@@ -411,7 +411,7 @@ class Switch(models.Model):
             "key": self.key,
             "status": self.status,
             "statusLabel": self.get_status_label(),
-            "label": self.label or self.key.title(),
+            "label": self.label or self.key,
             "description": self.description,
             "date_modified": self._readable_date("date_modified"),
             "date_created": self._readable_date("date_created"),
