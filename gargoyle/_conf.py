@@ -24,6 +24,7 @@ Setting = Literal[
     "GARGOYLE_CACHE_TIMEOUT",
     "GARGOYLE_LEGACY_PERCENT",
     "GARGOYLE_API_TOKENS",
+    "GARGOYLE_HISTORY_RETENTION",
 ]
 
 
@@ -37,6 +38,7 @@ class Defaults(TypedDict):
     GARGOYLE_CACHE_TIMEOUT: float | None
     GARGOYLE_LEGACY_PERCENT: bool
     GARGOYLE_API_TOKENS: Mapping[str, str]
+    GARGOYLE_HISTORY_RETENTION: int | None
 
 
 DEFAULTS: Defaults = {
@@ -48,6 +50,8 @@ DEFAULTS: Defaults = {
     "GARGOYLE_CACHE_TIMEOUT": 0.25,
     "GARGOYLE_LEGACY_PERCENT": False,
     "GARGOYLE_API_TOKENS": {},
+    # None: the history is kept forever; prune_switch_history is never run for you.
+    "GARGOYLE_HISTORY_RETENTION": None,
 }
 
 
@@ -60,6 +64,7 @@ class GargoyleSettings:
     cache_timeout: float | None  # None: the cache's own timeouts (gargoyle._runtime.token_cache)
     legacy_percent: bool
     api_tokens: Mapping[str, str]
+    history_retention: int | None  # days; None keeps every entry (gargoyle.management prune_switch_history)
 
 
 @functools.cache
@@ -79,6 +84,7 @@ def get_settings() -> GargoyleSettings:
         cache_timeout=_cache_timeout(read("GARGOYLE_CACHE_TIMEOUT")),
         legacy_percent=bool(read("GARGOYLE_LEGACY_PERCENT")),
         api_tokens=_mapping(read("GARGOYLE_API_TOKENS")),
+        history_retention=_history_retention(read("GARGOYLE_HISTORY_RETENTION")),
     )
 
 
@@ -113,6 +119,17 @@ def _cache_timeout(value: Any) -> float | None:
     if not is_valid_cache_timeout(value):
         return DEFAULTS["GARGOYLE_CACHE_TIMEOUT"]
     return None if value is None else float(value)
+
+
+def is_valid_history_retention(value: Any) -> bool:
+    """Whether ``value`` can be ``GARGOYLE_HISTORY_RETENTION``: None, or a whole number of
+    days, 1 or more."""
+    return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
+
+
+def _history_retention(value: Any) -> int | None:
+    # An invalid value (reported by gargoyle.E010) prunes nothing: history is never lost to a typo.
+    return value if value is not None and is_valid_history_retention(value) else None
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

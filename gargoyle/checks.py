@@ -10,7 +10,13 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import DatabaseError, router
 
-from gargoyle._conf import DEFAULTS, MIN_API_TOKEN_LENGTH, is_valid_cache_timeout, is_valid_check_interval
+from gargoyle._conf import (
+    DEFAULTS,
+    MIN_API_TOKEN_LENGTH,
+    is_valid_cache_timeout,
+    is_valid_check_interval,
+    is_valid_history_retention,
+)
 from gargoyle._storage.validation import KEY_MAX_LENGTH, validate_description, validate_label
 from gargoyle.constants import SELECTIVE, STATUSES
 
@@ -63,12 +69,13 @@ def _default_errors(key: Any, default: dict[str, Any], where: str) -> list[Check
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Check the other settings: ``gargoyle.E003``, ``E004``, ``E006`` and ``E009``.
+    """Check the other settings: ``gargoyle.E003``, ``E004``, ``E006``, ``E009`` and ``E010``.
 
     :returns: errors for a ``GARGOYLE_CACHE_NAME`` that is not in ``CACHES``, a
         ``GARGOYLE_CHECK_INTERVAL`` that is not a number of seconds, a
         ``GARGOYLE_CACHE_TIMEOUT`` that is neither ``None`` nor a number of seconds above 0,
-        and ``GARGOYLE_API_TOKENS`` that are not long tokens mapped to usernames.
+        ``GARGOYLE_API_TOKENS`` that are not long tokens mapped to usernames, and a
+        ``GARGOYLE_HISTORY_RETENTION`` that is neither ``None`` nor a whole number of days.
     """
     messages: list[CheckMessage] = []
     cache_name = getattr(settings, "GARGOYLE_CACHE_NAME", "default")
@@ -98,6 +105,16 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 "usernames.",
                 hint="Make a token with: python -c 'import secrets; print(secrets.token_urlsafe(32))'",
                 id="gargoyle.E006",
+            )
+        )
+    retention = getattr(settings, "GARGOYLE_HISTORY_RETENTION", DEFAULTS["GARGOYLE_HISTORY_RETENTION"])
+    if not is_valid_history_retention(retention):
+        messages.append(
+            Error(
+                f"GARGOYLE_HISTORY_RETENTION must be a whole number of days, 1 or more, or None (got {retention!r}).",
+                hint="None keeps the switch history forever. `manage.py prune_switch_history --apply`, run from "
+                "cron, deletes the entries older than this many days.",
+                id="gargoyle.E010",
             )
         )
     return messages
