@@ -1,5 +1,5 @@
-// The toolbar: the add buttons, the search box (Escape and "Clear the search" empty it) and
-// the sort buttons. The list does the searching and sorting (and keeps the URL in step): the
+// The toolbar: the add buttons, the search box (Escape and "Clear the search" empty it; "/"
+// anywhere else on the page focuses it, as on many sites) and the sort buttons. The list does the searching and sorting (and keeps the URL in step): the
 // toolbar asks for it with the events "set-query" and "set-order".
 
 import { announce, dom } from "./dom.js";
@@ -28,6 +28,17 @@ function onSearchKey(event) {
   }
 }
 
+/** "/" focuses the search, unless the user is typing somewhere or a dialog is open. */
+function onPageKey(event) {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) return;
+  const target = event.target;
+  const typing = target.closest?.("input, textarea, select, [contenteditable]:not([contenteditable=false])");
+  if (typing || document.querySelector("dialog[open]")) return;
+  event.preventDefault();
+  dom.search.focus();
+  dom.search.select();
+}
+
 function onSort(event) {
   const field = event.currentTarget.dataset.sort;
   const current = state.order.replace(/^-/, "");
@@ -50,6 +61,7 @@ export function setupToolbar() {
   }
   dom.search.addEventListener("input", onSearch);
   dom.search.addEventListener("keydown", onSearchKey);
+  document.addEventListener("keydown", onPageKey);
   dom.clearSearch.addEventListener("click", () => {
     setQuery("");
     dom.search.focus();
