@@ -86,6 +86,24 @@ def test_a_second_run_finds_nothing(entries):
     assert history() == before
 
 
+def test_a_switch_without_history_does_not_stop_the_pruning(entries):
+    # gargoyle-yplan stored switches without history: they have no newest entry to keep.
+    Switch.objects.create(key="from_yplan")
+    SwitchChange.objects.filter(switch_key="from_yplan").delete()
+
+    run("--older-than", "180d", "--apply")
+
+    assert changes("gone") == []
+    assert changes("kept") == entries["kept"][-1:]
+
+
+def test_a_large_history_is_deleted_in_batches(entries, monkeypatch):
+    monkeypatch.setattr("gargoyle.management.commands.prune_switch_history.BATCH_SIZE", 1)
+
+    assert run("--older-than", "180d", "--apply").startswith("Deleted 4 history entries")
+    assert SwitchChange.objects.count() == 2
+
+
 def test_the_newest_entry_follows_a_rename(entries):
     switch = Switch.objects.get(key="kept")
     switch.key = "renamed"

@@ -25,7 +25,7 @@ AGE = re.compile(r"([0-9]+)([hdw])")
 UNITS = {"h": ("hours", "hour"), "d": ("days", "day"), "w": ("weeks", "week")}
 
 #: Entries deleted per statement, so that a large history is not loaded at once.
-BATCH_SIZE = 1000
+BATCH_SIZE = 500
 
 
 class Age:
@@ -65,7 +65,9 @@ def parse_age(text: str) -> Age:
 def prunable(cutoff: datetime) -> models.QuerySet[SwitchChange]:
     """The history entries older than ``cutoff``, except the newest entry of each existing switch."""
     newest = SwitchChange.objects.filter(switch_key=models.OuterRef("key")).order_by("-date", "-id").values("pk")[:1]
-    kept = [pk for pk in Switch.objects.annotate(newest=models.Subquery(newest)).values_list("newest", flat=True) if pk]
+    # One query, whatever the number of switches; without the NULLs of switches that have no
+    # history (stored by gargoyle-yplan), which would make NOT IN exclude every entry.
+    kept = Switch.objects.annotate(newest=models.Subquery(newest)).filter(newest__isnull=False).values("newest")
     return SwitchChange.objects.filter(date__lt=cutoff).exclude(pk__in=kept)
 
 
