@@ -1,5 +1,7 @@
-// The history tool: a switch's changes (when, who, what), each with buttons to restore the
-// switch as it was before or after that change, after a confirmation.
+// The history tool: a switch's changes (number, when, who, exactly what), each with
+// "Undo this change" where the server says that change can be reverted alone (else the
+// reason), and "Restore this state" (after a confirmation) where that state is not the
+// switch as it is now: the newest row offers no no-op.
 
 import { api } from "./api.js";
 import { confirmAction, returnFocusTo } from "./dialogs.js";
@@ -29,7 +31,7 @@ function buildTable(item, id, label, changes) {
     h("th", { scope: "col", text: t("when") }),
     h("th", { scope: "col", text: t("who") }),
     h("th", { scope: "col", text: t("what") }),
-    can.change ? h("th", { scope: "col", text: t("restore") }) : null,
+    can.change ? h("th", { scope: "col", text: t("historyActions") }) : null,
   );
   return h(
     "table",
@@ -43,10 +45,14 @@ function buildTable(item, id, label, changes) {
 function buildChange(item, id, change) {
   const date = new Date(change.date);
   const rowId = `${id}-change-${change.id}`;
-  const what = h("td", {}, change.summary || "");
-  if (change.restoredFrom) {
-    what.append(h("span", { class: "gargoyle-restored", text: t("restoredFrom", { id: change.restoredFrom }) }));
-  }
+  // The summary names what changed, "restores #14: ..." included; the number is how other rows refer to it.
+  const what = h(
+    "td",
+    {},
+    h("span", { class: "gargoyle-change-number", text: t("changeNumber", { id: change.id }) }),
+    " ",
+    h("span", { class: "gargoyle-change-summary", text: change.summary || "" }),
+  );
   const row = h(
     "tr",
     { id: rowId },
@@ -55,16 +61,51 @@ function buildChange(item, id, change) {
     what,
   );
   if (can.change) {
-    row.append(
-      h(
-        "td",
-        { class: "gargoyle-history-actions" },
-        restoreButton(item, change, rowId, "before", t("restoreBefore")),
-        restoreButton(item, change, rowId, "after", t("restoreAfter")),
-      ),
-    );
+    row.append(h("td", { class: "gargoyle-history-actions" }, ...buildActions(item, change, rowId)));
   }
   return row;
+}
+
+function buildActions(item, change, rowId) {
+  const actions = [];
+  if (change.undoable) {
+    actions.push(
+      h(
+        "button",
+        {
+          type: "button",
+          class: "button gargoyle-small",
+          data: { focus: `undo-${change.id}` },
+          "aria-describedby": rowId,
+          on: { click: (event) => undoFromHistory(item.key, change, event.currentTarget) },
+        },
+        t("undoChange"),
+      ),
+    );
+  } else if (change.undoReason) {
+    actions.push(h("p", { class: "help gargoyle-undo-blocked", text: t("undoBlocked", { reason: change.undoReason }) }));
+  }
+  if (change.afterIsCurrent) {
+    actions.push(h("p", { class: "help gargoyle-history-current", text: t("historyIsCurrent") }));
+  } else {
+    actions.push(restoreButton(item, change, rowId, "after", t("restoreAfter")));
+  }
+  return actions;
+}
+
+/** Undo one change (no confirmation: the undo is recorded and can itself be undone). */
+async function undoFromHistory(key, change, button) {
+  button.disabled = true; // a second click must not send a second undo
+  let item;
+  try {
+    item = await api("undo", { method: "POST", body: { id: String(change.id) } });
+  } catch (error) {
+    button.disabled = false;
+    announce(error.message, "error");
+    return;
+  }
+  await reloadAfter(item && item.key ? item.key : key, Boolean(item && item.key));
+  announce(t("historyUndone", { id: change.id, summary: change.summary || "" }));
 }
 
 function restoreButton(item, change, rowId, which, text) {
@@ -119,9 +160,14 @@ function confirmRestore(key, change, which, opener) {
 async function restore(key, change, which) {
   const target = change[which];
   await api("restore", { method: "POST", body: { id: change.id, state: which } });
+  await reloadAfter(target ? target.key : key, Boolean(target));
+  announce(target ? t("restored", { state: describeState(target) }) : t("restoredDeleted", { key }));
+}
+
+/** Reload the list after a write from the history; show the switch's history again, focused. */
+async function reloadAfter(restoredKey, exists) {
   notify("switches-loaded", await api("switches"));
-  const restoredKey = target ? target.key : key;
-  if (state.switches.has(restoredKey)) {
+  if (exists && state.switches.has(restoredKey)) {
     state.open.set(restoredKey, "history");
     state.histories.delete(restoredKey);
     notify("row-changed", { key: restoredKey });
@@ -130,5 +176,4 @@ async function restore(key, change, which) {
   } else {
     returnFocusTo(can.add ? dom.add : dom.search);
   }
-  announce(target ? t("restored", { state: describeState(target) }) : t("restoredDeleted", { key }));
 }
