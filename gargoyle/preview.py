@@ -7,6 +7,7 @@ condition by condition (the slow, explaining path: never used by ``is_active``).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
@@ -17,10 +18,12 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from gargoyle._authoring.condition_sets import ConditionSet
-from gargoyle._authoring.fields import Field
+from gargoyle._authoring.fields import Field, Percent
+from gargoyle._conf import get_settings
 from gargoyle._runtime.engine import CompiledSwitch
 from gargoyle._runtime.subjects import subjects_of
 from gargoyle._storage import values
+from gargoyle.cohorts import legacy_number, stable_bucket
 from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INHERIT, SELECTIVE
 from gargoyle.manager import SwitchManager
 
@@ -44,6 +47,13 @@ def preview(manager: SwitchManager, key: str, *, username: str = "", ip: str = "
     :raises ~django.core.exceptions.ValidationError: for an unknown username or an
         invalid IP address.
     """
+    request = _request(username, ip)
+    active = bool(manager.is_active(key, request))
+    return Verdict(active, explain(manager, key, request))
+
+
+def _request(username: str, ip: str) -> HttpRequest:
+    """A request from ``ip`` by ``username``; ``ValidationError`` naming the field if either is unknown."""
     request = HttpRequest()
     if ip:
         try:
@@ -52,8 +62,86 @@ def preview(manager: SwitchManager, key: str, *, username: str = "", ip: str = "
             raise ValidationError(_("ip: %(ip)s is not an IP address.") % {"ip": ip}) from None
         request.META["REMOTE_ADDR"] = ip
     request.user = _user(username)
-    active = bool(manager.is_active(key, request))
-    return Verdict(active, explain(manager, key, request))
+    return request
+
+
+class Bucket(NamedTuple):
+    """Where a subject falls for one percent condition of a switch (see :func:`buckets`)."""
+
+    #: Who: the username, or the IP address.
+    subject: str
+    #: The bucket: 0 to 99.99 (0 to 99 with ``GARGOYLE_LEGACY_PERCENT``).
+    bucket: Decimal
+    #: The condition's range as stored, e.g. ``"0-10"``.
+    range: str
+    #: Whether the bucket lies within the range.
+    inside: bool
+    #: Whether the condition is an exclude.
+    exclude: bool
+    #: In words: ``"alice is in bucket 37.12 of new_checkout: outside 0-10"`` (with an en dash).
+    text: str
+
+
+def buckets(manager: SwitchManager, key: str, *, username: str = "", ip: str = "") -> list[Bucket]:
+    """The subject's bucket for each percent condition of switch ``key`` (none if it has none).
+
+    A user's bucket comes from their primary key, an address's from the address: the same
+    :func:`~gargoyle.cohorts.stable_bucket` the percent fields match with (with
+    ``GARGOYLE_LEGACY_PERCENT``, gargoyle-yplan's ``number % 100``, both ends included). An
+    anonymous visitor is in no user bucket.
+
+    :raises ~django.core.exceptions.ValidationError: as :func:`preview` does.
+    """
+    request = _request(username, ip)
+    row = manager._current_snapshot().rows.get(key)
+    try:
+        fields = list(values.resolve_fields(row["value"] if row else {}, manager.namespaces()))
+    except ValidationError:
+        return []  # conditions that cannot be used: the reason says so
+    legacy = get_settings().legacy_percent
+    found: list[Bucket] = []
+    for sets, field_name, field, entries in fields:
+        if not isinstance(field, Percent):
+            continue
+        for condition_set in sets:
+            if field_name not in condition_set.fields:
+                continue
+            for subject in subjects_of((request,)):
+                if subject is None or not condition_set.can_execute(subject):
+                    continue
+                number = condition_set.get_field_value(subject, field_name)
+                if number is None:
+                    continue
+                who = username if subject is request.user else str(number)
+                for mode, condition in entries:
+                    found.append(_bucket(key, field, who, number, condition, mode == EXCLUDE, legacy))
+    return found
+
+
+def _bucket(key: str, field: Percent, who: str, number: Any, condition: str, exclude: bool, legacy: bool) -> Bucket:
+    low, high = field.parse(condition)
+    if legacy:
+        legacy_value = legacy_number(number)
+        bucket = Decimal(-1 if legacy_value is None else legacy_value % 100)
+        inside = low <= bucket <= high
+    else:
+        bucket = Decimal(stable_bucket(key, number)) / 100
+        inside = low <= bucket < high
+    shown = f"{_plain(low)}\u2013{_plain(high)}"
+    where = _("inside %(range)s") % {"range": shown} if inside else _("outside %(range)s") % {"range": shown}
+    if exclude:
+        where = _("%(where)s (an exclude)") % {"where": where}
+    text = _("%(who)s is in bucket %(bucket)s of %(key)s: %(where)s") % {
+        "who": who,
+        "bucket": f"{bucket:.0f}" if legacy else f"{bucket:.2f}",
+        "key": key,
+        "where": where,
+    }
+    return Bucket(who, bucket, f"{_plain(low)}-{_plain(high)}", inside, exclude, text)
+
+
+def _plain(number: Decimal) -> str:
+    return format(number.normalize(), "f")
 
 
 def _user(username: str) -> Any:
