@@ -74,4 +74,18 @@ function renderVerdict(element, verdict) {
     " ",
     h("span", { class: "gargoyle-verdict-reason", text: verdict.reason || "" }),
   );
+  // Where the subject falls for each percent condition: "alice is in bucket 37.12 of
+  // new_checkout: outside 0–10".
+  const buckets = verdict.buckets || [];
+  if (buckets.length) {
+    element.append(
+      h(
+        "ul",
+        { class: "gargoyle-buckets", "aria-label": t("bucketsOf") },
+        ...buckets.map((bucket) =>
+          h("li", { class: `gargoyle-bucket gargoyle-bucket-${bucket.inside ? "inside" : "outside"}`, text: bucket.text }),
+        ),
+      ),
+    );
+  }
 }

@@ -1,6 +1,7 @@
 // One switch's row: its name and key, status toggles, effect, edit and delete buttons, its
 // conditions, and the tools (add a condition, preview, history) that open a box below it.
 
+import { api } from "./api.js";
 import { buildConditionForm, buildConditions } from "./conditions.js";
 import { h } from "./dom.js";
 import { buildHistory, loadHistory } from "./history.js";
@@ -24,6 +25,7 @@ export function buildRow(item) {
   const status = h("div", { class: "gargoyle-status" }, buildToggles(item, label), buildEffective(item));
   article.append(
     h("div", { class: "gargoyle-switch-head" }, buildIdentity(item, id, label), status, buildActions(item, label)),
+    buildAudience(item, label),
   );
   const conditions = buildConditions(item, label);
   if (conditions) article.append(conditions);
@@ -116,9 +118,64 @@ function buildEffective(item) {
     "p",
     { class: `gargoyle-effective gargoyle-effective-${kind}` },
     h("span", { class: "gargoyle-dot", "aria-hidden": "true" }),
-    // A switch whose stored conditions cannot be used evaluates as the caller's default.
-    kind === "problem" && item.status === STATUS.SELECTIVE ? t("problemEffect") : item.statusLabel || "",
+    // A switch whose stored conditions cannot be used evaluates as the caller's default;
+    // otherwise who it is on for, in words ("On for: staff, or 10 % of signed-in users").
+    kind === "problem" && item.status === STATUS.SELECTIVE
+      ? t("problemEffect")
+      : h("span", { class: "gargoyle-audience", text: item.audience || item.statusLabel || "" }),
   );
+}
+
+// The estimate of a percent rollout, and the count of the site's users the switch is on for:
+// asked for with a button, never on page load (it evaluates the switch for every user).
+function buildAudience(item, label) {
+  const line = h("p", { class: "gargoyle-audience-line help" });
+  if (item.audienceEstimate) {
+    line.append(h("span", { class: "gargoyle-estimate", text: t("audienceEstimate", item.audienceEstimate) }), " ");
+  }
+  const saved = state.counts.get(item.key);
+  const current = saved && saved.signature === countSignature(item) ? saved : null;
+  const result = h("span", { class: "gargoyle-count", role: "status", "aria-live": "polite" });
+  if (current?.result) result.textContent = countText(current.result);
+  if (current?.error) result.textContent = current.error;
+  const button = h(
+    "button",
+    {
+      type: "button",
+      class: "button gargoyle-count-button",
+      data: { focus: "count-users" },
+      title: t("countUsersOf", { label }),
+      on: { click: () => countUsers(item, button, result) },
+    },
+    t("countUsers"),
+  );
+  line.append(button, " ", result);
+  return line;
+}
+
+// A count holds while the switch's status and conditions are as they were counted.
+function countSignature(item) {
+  return JSON.stringify([item.key, item.status, item.conditions]);
+}
+
+function countText(result) {
+  return t(result.capped ? "audienceCountCapped" : "audienceCount", { on: result.on, of: result.of });
+}
+
+async function countUsers(item, button, result) {
+  const signature = countSignature(item);
+  button.disabled = true;
+  result.textContent = t("countingUsers");
+  try {
+    const counted = await api("audience", { params: { key: item.key } });
+    state.counts.set(item.key, { signature, result: counted });
+    result.textContent = countText(counted);
+  } catch (failure) {
+    state.counts.set(item.key, { signature, error: failure.message });
+    result.textContent = failure.message;
+  } finally {
+    button.disabled = false;
+  }
 }
 
 function buildActions(item, label) {
