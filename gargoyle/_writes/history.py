@@ -42,7 +42,7 @@ def describe(before: dict[str, Any] | None, after: dict[str, Any] | None, restor
     Address: 10.0.0.0/8"``, ``"removed IP Address: 127.0.0.1"``, ``"renamed a → b"``,
     ``"label changed to “New”"``, ``"description changed"``; several parts are joined with
     ``"; "``. Conditions are named through the registered condition sets (group label, field
-    label and the field's :meth:`~gargoyle.fields.Field.display`), or by their stored
+    label and the field's ``display()``), or by their stored
     namespace and field name when no registered set stores them.
 
     :param before: the stored fields before the change, or ``None`` for an addition.
@@ -119,8 +119,8 @@ def _unpack(entry: _Entry) -> tuple[str, str, str]:
 def condition_name(namespace: str, field_name: str, condition: str) -> str:
     """A stored condition as people read it, e.g. ``"User: Percent 10% (0-10)"``.
 
-    Named by the registered condition set storing it (:data:`~gargoyle._authoring.registry.default_registry`):
-    its group label, the field's label and :meth:`~gargoyle.fields.Field.display`; by the
+    Named by the registered condition set storing it (the process-wide registry):
+    its group label, the field's label and ``display()``; by the
     stored namespace and field name when no registered set stores it.
     """
     for condition_set in default_registry.namespaces().get(namespace, ()):
