@@ -233,3 +233,18 @@ class TestApi:
         added = SwitchChange.objects.get(before__isnull=True)
         fails(client.post(url("undo"), {"id": str(added.pk)}), 403)  # would delete it
         assert Switch.objects.filter(key="feature").exists()
+
+    def test_undo_of_a_deletion_needs_the_add_permission(self, client: Client, login: Any, feature: Switch) -> None:
+        feature.delete()
+        login("view_switch", "change_switch")
+        fails(client.post(url("undo"), {"id": str(latest().pk)}), 403)
+        assert not Switch.objects.exists()
+
+    def test_history_says_which_entry_is_the_state_now(self, client: Client, admin: Any, feature: Switch) -> None:
+        ok(client.post(url("status"), {"key": "feature", "status": "2"}))
+        entries = ok(client.get(url("history"), {"key": "feature"}))
+        assert [entry["afterIsCurrent"] for entry in entries] == [True, False]
+        ok(client.post(url("undo"), {"id": str(entries[0]["id"])}))  # back to Disabled, as after the addition
+        entries = ok(client.get(url("history"), {"key": "feature"}))
+        assert [entry["afterIsCurrent"] for entry in entries] == [True, False, True]
+        assert entries[0]["summary"] == f"restores #{entries[1]['id']}: status Selective → Disabled"

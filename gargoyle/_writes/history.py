@@ -448,6 +448,8 @@ def undo(change: SwitchChange, request: HttpRequest | None = None) -> Switch | N
             raise UndoRefused(_("the switch was deleted since."))
         for name, value in plan["set"].items():
             setattr(current, name, value)
+        if (plan["remove"] or plan["add"]) and not isinstance(current.value, dict):
+            raise UndoRefused(_("the switch's stored conditions are corrupt now; restore a state instead."))
         stored = copy.deepcopy(current.value) if isinstance(current.value, dict) else {}
         for namespace, field_name, _mode, condition in plan["remove"]:
             values.remove_condition(stored, namespace, field_name, [condition])
