@@ -111,7 +111,7 @@ def site(request, tmp_path_factory):
     setup = manage(env, "create_database").stdout
     assert ("PostgreSQL" in setup and "Redis" in setup) if request.param == "services" else "SQLite" in setup
     manage(env, "migrate", "--noinput")
-    assert "Created 22 demo objects." in manage(env, "seed_demo").stdout
+    assert "Created 82 demo objects." in manage(env, "seed_demo").stdout
 
     port = free_port()
     log = (tmp_path_factory.mktemp("log") / "runserver.log").open("w")
@@ -169,10 +169,10 @@ class Visitor:
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', token_page)[1]
         return self.post(path, {"csrfmiddlewaretoken": token, **data})
 
-    def log_in(self, username):
+    def log_in(self, username, password=None):
         status, page, _ = self.get("/accounts/login/")
         assert status == 200
-        login = self.post_form("/accounts/login/", {"username": username, "password": username}, page)
+        login = self.post_form("/accounts/login/", {"username": username, "password": password or username}, page)
         assert login[0::2] == (302, "/"), f"{username} could not log in"
 
     def footer(self, path="/"):
@@ -292,6 +292,8 @@ def test_the_readme_walk_through_a_percent_rollout_of_dark_mode(site):
     users = {name: Visitor(base) for name in ("admin", "alice", "bob", "carol")}
     for name, visitor in users.items():
         visitor.log_in(name)
+    users["shopper05"] = Visitor(base)
+    users["shopper05"].log_in("shopper05", "shopper")
     admin = users["admin"]
     token_page = admin.get("/")[1]
     percent = {"key": "dark_mode", "id": "gargoyle.builtins.UserConditionSet(auth.user)", "field": "percent"}
@@ -304,9 +306,19 @@ def test_the_readme_walk_through_a_percent_rollout_of_dark_mode(site):
     assert users["carol"].post_form(f"{api}status/", {"key": "dark_mode", "status": "2"}, token_page)[0] == 403
     try:
         assert admin.post_form(f"{api}status/", {"key": "dark_mode", "status": "2"}, token_page)[0] == 200
-        assert rollout("0", "10") == set()  # 10 % of four users: none of them, in a fresh database
+        assert rollout("0", "10") == {"shopper05"}  # of the named users and shopper05, in a fresh database
+        # docs/getting-started.rst shows these buckets: one user inside 0-10, one outside
+        for name, said in [
+            ("shopper05", "shopper05 is in bucket 3.62 of dark_mode: inside 0\u201310"),
+            ("alice", "alice is in bucket 31.24 of dark_mode: outside 0\u201310"),
+        ]:
+            status, reply, _ = admin.get(f"{api}preview/?key=dark_mode&username={name}")
+            assert status == 200
+            assert [bucket["text"] for bucket in json.loads(reply)["data"]["buckets"]] == [said]
+        status, reply, _ = admin.get(f"{api}audience/?key=dark_mode")
+        assert json.loads(reply)["data"] == {"on": 6, "of": 64, "capped": False}
         admin.post_form(f"{api}conditions/remove/", {**percent, "value": "0-10"}, token_page)
-        assert rollout("0", "50") == {"alice"}
+        assert rollout("0", "50") == {"alice", "shopper05"}  # widening only adds people
         assert '<body class="dark">' in users["alice"].get("/")[1]
     finally:
         admin.post_form(f"{api}status/", {"key": "dark_mode", "status": "1"}, token_page)

@@ -81,6 +81,13 @@ DEMO_USERS = [
     ),
 ]
 
+#: Plain shoppers, enough that a 10 % rollout reaches some of them (about 6 of 64 users):
+#: ``shopper01`` to ``shopper60``, all with the password ``SHOPPER_PASSWORD``, no customer
+#: profile. On a fresh database they get the ids 5 to 64, after the users above.
+SHOPPER_COUNT = 60
+SHOPPER_PASSWORD = "shopper"
+DEMO_SHOPPERS = [f"shopper{number:02d}" for number in range(1, SHOPPER_COUNT + 1)]
+
 DEMO_PRODUCTS = [
     ("Burr grinder", "burr-grinder", Decimal("129.00"), "Conical steel burrs, forty grind settings, quiet."),
     ("Espresso cups, set of 4", "espresso-cups", Decimal("24.00"), "Thick porcelain that keeps the crema warm."),

@@ -4,13 +4,14 @@ What already exists is left as it is, so switches you changed in the panel keep 
 """
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from gargoyle import gargoyle
 from gargoyle.models import Switch
-from shop.demo_data import DEMO_PRODUCTS, DEMO_SWITCHES, DEMO_USERS
+from shop.demo_data import DEMO_PRODUCTS, DEMO_SHOPPERS, DEMO_SWITCHES, DEMO_USERS, SHOPPER_PASSWORD
 from shop.models import Customer, Product
 
 
@@ -26,6 +27,7 @@ class Command(BaseCommand):
         self.stdout.write("Users:")
         for demo in DEMO_USERS:
             self._user(demo)
+        self._shoppers()
         self._products()
         if self.created:
             self.stdout.write(f"Created {self.created} demo objects.")
@@ -34,6 +36,9 @@ class Command(BaseCommand):
         self.stdout.write("Logins (password = username):")
         for demo in DEMO_USERS:
             self.stdout.write(f"  {demo.username} / {demo.username}: {demo.about}")
+        self.stdout.write(
+            f"  {DEMO_SHOPPERS[0]} ... {DEMO_SHOPPERS[-1]} / {SHOPPER_PASSWORD}: plain shoppers, for percent rollouts"
+        )
 
     def _report(self, name, created, detail=""):
         self.created += created
@@ -68,6 +73,19 @@ class Command(BaseCommand):
             )
             self.created += profile_created
         self._report(demo.username, created)
+
+    def _shoppers(self):
+        """The plain shoppers, in one query; one password hash shared by all (hashing is slow)."""
+        User = get_user_model()
+        existing = set(User.objects.filter(username__in=DEMO_SHOPPERS).values_list("username", flat=True))
+        missing = [name for name in DEMO_SHOPPERS if name not in existing]
+        if missing:
+            password = make_password(SHOPPER_PASSWORD)
+            User.objects.bulk_create(
+                User(username=name, email=f"{name}@example.com", password=password) for name in missing
+            )
+        self.created += len(missing)
+        self.stdout.write(f"Shoppers: {len(missing)} created, {len(existing)} already there.")
 
     def _products(self):
         created = 0
