@@ -2,6 +2,7 @@
 // condition" form, whose inputs follow the type of the chosen field.
 
 import { api } from "./api.js";
+import { announceUndoable, undoChange } from "./dialogs.js";
 import { announce, clearFieldErrors, h, showError } from "./dom.js";
 import { can, data, fieldId, notify, STATUS, state, switchLabel } from "./state.js";
 import { t } from "./text.js";
@@ -14,9 +15,22 @@ const INPUT_TYPES = new Set("datetime-local email month number search tel text t
 
 // -- the chips ----------------------------------------------------------------------------
 
+// A removed chip keeps its place for a moment, as a placeholder with an "Undo": the next chip
+// does not slide under the pointer, and clicks on the row's chips are ignored meanwhile.
+const PLACEHOLDER_MS = 6000;
+const QUIET_MS = 600;
+const removed = new Map(); // key -> { setId, index, condition, changeId, until }
+const quietUntil = new Map(); // key -> the time until which clicks on its chips are ignored
+
 /** The switch's conditions, grouped by condition set; null when there is nothing to show. */
 export function buildConditions(item, label) {
-  const groups = (item.conditions || []).filter((group) => group.conditions.length);
+  const placeholder = currentPlaceholder(item.key);
+  const groups = (item.conditions || []).filter(
+    (group) => group.conditions.length || (placeholder && placeholder.setId === group.id),
+  );
+  if (placeholder && !groups.some((group) => group.id === placeholder.setId)) {
+    groups.push({ id: placeholder.setId, label: placeholder.groupLabel, conditions: [] }); // its last condition went
+  }
   if (!groups.length) {
     if (item.status !== STATUS.SELECTIVE || item.problem) return null;
     return h("p", { class: "gargoyle-no-conditions", text: t("noConditions") });
@@ -25,9 +39,18 @@ export function buildConditions(item, label) {
   for (const group of groups) {
     const chips = h("ul", { class: "gargoyle-chips" });
     group.conditions.forEach((condition, index) => chips.append(buildChip(item, group, condition, index)));
+    if (placeholder && placeholder.setId === group.id) {
+      chips.insertBefore(buildPlaceholder(item.key, placeholder), chips.children[placeholder.index] || null);
+    }
     list.append(h("div", { class: "gargoyle-condition-group" }, h("dt", { text: group.label }), h("dd", {}, chips)));
   }
   return list;
+}
+
+/** "User Percent: 25% (0-25)", or "not IP Address 10.0.0.1" for an exclude. */
+function conditionText(group, display, exclude) {
+  const text = `${group.label} ${display}`;
+  return exclude ? t("exceptCondition", { condition: text }) : text;
 }
 
 function buildChip(item, group, [fieldName, condition, display, exclude], index) {
@@ -35,15 +58,15 @@ function buildChip(item, group, [fieldName, condition, display, exclude], index)
   const described = `${modeText}: ${group.label} ${display}`;
   const chip = h(
     "li",
-    { class: `gargoyle-chip gargoyle-chip-${exclude ? "exclude" : "include"}` },
-    exclude
-      ? h("span", { class: "gargoyle-chip-mode", "aria-hidden": "true", title: t("excludeHelp"), text: t("not") })
-      : null,
+    { class: `gargoyle-chip gargoyle-chip-${exclude ? "exclude" : "include"}`, title: exclude ? t("excludeHelp") : null },
+    exclude ? h("span", { class: "gargoyle-chip-mode", "aria-hidden": "true", text: t("not") }) : null,
     h("span", { class: "gargoyle-sr-only", text: `${modeText}: ` }),
     h("span", { class: "gargoyle-chip-text", text: display }),
   );
   if (!can.change) return chip;
-  const remove = (event) => removeCondition(event.currentTarget, item.key, group.id, fieldName, condition, described);
+  const what = conditionText(group, display, exclude);
+  const remove = (event) =>
+    removeCondition(event.currentTarget, item.key, { setId: group.id, groupLabel: group.label, index }, fieldName, condition, what);
   chip.append(
     h(
       "button",
@@ -61,19 +84,67 @@ function buildChip(item, group, [fieldName, condition, display, exclude], index)
   return chip;
 }
 
-async function removeCondition(button, key, setId, fieldName, condition, described) {
+function currentPlaceholder(key) {
+  const placeholder = removed.get(key);
+  if (placeholder && placeholder.until > Date.now()) return placeholder;
+  removed.delete(key);
+  return null;
+}
+
+/** Where a removed chip was: "Removed: ..." and, with a change to undo, an "Undo" button. */
+function buildPlaceholder(key, placeholder) {
+  const box = h(
+    "li",
+    { class: "gargoyle-chip-placeholder" },
+    h("span", { class: "gargoyle-chip-text", text: t("removedPlaceholder", { condition: placeholder.condition }) }),
+  );
+  if (placeholder.changeId !== null && placeholder.changeId !== undefined) {
+    box.append(
+      h("button", {
+        type: "button",
+        class: "gargoyle-chip-undo",
+        "aria-label": t("undoOf", { what: t("removedPlaceholder", { condition: placeholder.condition }) }),
+        data: { focus: "chip-undo" },
+        text: t("undo"),
+        on: {
+          click: () => {
+            // It sits where the removed chip's "×" was: the second click of a double click is no undo.
+            if ((quietUntil.get(key) || 0) <= Date.now()) undoChange(placeholder.changeId, placeholder.undo);
+          },
+        },
+      }),
+    );
+  }
+  return box;
+}
+
+async function removeCondition(button, key, place, fieldName, condition, what) {
   const item = state.switches.get(key);
   if (!item || button.getAttribute("aria-disabled") === "true") return;
+  // A second click of a double click (or an impatient one) lands on the chip that slid in.
+  if ((quietUntil.get(key) || 0) > Date.now()) return;
+  quietUntil.set(key, Date.now() + QUIET_MS);
   // Not `disabled`: that would drop the keyboard focus the next lines move on.
   button.setAttribute("aria-disabled", "true");
   try {
-    const body = { key, id: setId, field: fieldName, value: condition };
+    const body = { key, id: place.setId, field: fieldName, value: condition };
     const updated = await api("removeCondition", { method: "POST", body });
+    quietUntil.set(key, Date.now() + QUIET_MS);
+    const changeId = updated.changeId;
+    const undo = { key, focus: `chip-${place.setId}-${place.index}`, onUndo: () => removed.delete(key) };
+    removed.set(key, { ...place, condition: what, changeId, undo, until: Date.now() + PLACEHOLDER_MS });
+    window.setTimeout(() => {
+      if (removed.get(key)?.changeId === changeId && state.rows.has(key)) {
+        removed.delete(key);
+        notify("row-changed", { key });
+      }
+    }, PLACEHOLDER_MS + 50);
     notify("switch-stored", { item: updated });
     const row = state.rows.get(key);
     // The removed chip's button is gone: focus the next chip's, or the row's tools.
     (row.querySelector(".gargoyle-chip-remove") || row.querySelector('[data-focus^="tool-"]'))?.focus();
-    announce(t("conditionRemoved", { label: switchLabel(updated), condition: described }));
+    const message = t("conditionRemovedShort", { label: switchLabel(updated), condition: what });
+    announceUndoable(message, changeId, { ...undo, what: t("removedPlaceholder", { condition: what }) });
   } catch (error) {
     announce(error.message, "error");
   } finally {
@@ -90,14 +161,8 @@ export function buildConditionForm(item, panel, id) {
   const select = buildFieldSelect(item, selectId);
   const inputs = h("div", { class: "gargoyle-condition-inputs" });
   const help = h("p", { class: "help gargoyle-condition-help", id: `${id}-help` });
-  const exclude = h("input", {
-    type: "checkbox",
-    id: `${id}-exclude`,
-    name: "exclude",
-    value: "1",
-    data: { focus: "condition-exclude" },
-  });
-  const error = h("p", { class: "errornote gargoyle-inline-error", role: "alert", hidden: true });
+  // Next to the inputs: what is wrong with them, before or after the round trip.
+  const error = h("p", { class: "errornote gargoyle-inline-error", id: `${id}-error`, role: "alert", hidden: true });
   const submit = h(
     "button",
     { type: "submit", class: "button default", data: { focus: "condition-submit" } },
@@ -115,12 +180,12 @@ export function buildConditionForm(item, panel, id) {
       h("div", { class: "gargoyle-condition-choice" }, h("label", { for: selectId, text: t("condition") }), select),
       inputs,
     ),
-    help,
-    buildExcludeRow(exclude),
     error,
+    help,
+    buildModeChoice(item, id),
     h("div", { class: "gargoyle-form-buttons" }, submit, buildCancel(item)),
   );
-  form.addEventListener("submit", (event) => submitCondition(event, item.key, form, select, exclude, error, submit));
+  form.addEventListener("submit", (event) => submitCondition(event, item.key, form, select, error, submit));
   panel.append(form);
 }
 
@@ -138,12 +203,28 @@ function followChosenField(item, id, { select, inputs, help, error }) {
   update();
 }
 
-function buildExcludeRow(exclude) {
+/** Include or exclude: an explicit choice, kept for the row until it is changed. */
+function buildModeChoice(item, id) {
+  const mode = state.modes.get(item.key) || "include";
+  const radio = (value, textKey) => {
+    const input = h("input", {
+      type: "radio",
+      id: `${id}-mode-${value}`,
+      name: "mode",
+      value,
+      checked: mode === value,
+      data: { focus: `condition-${value}` },
+      on: { change: () => state.modes.set(item.key, value) },
+    });
+    return h("label", { class: `gargoyle-radio gargoyle-radio-${value}`, for: input.id }, input, " ", t(textKey));
+  };
   return h(
-    "div",
-    { class: "gargoyle-condition-row gargoyle-condition-mode" },
-    h("label", { class: "gargoyle-checkbox", for: exclude.id }, exclude, " ", t("excludeLabel")),
-    h("span", { class: "help", text: t("excludeExplained") }),
+    "fieldset",
+    { class: "gargoyle-condition-row gargoyle-condition-mode", "aria-describedby": `${id}-mode-help` },
+    h("legend", { text: t("modeLegend") }),
+    radio("include", "includeChoice"),
+    radio("exclude", "excludeChoice"),
+    h("span", { class: "help", id: `${id}-mode-help`, text: t("excludeExplained") }),
   );
 }
 
@@ -249,35 +330,73 @@ function buildTextInput(field, inputId, described) {
   });
 }
 
-async function submitCondition(event, key, form, select, exclude, error, submit) {
+/** What is wrong with the form's inputs for ``field``, as {message, input}; null when nothing is. */
+function checkInputs(field, inputs) {
+  const named = (suffix) => inputs.find((input) => input.name === `${field.name}[${suffix}]`);
+  for (const input of inputs) {
+    if (input.type === "number" && input.validity.badInput) {
+      return { message: t("notANumber", { field: field.label }), input };
+    }
+    if (!input.value.trim()) return { message: t("errorEmpty", { field: field.label }), input };
+  }
+  const [min, max] = [named("min"), named("max")];
+  if ((field.type === "percent" || field.type === "range") && min && max) {
+    const [low, high] = [Number(min.value), Number(max.value)];
+    if (field.type === "percent") {
+      for (const [input, value] of [
+        [min, low],
+        [max, high],
+      ]) {
+        if (!(value >= 0 && value <= 100)) return { message: t("errorPercent", { field: field.label }), input };
+      }
+    }
+    if (low > high) {
+      return { message: t("errorReversed", { field: field.label, from: min.value, to: max.value }), input: min };
+    }
+  }
+  for (const input of inputs) {
+    if (input.type === "email" && input.validity.typeMismatch) {
+      return { message: t("errorEmail", { field: field.label, value: input.value.trim() }), input };
+    }
+  }
+  return null;
+}
+
+function markInvalid(input, error) {
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-errormessage", error.id);
+  input.focus();
+}
+
+async function submitCondition(event, key, form, select, error, submit) {
   event.preventDefault();
   const chosen = state.conditionFields.get(select.value);
   if (!chosen) return;
   clearFieldErrors(form);
-  const body = { key, id: chosen.set.id, field: chosen.field.name, exclude: exclude.checked ? "1" : "0" };
-  for (const input of form.querySelectorAll(".gargoyle-condition-inputs [name]")) {
-    if (input.type === "number" && input.validity.badInput) {
-      showError(error, t("notANumber", { field: chosen.field.label }));
-      input.setAttribute("aria-invalid", "true");
-      input.focus();
-      return;
-    }
-    body[input.name] = input.value.trim();
+  showError(error, "");
+  const inputs = Array.from(form.querySelectorAll(".gargoyle-condition-inputs [name]"));
+  const problem = checkInputs(chosen.field, inputs);
+  if (problem) {
+    showError(error, problem.message);
+    markInvalid(problem.input, error);
+    return;
   }
+  const exclude = form.querySelector("input[name=mode]:checked")?.value === "exclude";
+  const body = { key, id: chosen.set.id, field: chosen.field.name, exclude: exclude ? "1" : "0" };
+  for (const input of inputs) body[input.name] = input.value.trim();
   submit.disabled = true;
   try {
     const updated = await api("addCondition", { method: "POST", body });
     state.choice.set(key, select.value);
+    state.modes.set(key, exclude ? "exclude" : "include");
     notify("switch-stored", { item: updated, focus: "condition-field" });
-    const condition = `${chosen.set.label}: ${chosen.field.label}`;
+    const name = `${chosen.set.label}: ${chosen.field.label}`;
+    const condition = exclude ? t("exceptCondition", { condition: name }) : name;
     announce(t("conditionAdded", { label: switchLabel(updated), condition }));
   } catch (failure) {
     showError(error, failure.message);
     const invalid = form.querySelector(".gargoyle-condition-inputs [name]");
-    if (invalid) {
-      invalid.setAttribute("aria-invalid", "true");
-      invalid.focus();
-    }
+    if (invalid) markInvalid(invalid, error);
   } finally {
     submit.disabled = false;
   }

@@ -1,8 +1,12 @@
 // Modal dialogs: opening one, giving the focus back when it closes, and the confirm dialog
-// that asks before a risky action (Global, delete, restore) and runs it.
+// that asks before a risky action (Global, delete, restore) and runs it. And the other way
+// no click loses work: the "Undo" a notice offers after a change, which puts the switch back
+// as it was before that change (through the history, as "Restore" there does).
 
-import { dom, showError } from "./dom.js";
-import { state } from "./state.js";
+import { api } from "./api.js";
+import { announce, dom, showError } from "./dom.js";
+import { notify, state, switchLabel } from "./state.js";
+import { t } from "./text.js";
 
 let dialogOpener = null; // where the focus goes back when the open dialog closes
 let confirmState = null; // { action, resolve } of the open confirm dialog
@@ -79,4 +83,41 @@ function onConfirmClose() {
 export function setupConfirmDialog() {
   dom.confirmForm.addEventListener("submit", submitConfirm);
   dom.confirmDialog.addEventListener("close", onConfirmClose);
+}
+
+/**
+ * Say ``message`` with an "Undo" button that restores the state before change ``changeId``
+ * (the ``changeId`` the API answered with the write); the focus then goes to the row's
+ * ``focus`` element. Without a change id there is nothing to undo: just the message.
+ */
+export function announceUndoable(message, changeId, { key, what, focus = null, onUndo = null }) {
+  if (changeId === null || changeId === undefined) {
+    announce(message);
+    return;
+  }
+  const run = () => undoChange(changeId, { key, focus, onUndo });
+  announce(message, "success", { label: t("undo"), name: t("undoOf", { what }), run });
+}
+
+const undone = new Set(); // the change ids undone (or being undone): each one is undone once
+
+/** Put switch ``key`` back as it was before change ``changeId``; focus its ``focus`` element. */
+export async function undoChange(changeId, { key, focus = null, onUndo = null }) {
+  if (undone.has(changeId)) return;
+  undone.add(changeId);
+  try {
+    const item = await api("restore", { method: "POST", body: { id: String(changeId), state: "before" } });
+    if (onUndo) onUndo();
+    if (item) {
+      notify("switch-stored", { item, oldKey: item.key === key ? null : key, focus });
+      const row = state.rows.get(item.key);
+      (row?.querySelector(`[data-focus="${CSS.escape(focus || "")}"]`) || row?.querySelector("[data-focus]"))?.focus();
+      announce(t("undone", { label: switchLabel(item) }));
+    } else {
+      notify("switches-loaded", await api("switches"));
+    }
+  } catch (error) {
+    undone.delete(changeId);
+    announce(error.message, "error");
+  }
 }

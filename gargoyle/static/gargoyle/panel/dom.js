@@ -68,19 +68,43 @@ export function uid(prefix = "g") {
   return `gargoyle-${prefix}-${nextId}`;
 }
 
-/** Say ``message`` in the live region (screen readers read it; everyone sees it). */
-export function announce(message, kind = "success") {
+/**
+ * Say ``message`` in the live region (screen readers read it; everyone sees it): one notice
+ * at a time, each replacing the last. ``action`` ({label, name, run}) adds a button (an
+ * "Undo"); such a notice stays longer, and while the pointer or the focus is on it.
+ */
+export function announce(message, kind = "success", action = null) {
   clearTimeout(announceTimer);
-  dom.live.textContent = "";
+  dom.live.replaceChildren();
   dom.live.className = `gargoyle-live gargoyle-live-${kind}`;
   // A fresh text node after a tick, so the same message twice is announced twice.
   window.setTimeout(() => {
-    dom.live.textContent = message;
+    dom.live.replaceChildren(h("span", { class: "gargoyle-live-text", text: message }));
+    if (action) dom.live.append(" ", buildAction(action));
   }, 30);
+  hideLater(action ? 12000 : 8000);
+}
+
+function buildAction({ label, name, run }) {
+  const button = h("button", { type: "button", class: "gargoyle-live-action", "aria-label": name || null }, label);
+  button.addEventListener("click", () => {
+    if (button.disabled) return;
+    button.disabled = true;
+    run();
+  });
+  return button;
+}
+
+function hideLater(delay) {
+  clearTimeout(announceTimer);
   announceTimer = window.setTimeout(() => {
-    dom.live.textContent = "";
+    if (dom.live.matches(":hover, :focus-within")) {
+      hideLater(2000);
+      return;
+    }
+    dom.live.replaceChildren();
     dom.live.className = "gargoyle-live";
-  }, 8000);
+  }, delay);
 }
 
 /** Show ``message`` in an error element, or hide it when there is none. */

@@ -1,14 +1,37 @@
 // Adding, editing and deleting a switch: the add/edit dialog (its key follows the name until
-// it is typed in), and the delete confirmation.
+// it is typed in; a key templates cannot use is refused before the round trip, and renaming
+// a key warns what it breaks), and the delete confirmation.
 
 import { api } from "./api.js";
 import { confirmAction, openDialog, restoreFocus, returnFocusTo } from "./dialogs.js";
-import { announce, clearFieldErrors, dom, markFieldError, showError } from "./dom.js";
+import { announce, clearFieldErrors, dom, h, markFieldError, showError } from "./dom.js";
 import { can, notify, state, switchLabel } from "./state.js";
 import { t } from "./text.js";
 
 let editingKey = null; // the key of the switch being edited; null when adding one
 let keyTouched = false; // whether the key was typed in (then it no longer follows the name)
+let keyError = null; // the key's own error, next to it
+let renameWarning = null; // what renaming the key breaks, shown while the key differs
+
+// {% ifswitch key %} reads its key as one template tag argument: whitespace ends it, a quote
+// at either end is taken for quoting (and stripped), and "%}" ends the tag. The server's own
+// validation stays the authority; this only refuses early what no template could ask for.
+const TAG = "{% ifswitch key %}";
+const TAG_END = "%}";
+
+/** Why templates cannot use ``key``, or "" when they can. */
+function keyProblem(key) {
+  if (/\s/.test(key) || /^["']|["']$/.test(key) || key.includes(TAG_END)) {
+    return t("keyRule", { tag: TAG, tagEnd: TAG_END, quotes: `' "` });
+  }
+  return "";
+}
+
+function showRenameWarning() {
+  const key = dom.switchForm.elements.key.value.trim();
+  const renaming = Boolean(editingKey) && key !== "" && key !== editingKey;
+  showError(renameWarning, renaming ? t("renameWarning", { old: editingKey, new: key }) : "");
+}
 
 export function openSwitchDialog(key, opener) {
   editingKey = key;
@@ -23,6 +46,8 @@ export function openSwitchDialog(key, opener) {
   keyTouched = Boolean(item);
   clearFieldErrors(form);
   showError(dom.switchError, "");
+  showError(keyError, "");
+  showRenameWarning();
   openDialog(dom.switchDialog, opener);
   form.elements.name.focus();
 }
@@ -41,9 +66,13 @@ async function submitSwitchForm(event) {
   event.preventDefault();
   const form = dom.switchForm;
   clearFieldErrors(form);
+  showError(dom.switchError, "");
+  showError(keyError, "");
   const key = form.elements.key.value.trim();
-  if (!key) {
-    showError(dom.switchError, t("keyRequired"));
+  // A stored key that is kept as it is stays allowed: its label and description can change.
+  const problem = key ? (key === editingKey ? "" : keyProblem(key)) : t("keyRequired");
+  if (problem) {
+    showError(keyError, problem);
     markFieldError(form, "key:");
     return;
   }
@@ -114,12 +143,20 @@ function nextFocusAfterRemoving(key) {
 
 export function setupSwitchDialog() {
   const { key, name } = dom.switchForm.elements;
+  keyError = h("p", { class: "errornote gargoyle-field-error", id: "gargoyle-switch-key-error", role: "alert", hidden: true });
+  renameWarning = h("p", { class: "gargoyle-rename-warning", id: "gargoyle-switch-key-warning", hidden: true });
+  key.after(keyError);
+  key.parentElement.append(renameWarning);
+  key.setAttribute("aria-describedby", `${key.getAttribute("aria-describedby") || ""} ${renameWarning.id}`.trim());
+  key.setAttribute("aria-errormessage", keyError.id);
   dom.switchForm.addEventListener("submit", submitSwitchForm);
   key.addEventListener("input", () => {
     keyTouched = key.value !== "";
+    showRenameWarning();
   });
   name.addEventListener("input", () => {
     if (!keyTouched && !editingKey) key.value = slugify(name.value);
+    showRenameWarning();
   });
   for (const button of dom.switchDialog.querySelectorAll("[data-close]")) {
     button.addEventListener("click", () => dom.switchDialog.close());
