@@ -22,7 +22,7 @@ const TAG_END = "%}";
 /** Why templates cannot use ``key``, or "" when they can. */
 function keyProblem(key) {
   if (/\s/.test(key) || /^["']|["']$/.test(key) || key.includes(TAG_END)) {
-    return t("keyRule", { tag: TAG, tagEnd: TAG_END, quotes: `' "` });
+    return t("keyRule", { tag: TAG, tagEnd: TAG_END, single: "'", double: '"' });
   }
   return "";
 }
