@@ -25,8 +25,9 @@ export function buildRow(item) {
   const status = h("div", { class: "gargoyle-status" }, buildToggles(item, label), buildEffective(item));
   article.append(
     h("div", { class: "gargoyle-switch-head" }, buildIdentity(item, id, label), status, buildActions(item, label)),
-    buildAudience(item, label),
   );
+  const audience = buildAudience(item, label);
+  if (audience) article.append(audience);
   const conditions = buildConditions(item, label);
   if (conditions) article.append(conditions);
   article.append(buildTools(item, id, open));
@@ -129,10 +130,14 @@ function buildEffective(item) {
 // The estimate of a percent rollout, and the count of the site's users the switch is on for:
 // asked for with a button, never on page load (it evaluates the switch for every user).
 function buildAudience(item, label) {
-  const line = h("p", { class: "gargoyle-audience-line help" });
+  const kind = effectiveKind(item);
+  const countable = kind === "some" || kind === "inherit"; // elsewhere it is everyone or no one
+  if (!item.audienceEstimate && !countable) return null;
+  const line = h("p", { class: "gargoyle-audience-line" });
   if (item.audienceEstimate) {
-    line.append(h("span", { class: "gargoyle-estimate", text: t("audienceEstimate", item.audienceEstimate) }), " ");
+    line.append(h("span", { class: "gargoyle-estimate", text: t("audienceEstimate", item.audienceEstimate) }));
   }
+  if (!countable) return line;
   const saved = state.counts.get(item.key);
   const current = saved && saved.signature === countSignature(item) ? saved : null;
   const result = h("span", { class: "gargoyle-count", role: "status", "aria-live": "polite" });
@@ -142,14 +147,14 @@ function buildAudience(item, label) {
     "button",
     {
       type: "button",
-      class: "button gargoyle-count-button",
+      class: "gargoyle-count-button",
       data: { focus: "count-users" },
       title: t("countUsersOf", { label }),
       on: { click: () => countUsers(item, button, result) },
     },
     t("countUsers"),
   );
-  line.append(button, " ", result);
+  line.append(button, result);
   return line;
 }
 
