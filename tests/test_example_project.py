@@ -221,6 +221,7 @@ def test_anonymous_visitor(site):
     assert "Bulk ordering comes with the Pro plan" in catalogue  # {% ifnotswitch bulk_ordering %}
     _, login, _ = visitor.get("/accounts/login/")
     assert all(f"<td><code>{name}</code></td><td><code>{name}</code></td>" in login for name in ON_FOR if name)
+    assert "<td><code>shopper01</code> … <code>shopper60</code></td><td><code>shopper</code></td>" in login
     _, checkout, _ = visitor.get("/checkout/?product=burr-grinder")
     assert "One-step checkout" in checkout  # is_active("new_checkout", request) in the view
     assert visitor.post_form("/checkout/", {"product": "burr-grinder"}, checkout)[0::2] == (302, "/")

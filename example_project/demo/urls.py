@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 from shop import views
-from shop.demo_data import DEMO_USERS
+from shop.demo_data import DEMO_SHOPPERS, DEMO_USERS, SHOPPER_PASSWORD
 
 urlpatterns = [
     path("", views.catalogue, name="catalogue"),
@@ -11,7 +11,17 @@ urlpatterns = [
     path("checkout/express/", views.express_checkout, name="express_checkout"),
     path("gift-cards/", views.GiftCardsView.as_view(), name="gift_cards"),
     path("bulk-order/", views.bulk_order, name="bulk_order"),
-    path("accounts/login/", auth_views.LoginView.as_view(extra_context={"demo_users": DEMO_USERS}), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            extra_context={
+                "demo_users": DEMO_USERS,
+                "demo_shoppers": (DEMO_SHOPPERS[0], DEMO_SHOPPERS[-1], len(DEMO_SHOPPERS)),
+                "shopper_password": SHOPPER_PASSWORD,
+            }
+        ),
+        name="login",
+    ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The switch panel is part of the admin, at /admin/gargoyle/switch/: no URL of its own.
     path("admin/", admin.site.urls),
