@@ -291,3 +291,15 @@ def test_the_preview_endpoint_returns_the_buckets(client: Client, admin: Any) ->
     assert found["subject"] == "admin"
     assert found["range"] == "0-10"
     assert found["text"].startswith("admin is in bucket ")
+
+
+def test_a_bucket_on_the_upper_end_of_a_range_is_outside_it(django_user_model: Any) -> None:
+    alice = django_user_model.objects.create_user(username="alice")
+    bucket = Decimal(stable_bucket("feature", alice.pk)) / 100
+    assert bucket > 0
+    selective()
+    add("feature", USERS, "percent", f"0-{bucket}")  # half-open: up to, not including, her bucket
+    add("feature", USERS, "percent", f"{bucket}-100")
+    below, above = buckets(gargoyle, "feature", username="alice")
+    assert (below.inside, above.inside) == (False, True)
+    assert gargoyle.is_active("feature", alice)  # the second range, as the preview says
