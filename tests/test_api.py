@@ -34,9 +34,10 @@ MUTATIONS = {
     "add-condition": {"key": "feature", "id": USER_SET, "field": "username", "username": "bob"},
     "remove-condition": {"key": "feature", "id": USER_SET, "field": "username", "value": "bob"},
     "restore": {"id": "1"},
+    "undo": {"id": "1"},
     "mark-reviewed": {"key": "feature"},
 }
-READS = {"switches": {}, "preview": {"key": "feature"}, "history": {"key": "feature"}}
+READS = {"switches": {}, "preview": {"key": "feature"}, "history": {"key": "feature"}, "audience": {"key": "feature"}}
 NEEDS = {
     "add": "gargoyle.add_switch",
     "update": "gargoyle.change_switch",
@@ -45,6 +46,7 @@ NEEDS = {
     "add-condition": "gargoyle.change_switch",
     "remove-condition": "gargoyle.change_switch",
     "restore": "gargoyle.change_switch",
+    "undo": "gargoyle.change_switch",
     "mark-reviewed": "gargoyle.change_switch",
 }
 
@@ -258,7 +260,8 @@ def test_status_global_needs_set_global(client: Client, login: Any, feature: Swi
 
 
 def test_delete_removes_the_switch(client: Client, admin: Any, feature: Switch) -> None:
-    assert ok(client.post(url("delete"), {"key": "feature"})) == {}
+    data = ok(client.post(url("delete"), {"key": "feature"}))
+    assert data == {"changeId": SwitchChange.objects.get(after__isnull=True).pk}
     assert not Switch.objects.filter(key="feature").exists()
     change = SwitchChange.objects.filter(switch_key="feature").first()
     assert change.after is None and change.username == "alice"
@@ -282,7 +285,7 @@ def test_add_percent_condition(client: Client, admin: Any, feature: Switch) -> N
         {"id": USER_SET, "label": "User", "conditions": [["percent", "0-25", "Percent: 25% (0-25)", False]]}
     ]
     assert stored("feature").value == {"auth.user": {"percent": [["i", "0-25"]]}}
-    assert SwitchChange.objects.first().summary == "conditions changed"
+    assert SwitchChange.objects.first().summary == "added User: Percent 25% (0-25)"
     assert SwitchChange.objects.first().username == "alice"
 
 
@@ -470,6 +473,7 @@ def test_preview_answers_with_a_reason(client: Client, admin: Any, feature: Swit
     assert ok(client.get(url("preview"), {"key": "feature", "username": "bob"})) == {
         "active": True,
         "reason": "Included by User: bob.",
+        "buckets": [],
     }
     verdict = ok(client.get(url("preview"), {"key": "feature", "username": "bob", "ip": "10.1.2.3"}))
     assert verdict["active"] is False
@@ -504,7 +508,12 @@ def test_history_newest_first_with_users(client: Client, admin: Any) -> None:
     assert {entry["username"] for entry in entries} == {"alice"}
     assert entries[0]["before"]["status"] == DISABLED and entries[0]["after"]["status"] == SELECTIVE
     assert entries[0]["restoredFrom"] is None
-    assert set(entries[0]) == {"id", "date", "username", "summary", "before", "after", "restoredFrom"}
+    assert set(entries[0]) == {"id", "date", "username", "summary", "before", "after", "restoredFrom"} | {
+        "undoable",
+        "undoBlockedBy",
+        "undoReason",
+        "afterIsCurrent",
+    }
     assert entries[0]["date"] >= entries[1]["date"]
 
 
@@ -550,7 +559,7 @@ def test_restore_before_an_addition_deletes_and_needs_delete(client: Client, log
 
 def test_restore_deleting_with_permission(client: Client, admin: Any, feature: Switch) -> None:
     added = SwitchChange.objects.get(switch_key="feature", before__isnull=True)
-    assert ok(client.post(url("restore"), {"id": str(added.pk)})) is None
+    assert ok(client.post(url("restore"), {"id": str(added.pk)})) == {"changeId": SwitchChange.objects.first().pk}
     assert not Switch.objects.filter(key="feature").exists()
 
 

@@ -58,10 +58,10 @@ class TestRecording:
         call_command("remove_switch", "feature", stdout=io.StringIO())
         assert summaries("feature") == [
             "deleted",
-            "status Disabled → Selective; label changed; conditions changed",
+            "status Disabled → Selective; label cleared; removed User: Username bob",
             "status Global → Disabled",
-            "conditions changed",
-            "label changed",
+            "added User: Username bob",
+            "label changed to “Feature”",
             "status Disabled → Global",
             "added (Disabled)",
         ]
@@ -95,8 +95,8 @@ class TestRecording:
         switch = Switch.objects.create(key="old")
         switch.key = "new"
         switch.save()
-        assert summaries("new")[0] == "renamed old to new"
-        assert summaries("old")[0] == "renamed old to new"
+        assert summaries("new")[0] == "renamed old → new"
+        assert summaries("old")[0] == "renamed old → new"
 
     def test_a_rolled_back_write_leaves_no_history(self):
         from django.db import transaction
@@ -120,7 +120,7 @@ class TestRestore:
         switch = Switch.objects.create(key="feature", status=SELECTIVE)
         gargoyle["feature"].add_condition(USERS, "percent", "0-25")
         gargoyle["feature"].add_condition(IPS, "ip_address", "10.0.0.9", exclude=True)
-        first_conditions = changes_of("feature").filter(summary="conditions changed").last()
+        first_conditions = changes_of("feature").filter(summary__startswith="added User").last()
         switch = Switch.objects.get(key="feature")
         switch.status = GLOBAL
         switch.save()
@@ -197,7 +197,7 @@ class TestRenames:
         switch.key, switch.label = "new", "New"
         switch.save()
         rename = changes_of("new").first()
-        assert rename.summary == "renamed old to new; label changed"
+        assert rename.summary == "renamed old → new; label changed to “New”"
 
         restore(rename)
 

@@ -105,6 +105,18 @@ class TestUndo:
         assert latest().restored_from_id == removal.pk
         assert latest().summary == f"restores #{removal.pk}: added IP Address: 127.0.0.1"
 
+    def test_undo_a_removal_puts_the_condition_back_in_its_place(self, feature: Switch) -> None:
+        for name in ("alice", "bob", "carol"):
+            gargoyle["feature"].add_condition(USER_SET, "username", name)
+        gargoyle["feature"].remove_condition(USER_SET, "username", "bob")
+        removal = latest()
+        gargoyle["feature"].add_condition(USER_SET, "username", "dave")
+
+        undo(removal)
+
+        usernames = Switch.objects.get(key="feature").value["auth.user"]["username"]
+        assert [name for _mode, name in usernames] == ["alice", "bob", "carol", "dave"]
+
     def test_undo_a_status_change_after_a_label_change(self, feature: Switch) -> None:
         feature.status = GLOBAL
         feature.save()

@@ -141,6 +141,7 @@ def test_the_page_data(client_for: Any) -> None:
     assert beta["label"] == "Beta"
     assert beta["description"] == "Rebuilt"
     assert beta["statusLabel"] == "Active for conditions"
+    assert beta["audience"] == "On for: 25 % of signed-in users"
     assert beta["problem"] is None
     assert beta["conditions"][0]["conditions"] == [["percent", "0-25", "Percent: 25% (0-25)", False]]
     assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$", beta["date_modified"])  # as the API writes it
@@ -159,6 +160,8 @@ def test_the_page_data(client_for: Any) -> None:
         "preview": f"{base}api/preview/",
         "history": f"{base}api/history/",
         "restore": f"{base}api/history/restore/",
+        "undo": f"{base}api/history/undo/",
+        "audience": f"{base}api/audience/",
         "markReviewed": f"{base}api/upgrade/reviewed/",
     }
 

@@ -54,9 +54,12 @@ def _is_pair(entry: Any) -> bool:
     return isinstance(entry, (list, tuple)) and len(entry) == 2
 
 
-def add_condition(value: dict[str, Any], namespace: str, field_name: str, condition: str, exclude: bool) -> bool:
+def add_condition(
+    value: dict[str, Any], namespace: str, field_name: str, condition: str, exclude: bool, at: int | None = None
+) -> bool:
     """Add a condition; return whether it was added (an identical one is already there).
 
+    It goes last, or at index ``at`` of its field's list (an undo puts it back in its place).
     Raises ``ValidationError`` when the same condition is stored with the other mode.
     """
     mode = EXCLUDE if exclude else INCLUDE
@@ -72,7 +75,8 @@ def add_condition(value: dict[str, Any], namespace: str, field_name: str, condit
                     "mode": _("excluded") if stored_mode == EXCLUDE else _("included"),
                 },
             )
-    value.setdefault(namespace, {}).setdefault(field_name, []).append([mode, condition])
+    entries = value.setdefault(namespace, {}).setdefault(field_name, [])
+    entries.insert(len(entries) if at is None else at, [mode, condition])
     return True
 
 

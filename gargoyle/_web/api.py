@@ -21,11 +21,13 @@ from gargoyle._storage.change import SwitchChange
 from gargoyle._storage.switch import Switch
 from gargoyle._storage.transactions import write_transaction
 from gargoyle._storage.validation import LABEL_MAX_LENGTH, validate_key, validate_status
-from gargoyle._web.auth import ApiError, api_view, can_view, require
+from gargoyle._web import audience
+from gargoyle._web.auth import ApiError, api_view, can_view, message_of, require
 from gargoyle._writes.attribution import made_by
-from gargoyle._writes.history import changes_of, restore
+from gargoyle._writes.history import UndoRefused, changes_of, describe, recording, restore, undo, undo_refusals
 from gargoyle.constants import GLOBAL, STATUSES
 from gargoyle.manager import gargoyle
+from gargoyle.preview import buckets as preview_buckets
 from gargoyle.preview import preview as preview_switch
 
 HISTORY_LIMIT = 50
@@ -46,6 +48,8 @@ def switch_payload(switch: Switch) -> dict[str, Any]:
         "problem": gargoyle.problem_of(switch),
         "storedLabel": switch.label or "",
         "notices": [notice.as_dict() for notice in gargoyle.notices_of(switch)],
+        "audience": audience.describe(gargoyle, switch),
+        "audienceEstimate": audience.estimate(gargoyle, switch),
     }
 
 
@@ -71,10 +75,16 @@ def _check_label(label: str | None) -> None:
 
 
 @contextmanager
-def _writing(request: HttpRequest) -> Iterator[None]:
-    """One transaction, recorded in the history as made by the request's user."""
-    with made_by(request), write_transaction():
-        yield
+def _writing(request: HttpRequest) -> Iterator[list[SwitchChange]]:
+    """One transaction, recorded in the history as made by the request's user; yields the
+    list that collects the changes it records (see :func:`_change_id`)."""
+    with recording() as recorded, made_by(request), write_transaction():
+        yield recorded
+
+
+def _change_id(recorded: list[SwitchChange]) -> dict[str, int | None]:
+    """``{"changeId": id}`` of the history entry a write recorded (``None`` if it changed nothing)."""
+    return {"changeId": recorded[-1].pk if recorded else None}
 
 
 def _saved(switch: Switch) -> dict[str, Any]:
@@ -98,13 +108,13 @@ def add(request: HttpRequest) -> dict[str, Any]:
         require(request, "gargoyle.set_global")
     exists = ApiError(400, _("key: a switch with the key %(key)r already exists.") % {"key": key})
     try:
-        with _writing(request):
+        with _writing(request) as recorded:
             if Switch.objects.filter(key=key).exists():
                 raise exists
             switch.save(force_insert=True)
     except IntegrityError:  # added by someone else meanwhile
         raise exists from None
-    return _saved(switch)
+    return {**_saved(switch), **_change_id(recorded)}
 
 
 @api_view("POST", "gargoyle.change_switch")
@@ -113,7 +123,7 @@ def update(request: HttpRequest) -> dict[str, Any]:
     curkey = _param(request.POST, "curkey")
     key = request.POST.get("key") or curkey
     validate_key(key)
-    with _writing(request):
+    with _writing(request) as recorded:
         switch = _get_switch(curkey, lock=True)
         if "name" in request.POST:
             switch.label = request.POST["name"] or None
@@ -122,7 +132,7 @@ def update(request: HttpRequest) -> dict[str, Any]:
             switch.description = request.POST["desc"] or None
         switch.key = key
         switch.save()  # a rename onto a taken key raises ValidationError: nothing is written
-    return _saved(switch)
+    return {**_saved(switch), **_change_id(recorded)}
 
 
 @api_view("POST", "gargoyle.change_switch")
@@ -135,21 +145,21 @@ def status(request: HttpRequest) -> dict[str, Any]:
     new_status = int(text)
     if new_status == GLOBAL:
         require(request, "gargoyle.set_global")
-    with _writing(request):
+    with _writing(request) as recorded:
         switch = _get_switch(key, lock=True)
         if switch.status != new_status:
             switch.status = new_status
             switch.save()
-    return _saved(switch)
+    return {**_saved(switch), **_change_id(recorded)}
 
 
 @api_view("POST", "gargoyle.delete_switch")
 def delete(request: HttpRequest) -> dict[str, Any]:
     """Delete a switch by ``key``."""
     key = _param(request.POST, "key")
-    with _writing(request):
+    with _writing(request) as recorded:
         _get_switch(key, lock=True).delete()
-    return {}
+    return _change_id(recorded)
 
 
 def _condition_field(data: QueryDict) -> tuple[str, str, Field]:
@@ -178,10 +188,10 @@ def add_condition(request: HttpRequest) -> dict[str, Any]:
             % {"given": given},
         )
     value = field.validate(request.POST)
-    with _writing(request):
+    with _writing(request) as recorded:
         switch = _get_switch(key, lock=True)
         switch.add_condition(gargoyle, set_id, name, value, exclude=exclude in TRUE)
-    return _saved(switch)
+    return {**_saved(switch), **_change_id(recorded)}
 
 
 @api_view("POST", "gargoyle.change_switch")
@@ -190,10 +200,10 @@ def remove_condition(request: HttpRequest) -> dict[str, Any]:
     key = _param(request.POST, "key")
     set_id, name, _field = _condition_field(request.POST)
     value = _param(request.POST, "value")
-    with _writing(request):
+    with _writing(request) as recorded:
         switch = _get_switch(key, lock=True)
         switch.remove_condition(gargoyle, set_id, name, value)
-    return _saved(switch)
+    return {**_saved(switch), **_change_id(recorded)}
 
 
 @api_view("POST", "gargoyle.change_switch")
@@ -255,18 +265,50 @@ def preview(request: HttpRequest) -> dict[str, Any]:
     verdict = preview_switch(
         gargoyle, key, username=request.GET.get("username", "").strip(), ip=request.GET.get("ip", "").strip()
     )
-    return {"active": verdict.active, "reason": verdict.reason}
+    cohorts = preview_buckets(
+        gargoyle, key, username=request.GET.get("username", "").strip(), ip=request.GET.get("ip", "").strip()
+    )
+    buckets = [
+        {
+            "subject": b.subject,
+            "bucket": float(b.bucket),
+            "range": b.range,
+            "inside": b.inside,
+            "exclude": b.exclude,
+            "text": b.text,
+        }
+        for b in cohorts
+    ]
+    return {"active": verdict.active, "reason": verdict.reason, "buckets": buckets}
 
 
-def change_payload(change: SwitchChange) -> dict[str, Any]:
+@api_view("GET", None)
+def audience_count(request: HttpRequest) -> audience.AudienceCount:
+    """How many of the site's active users switch ``key`` is on for (at most
+    :data:`~gargoyle._web.audience.COUNT_LIMIT` users are checked)."""
+    key = _get_switch(_param(request.GET, "key")).key
+    return audience.count_users(gargoyle, key)
+
+
+def change_payload(
+    change: SwitchChange, refusal: UndoRefused | None = None, now: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A history entry; ``summary`` is described afresh from ``before`` and ``after`` (older
+    entries stored vaguer texts), ``undoable``/``undoBlockedBy``/``undoReason`` say whether
+    ``history/undo/`` can revert it alone (``refusal``: why not), ``afterIsCurrent`` whether
+    its state ``after`` is the switch as it is now (``now``: its stored fields)."""
     return {
         "id": change.pk,
         "date": change.date,
         "username": change.username,
-        "summary": change.summary,
+        "summary": describe(change.before, change.after, restored_from=change.restored_from_id),
         "before": change.before,
         "after": change.after,
         "restoredFrom": change.restored_from_id,
+        "undoable": refusal is None,
+        "undoBlockedBy": None if refusal is None else refusal.blocked_by,
+        "undoReason": None if refusal is None else message_of(refusal),
+        "afterIsCurrent": change.after == now,
     }
 
 
@@ -277,21 +319,18 @@ def history(request: HttpRequest) -> list[dict[str, Any]]:
     changes = list(changes_of(key)[:HISTORY_LIMIT])
     if not changes and not Switch.objects.filter(key=key).exists():
         raise ApiError(404, _("key: there is no switch %(key)r and no history for it.") % {"key": key})
-    return [change_payload(change) for change in changes]
+    refusals = undo_refusals(changes)
+    now = Switch.objects.filter(key=key).values("key", "label", "description", "status", "value").first()
+    return [change_payload(change, refusals[change.pk], None if now is None else dict(now)) for change in changes]
 
 
 @api_view("POST", "gargoyle.change_switch")
-def restore_change(request: HttpRequest) -> dict[str, Any] | None:
+def restore_change(request: HttpRequest) -> dict[str, Any]:
     """Put a switch back into the ``state`` ("before" or "after") of change ``id``."""
-    change_id, state = _param(request.POST, "id"), request.POST.get("state") or "before"
+    state = request.POST.get("state") or "before"
     if state not in ("before", "after"):
         raise ApiError(400, _("state: use 'before' or 'after'."))
-    # ASCII digits only (int() also takes " 1", "+1" and Arabic-Indic digits), and fewer than
-    # a database integer can overflow on: Django 4.2 on SQLite raises OverflowError for those.
-    known = change_id.isascii() and change_id.isdigit() and len(change_id) <= MAX_ID_DIGITS
-    change = SwitchChange.objects.filter(pk=int(change_id)).first() if known else None
-    if change is None:
-        raise ApiError(404, _("id: there is no recorded change %(id)r.") % {"id": change_id})
+    change = _recorded_change(request)
     target = getattr(change, state)
     if target is None:
         require(request, "gargoyle.delete_switch")  # restoring "before it was added" deletes it
@@ -300,6 +339,36 @@ def restore_change(request: HttpRequest) -> dict[str, Any] | None:
             require(request, "gargoyle.add_switch")
         if isinstance(target, dict) and target.get("status") == GLOBAL:
             require(request, "gargoyle.set_global")
-    with _writing(request):
+    with _writing(request) as recorded:
         switch = restore(change, state=state, request=request)
-    return None if switch is None else _saved(switch)
+    return {**(_saved(switch) if switch else {}), **_change_id(recorded)}
+
+
+def _recorded_change(request: HttpRequest) -> SwitchChange:
+    """The history entry named by the POST field ``id``; a 404 when there is none."""
+    change_id = _param(request.POST, "id")
+    # ASCII digits only (int() also takes " 1", "+1" and Arabic-Indic digits), and fewer than
+    # a database integer can overflow on: Django 4.2 on SQLite raises OverflowError for those.
+    known = change_id.isascii() and change_id.isdigit() and len(change_id) <= MAX_ID_DIGITS
+    change = SwitchChange.objects.filter(pk=int(change_id)).first() if known else None
+    if change is None:
+        raise ApiError(404, _("id: there is no recorded change %(id)r.") % {"id": change_id})
+    return change
+
+
+@api_view("POST", "gargoyle.change_switch")
+def undo_change(request: HttpRequest) -> dict[str, Any]:
+    """Revert change ``id`` alone (see :func:`gargoyle.history.undo`); a 400 naming the later
+    change in the way when it cannot."""
+    change = _recorded_change(request)
+    before, after = change.before, change.after
+    if before is None:
+        require(request, "gargoyle.delete_switch")  # undoing an addition deletes the switch
+    elif isinstance(before, dict) and isinstance(after, dict | None):
+        if after is None:
+            require(request, "gargoyle.add_switch")  # undoing a deletion adds it again
+        if before.get("status") == GLOBAL and (after or {}).get("status") != GLOBAL:
+            require(request, "gargoyle.set_global")
+    with _writing(request) as recorded:
+        switch = undo(change, request=request)
+    return {**(_saved(switch) if switch else {}), **_change_id(recorded)}

@@ -17,7 +17,9 @@ urlpatterns = [
     path("conditions/remove/", api.remove_condition, name="remove-condition"),
     path("switches/", api.switches, name="switches"),
     path("preview/", api.preview, name="preview"),
+    path("audience/", api.audience_count, name="audience"),
     path("history/", api.history, name="history"),
     path("history/restore/", api.restore_change, name="restore"),
+    path("history/undo/", api.undo_change, name="undo"),
     path("upgrade/reviewed/", api.mark_reviewed, name="mark-reviewed"),
 ]

@@ -318,6 +318,17 @@ def _touched(name: str, later: list[SwitchChange]) -> SwitchChange | None:
     return next((c for c in later if c.before and c.after and c.before.get(name) != c.after.get(name)), None)
 
 
+def _index_in(entry: _Entry, fields: dict[str, Any] | None) -> int | None:
+    """Where ``entry`` stood in its field's list in ``fields``, so that an undo puts it back there."""
+    namespace, field_name, _mode, condition = entry
+    texts = [
+        values.condition_text(c)
+        for n, f, _m, c in values.iter_conditions((fields or {}).get("value"))
+        if (n, f) == (namespace, field_name)
+    ]
+    return texts.index(condition) if condition in texts else None
+
+
 def _has(entry: _Entry, fields: dict[str, Any] | None) -> bool:
     return entry in _conditions((fields or {}).get("value"))
 
@@ -453,8 +464,10 @@ def undo(change: SwitchChange, request: HttpRequest | None = None) -> Switch | N
         stored = copy.deepcopy(current.value) if isinstance(current.value, dict) else {}
         for namespace, field_name, _mode, condition in plan["remove"]:
             values.remove_condition(stored, namespace, field_name, [condition])
-        for namespace, field_name, mode, condition in plan["add"]:
-            values.add_condition(stored, namespace, field_name, condition, exclude=mode == EXCLUDE)
+        for entry in plan["add"]:
+            namespace, field_name, mode, condition = entry
+            at = _index_in(entry, change.before)
+            values.add_condition(stored, namespace, field_name, condition, exclude=mode == EXCLUDE, at=at)
         if plan["remove"] or plan["add"]:
             current.value = stored
         current.save()

@@ -86,7 +86,7 @@ export function setupConfirmDialog() {
 }
 
 /**
- * Say ``message`` with an "Undo" button that restores the state before change ``changeId``
+ * Say ``message`` with an "Undo" button that reverts change ``changeId``
  * (the ``changeId`` the API answered with the write); the focus then goes to the row's
  * ``focus`` element. Without a change id there is nothing to undo: just the message.
  */
@@ -101,14 +101,16 @@ export function announceUndoable(message, changeId, { key, what, focus = null, o
 
 const undone = new Set(); // the change ids undone (or being undone): each one is undone once
 
-/** Put switch ``key`` back as it was before change ``changeId``; focus its ``focus`` element. */
+/** Revert change ``changeId`` of switch ``key`` alone; focus its row's ``focus`` element. */
 export async function undoChange(changeId, { key, focus = null, onUndo = null }) {
   if (undone.has(changeId)) return;
   undone.add(changeId);
   try {
-    const item = await api("restore", { method: "POST", body: { id: String(changeId), state: "before" } });
+    // history/undo/ reverts this change alone, and refuses (with the reason) when someone
+    // changed the same thing since: restoring the state before it would overwrite that.
+    const item = await api("undo", { method: "POST", body: { id: String(changeId) } });
     if (onUndo) onUndo();
-    if (item) {
+    if (item && item.key) {
       notify("switch-stored", { item, oldKey: item.key === key ? null : key, focus });
       const row = state.rows.get(item.key);
       (row?.querySelector(`[data-focus="${CSS.escape(focus || "")}"]`) || row?.querySelector("[data-focus]"))?.focus();

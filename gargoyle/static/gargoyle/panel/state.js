@@ -50,13 +50,15 @@ export const state = {
   query: "",
   open: new Map(), // key -> "condition" | "preview" | "history"
   choice: new Map(), // key -> the chosen "conditionSetId\u0000field" of its condition form
+  modes: new Map(), // key -> "include" | "exclude": its condition form's choice, kept until changed
   previews: new Map(), // key -> { username, ip, result }
+  counts: new Map(), // key -> { signature, result } of its audience count, or { signature, error }
   histories: new Map(), // key -> list of changes, or an Error
   conditionFields: new Map(), // "conditionSetId\u0000field" -> { set, field }
 };
 
 // The per-row maps a rename carries over to the new key, and forgetting a switch clears.
-const ROW_STATE = [state.rows, state.open, state.choice, state.previews, state.histories];
+const ROW_STATE = [state.rows, state.open, state.choice, state.modes, state.previews, state.histories, state.counts];
 
 export function loadPageData(pageData) {
   Object.assign(data, pageData);
