@@ -118,6 +118,9 @@ class IPAddress(String):
             return str(network.network_address)
         return network.with_prefixlen
 
+    def labelled(self, value: str) -> str:
+        return self.display(value)  # "10.0.0.0/8" says what it is
+
     def is_active(self, condition: str, value: Any) -> bool:
         return self.matcher([condition], "")(value)
 
@@ -162,7 +165,9 @@ class IPAddressConditionSet(RequestConditionSet):
     """
 
     percent = Percent()
-    ip_address = IPAddress(label=_("IP Address"), help_text=_("An address (10.0.0.1) or a network (10.0.0.0/8)."))
+    ip_address = IPAddress(
+        label=_("Address or network"), help_text=_("An address (10.0.0.1) or a network (10.0.0.0/8).")
+    )
     internal_ip = Boolean(label=_("Internal IPs"))
 
     def get_namespace(self) -> str:
@@ -213,8 +218,11 @@ class HostConditionSet(_NoSubjectConditionSet):
 
 
 class _TodayConditionSet(_NoSubjectConditionSet):
+    #: Which clock's "today": the picker shows the three sets side by side.
+    group_label: Any = _("Today")
+
     def get_group_label(self) -> str:
-        return str(_("Today"))
+        return str(self.group_label)
 
     def get_field_value(self, instance: Any, field_name: str) -> Any:
         return self.now()
@@ -233,8 +241,9 @@ class UTCTodayConditionSet(_TodayConditionSet):
     (:class:`~gargoyle.conditions.BeforeDate`), e.g. to switch a feature on at a date.
     """
 
-    today_is_on_or_after = OnOrAfterDate(_("in UTC on or after"))
-    today_is_before = BeforeDate(_("in UTC before"))
+    group_label = _("Today (UTC)")
+    today_is_on_or_after = OnOrAfterDate(_("On or after"))
+    today_is_before = BeforeDate(_("Before"))
 
     def get_namespace(self) -> str:
         return "now_utc"
@@ -250,8 +259,9 @@ class AppTodayConditionSet(_TodayConditionSet):
     With ``USE_TZ`` off, the server's clock. Fields as for :class:`UTCTodayConditionSet`.
     """
 
-    today_is_on_or_after = OnOrAfterDate(_("in default timezone on or after"))
-    today_is_before = BeforeDate(_("in default timezone before"))
+    group_label = _("Today (site time zone)")
+    today_is_on_or_after = OnOrAfterDate(_("On or after"))
+    today_is_before = BeforeDate(_("Before"))
 
     def get_namespace(self) -> str:
         return "now_app_tz"
@@ -271,8 +281,9 @@ class ActiveTimezoneTodayConditionSet(_TodayConditionSet):
     ``TIME_ZONE`` setting when none is). Fields as for :class:`UTCTodayConditionSet`.
     """
 
-    today_is_on_or_after = OnOrAfterDate(_("in active timezone on or after"))
-    today_is_before = BeforeDate(_("in active timezone before"))
+    group_label = _("Today (active time zone)")
+    today_is_on_or_after = OnOrAfterDate(_("On or after"))
+    today_is_before = BeforeDate(_("Before"))
 
     def get_namespace(self) -> str:
         return "now_active_tz"

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from gargoyle._authoring.condition_sets import ConditionSet
-from gargoyle._authoring.fields import Field, Percent
+from gargoyle._authoring.fields import Field, Percent, describe_condition
 from gargoyle._conf import get_settings
 from gargoyle._runtime.engine import CompiledSwitch
 from gargoyle._runtime.subjects import subjects_of
@@ -204,7 +204,7 @@ def _explain_conditions(manager: SwitchManager, key: str, value: Any, instances:
             has_includes = has_includes or mode != EXCLUDE
             if not _matches(sets, field_name, field, condition, key, subjects):
                 continue
-            where = f"{sets[0].get_group_label()}: {field.display(condition)}"
+            where = describe_condition(str(sets[0].get_group_label()), field, condition)
             if mode == EXCLUDE:
                 return _("Excluded by %(condition)s.") % {"condition": where}
             included = included or where

@@ -332,9 +332,29 @@ def test_remove_condition(client: Client, admin: Any, feature: Switch) -> None:
     data = ok(
         client.post(url("remove-condition"), {"key": "feature", "id": USER_SET, "field": "percent", "value": "0-50"})
     )
-    assert data["conditions"][0]["conditions"] == [["username", "bob", "bob", False]]
+    assert data["conditions"][0]["conditions"] == [["username", "bob", "Username: bob", False]]
     assert stored("feature").value == {"auth.user": {"username": [["i", "bob"]]}}
     assert SwitchChange.objects.first().username == "alice"
+
+
+def test_each_conditions_text_names_its_field_where_the_value_alone_would_not(
+    client: Client, admin: Any, feature: Switch
+) -> None:
+    feature.add_condition(gargoyle, USER_SET, "username", "bob")
+    feature.add_condition(gargoyle, USER_SET, "is_staff", "1")
+    feature.add_condition(gargoyle, USER_SET, "percent", "0-10")
+    feature.add_condition(gargoyle, IP_SET, "ip_address", "10.0.0.0/8", exclude=True)
+    (data,) = ok(client.get(url("switches")))["switches"]
+    texts = {name: text for group in data["conditions"] for name, _, text, _ in group["conditions"]}
+    assert texts == {
+        "username": "Username: bob",
+        "is_staff": "Staff",
+        "percent": "Percent: 10% (0-10)",
+        "ip_address": "10.0.0.0/8",
+    }
+    # Switch.to_dict itself keeps gargoyle-yplan's texts: the value as display() shows it.
+    groups = stored("feature").to_dict(gargoyle)["conditions"]
+    assert {name: text for group in groups for name, _, text, _ in group["conditions"]}["username"] == "bob"
 
 
 @pytest.mark.parametrize(
@@ -472,7 +492,7 @@ def test_preview_answers_with_a_reason(client: Client, admin: Any, feature: Swit
     feature.add_condition(gargoyle, IP_SET, "ip_address", "10.0.0.0/8", exclude=True)
     assert ok(client.get(url("preview"), {"key": "feature", "username": "bob"})) == {
         "active": True,
-        "reason": "Included by User: bob.",
+        "reason": "Included by User: Username bob.",
         "buckets": [],
     }
     verdict = ok(client.get(url("preview"), {"key": "feature", "username": "bob", "ip": "10.1.2.3"}))

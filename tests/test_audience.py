@@ -96,7 +96,7 @@ def test_each_built_in_condition_reads_as_who_it_picks(set_id: str, field: str, 
 def test_a_custom_set_reads_group_field_and_value(plan_set: Any) -> None:
     selective()
     add("feature", "tests.test_audience.PlanConditionSet", "plan", "pro")
-    assert sentence() == "On for: Plan: Plan pro"
+    assert sentence() == "On for: Plan: pro"
 
 
 def test_includes_are_or_ed_across_sets_and_excludes_come_after_except() -> None:

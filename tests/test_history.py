@@ -162,7 +162,7 @@ class TestPreview:
     def test_included_user(self, rollout):
         verdict = preview(gargoyle, "rollout", username="alice", ip="192.168.1.1")
         assert verdict.active
-        assert verdict.reason == "Included by User: alice."
+        assert verdict.reason == "Included by User: Username alice."
 
     def test_excluded_address_wins(self, rollout):
         verdict = preview(gargoyle, "rollout", username="alice", ip="10.1.2.3")

@@ -151,7 +151,7 @@ PREFIX = '{"format": "gargoyle-switches", "version": 1, "switches": '
         ),
         pytest.param(
             PREFIX + '[{"key": "x", "status": 2, "value": {"ip": {"ip_address": [["i", "\\ud800"]]}}}]}',
-            ["value: contains a lone surrogate", "IP Address: contains a character that is not text"],
+            ["value: contains a lone surrogate", "Address or network: contains a character that is not text"],
             id="condition-quoted-by-its-field",
         ),
         pytest.param(PREFIX + '[{"key": "x", "status": 1.0}]}', ["status: '1.0' is not a switch status"], id="float"),
@@ -181,7 +181,7 @@ def test_a_message_quoting_a_long_input_is_cut(tmp_path, monkeypatch):
 
     message = refused(data.encode(), "file", tmp_path, monkeypatch)
 
-    assert "IP Address: 111" in message and len(message) < 1100
+    assert "Address or network: 111" in message and len(message) < 1100
     assert not Switch.objects.exists()
 
 

@@ -113,7 +113,7 @@ def test_clear_conditions_of_a_field_or_of_a_whole_condition_set():
     [
         pytest.param(IP, "percent", "50-10", "Percent", id="percent-reversed"),
         pytest.param(IP, "percent", "0-101", "Percent", id="percent-above-100"),
-        pytest.param(IP, "ip_address", "not-an-ip", "IP Address", id="ip"),
+        pytest.param(IP, "ip_address", "not-an-ip", "Address or network", id="ip"),
         pytest.param(USER, "is_staff", "maybe", "Staff", id="boolean"),
         pytest.param(USER, "date_joined", "2024-13-45", "Joined on or after", id="date"),
         pytest.param(USER, "username", 42, "Username", id="not-text"),

@@ -23,7 +23,18 @@ from django.utils.translation import gettext_lazy as _
 from gargoyle._conf import get_settings
 from gargoyle.cohorts import legacy_number, stable_bucket
 
-__all__ = ["Boolean", "Choice", "Field", "Matcher", "Percent", "Range", "String", "text_problem", "titlize"]
+__all__ = [
+    "Boolean",
+    "Choice",
+    "Field",
+    "Matcher",
+    "Percent",
+    "Range",
+    "String",
+    "describe_condition",
+    "text_problem",
+    "titlize",
+]
 
 #: The type of a matcher: called with a subject's field value, it answers whether any of
 #: a switch's conditions on that field match it.
@@ -130,6 +141,17 @@ class Field:
         """A stored condition as people read it, e.g. ``"Percent: 50% (0-50)"``."""
         return value
 
+    def labelled(self, value: str) -> str:
+        """A stored condition naming its field, as a chip shows it: ``"Plan: pro"``.
+
+        ``display()`` when it names the field already (``"Percent: 50% (0-50)"``, ``"Staff"``).
+        """
+        shown = str(self.display(value))
+        label = str(self.label or self.name)
+        if shown == label or shown.startswith(f"{label}:"):
+            return shown
+        return f"{label}: {shown}"
+
     def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
         """Build the predicate "does a value match any of ``conditions``?" for one switch.
 
@@ -190,6 +212,9 @@ class Boolean(Field):
         if value.strip().lower() in self.FALSE:
             return str(_("Not %(label)s") % {"label": self.label})
         return str(self.label)
+
+    def labelled(self, value: str) -> str:
+        return self.display(value)  # "Staff", "Not Staff": the label is the condition
 
     def matcher(self, conditions: Sequence[str], switch_key: str) -> Matcher:
         if self._is_active_overridden(Boolean):
@@ -414,3 +439,19 @@ def _plain_number(text: str) -> bool:
 
 def _plain(number: Decimal) -> str:
     return format(number.normalize(), "f")
+
+
+def describe_condition(group_label: str, field: Field, condition: str) -> str:
+    """A condition named in full, as history and the preview say it: ``"User: Percent 10% (0-10)"``,
+    ``"User: Username alice"``, ``"IP Address: 10.0.0.0/8"``, ``"Plan: pro"``.
+
+    A condition stored corrupt reads as typed.
+    """
+    label = str(field.label or field.name)
+    try:
+        shown = field.display(condition) if label == group_label else field.labelled(condition)
+    except (ValueError, TypeError, ValidationError):
+        shown = condition
+    if shown.startswith(f"{label}: "):
+        shown = f"{label} {shown[len(label) + 2 :]}"  # "Percent: 10% (0-10)" -> "Percent 10% (0-10)"
+    return f"{group_label}: {shown}"

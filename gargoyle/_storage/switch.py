@@ -391,22 +391,26 @@ class Switch(models.Model):
             return str(self.NO_PARENT_LABEL)
         return str(self.STATUS_LABELS[self.status])
 
-    def to_dict(self, manager: ConditionSets) -> dict[str, Any]:
+    def to_dict(self, manager: ConditionSets, *, name_fields: bool = False) -> dict[str, Any]:
         """The switch as the panel and the JSON API show it.
 
         :param manager: the manager whose registry knows the condition sets.
+        :param name_fields: give each condition's text as :meth:`Field.labelled` shows it
+            (``"Username: alice"``, as the panel's chips do) instead of ``Field.display()``
+            (``"alice"``, as gargoyle-yplan's ``to_dict`` did).
         :returns: ``key``, ``status``, ``statusLabel``, ``label`` (the key itself when
             empty), ``description``, ``date_created``, ``date_modified`` (``None`` when stored
             as text the database cannot read back) and ``conditions``: a
             list of ``{"id", "label", "conditions"}`` groups, each condition a tuple
-            ``(field name, condition, display text, exclude)``.
+            ``(field name, condition, display text naming the field, exclude)``.
         """
         groups: list[dict[str, Any]] = []
         for condition_set_id, group, field, condition, exclude in self.get_active_conditions(manager):
             if not groups or groups[-1]["id"] != condition_set_id:
                 groups.append({"id": condition_set_id, "label": str(group), "conditions": []})
             text = values.condition_text(condition)
-            groups[-1]["conditions"].append((field.name, text, _safe_display(field, text), exclude))
+            shown = _safe_text(field.labelled if name_fields else field.display, text)
+            groups[-1]["conditions"].append((field.name, text, shown, exclude))
         return {
             "key": self.key,
             "status": self.status,
@@ -425,9 +429,9 @@ class Switch(models.Model):
             return None  # stored as text the database cannot convert (SQLite): shown as unknown
 
 
-def _safe_display(field: Field, condition: str) -> str:
+def _safe_text(show: Callable[[str], str], condition: str) -> str:
     try:
-        return str(field.display(condition))
+        return str(show(condition))
     except (ValueError, ValidationError):
         return condition  # a corrupt stored condition still shows as typed
 

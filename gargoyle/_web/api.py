@@ -40,11 +40,12 @@ MAX_ID_DIGITS = 18  # below 2**63: every database's integer column holds such an
 
 
 def switch_payload(switch: Switch) -> dict[str, Any]:
-    """``Switch.to_dict`` plus ``problem`` (why its stored conditions cannot be used, or None),
+    """``Switch.to_dict`` (each condition's text naming its field) plus ``problem`` (why its
+    stored conditions cannot be used, or None),
     ``storedLabel`` (``label`` falls back to the key, as gargoyle-yplan's did) and ``notices``
     (stored values to fix, answers changed at the upgrade: ``[{"code", "message"}]``)."""
     return {
-        **switch.to_dict(gargoyle),
+        **switch.to_dict(gargoyle, name_fields=True),
         "problem": gargoyle.problem_of(switch),
         "storedLabel": switch.label or "",
         "notices": [notice.as_dict() for notice in gargoyle.notices_of(switch)],
@@ -82,9 +83,11 @@ def _writing(request: HttpRequest) -> Iterator[list[SwitchChange]]:
         yield recorded
 
 
-def _change_id(recorded: list[SwitchChange]) -> dict[str, int | None]:
-    """``{"changeId": id}`` of the history entry a write recorded (``None`` if it changed nothing)."""
-    return {"changeId": recorded[-1].pk if recorded else None}
+def _change_id(recorded: list[SwitchChange]) -> dict[str, Any]:
+    """``{"changeId", "changeSummary"}``: the id and the account (``"added User: Percent 10%
+    (0-10)"``) of the history entry a write recorded; both ``None`` if it changed nothing."""
+    last = recorded[-1] if recorded else None
+    return {"changeId": last.pk if last else None, "changeSummary": last.summary if last else None}
 
 
 def _saved(switch: Switch) -> dict[str, Any]:

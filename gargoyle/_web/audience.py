@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gargoyle._authoring.condition_sets import ConditionSet, ModelConditionSet
 from gargoyle._authoring.dates import AbstractDate, BeforeDate
-from gargoyle._authoring.fields import Boolean, Field, Percent
+from gargoyle._authoring.fields import Boolean, Field, Percent, describe_condition
 from gargoyle._conf import get_settings
 from gargoyle._storage import values
 from gargoyle._storage.switch import Switch
@@ -202,11 +202,7 @@ def _phrase(condition_set: ConditionSet, name: str, field: Field, condition: str
         if namespace in _TODAY_ZONES:
             return str(_("%(when)s (%(zone)s)") % {"when": text, "zone": _TODAY_ZONES[namespace]})
         return f"{condition_set.get_group_label()}: {field.label} {text}"
-    shown = field.display(condition)
-    label = str(field.label)
-    if shown.startswith(label):  # Range, Boolean: display() names the field already
-        return f"{condition_set.get_group_label()}: {shown}"
-    return f"{condition_set.get_group_label()}: {label} {shown}"
+    return describe_condition(str(condition_set.get_group_label()), field, condition)
 
 
 def _percent_of(condition_set: ConditionSet) -> str:

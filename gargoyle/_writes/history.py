@@ -23,6 +23,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from gargoyle import signals
+from gargoyle._authoring.fields import describe_condition
 from gargoyle._authoring.registry import default_registry
 from gargoyle._storage import values
 from gargoyle._storage.change import SwitchChange
@@ -127,16 +128,7 @@ def condition_name(namespace: str, field_name: str, condition: str) -> str:
         field = condition_set.fields.get(field_name)
         if field is None:
             continue
-        group, label = str(condition_set.get_group_label()), str(field.label or field_name)
-        try:
-            shown = str(field.display(condition))
-        except (ValueError, TypeError, ValidationError):
-            shown = condition  # a corrupt stored condition still reads as typed
-        if shown.startswith(f"{label}: "):
-            shown = f"{label} {shown[len(label) + 2 :]}"  # "Percent: 10% (0-10)" -> "Percent 10% (0-10)"
-        elif label not in shown and label != group:
-            shown = f"{label} {shown}"
-        return f"{group}: {shown}"
+        return describe_condition(str(condition_set.get_group_label()), field, condition)
     return f"{namespace}: {field_name} {condition}"
 
 

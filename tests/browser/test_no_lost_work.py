@@ -59,10 +59,10 @@ def test_undo_a_removal(page, login, admin_user, panel_url):
     expect(row.locator(".gargoyle-chip")).to_have_count(1)
     assert stored("beta").value == {"auth.user": {"username": [["i", "alice"]]}}
     # The notice names the value; the chip's place is kept, with its own Undo.
-    expect(toast(page)).to_contain_text("not IP Address 10.0.0.1 removed from Beta.")
-    expect(row.locator(".gargoyle-chip-placeholder")).to_contain_text("Removed: not IP Address 10.0.0.1")
+    expect(toast(page)).to_contain_text("Beta: removed exclude IP Address: 10.0.0.1.")
+    expect(row.locator(".gargoyle-chip-placeholder")).to_contain_text("Removed: not 10.0.0.1")
 
-    toast(page).get_by_role("button", name="Undo: Removed: not IP Address 10.0.0.1").click()
+    toast(page).get_by_role("button", name="Undo: Removed: not 10.0.0.1").click()
     expect(row.locator(".gargoyle-chip")).to_have_count(2)
     expect(row.locator(".gargoyle-chip-exclude")).to_contain_text("10.0.0.1")
     expect(row.locator(".gargoyle-chip-placeholder")).to_have_count(0)
@@ -75,7 +75,7 @@ def test_undo_a_removal_from_the_chips_place(page, login, admin_user, panel_url)
     login(admin_user)
     open_panel(page, panel_url)
     row = row_of(page, "beta")
-    row.get_by_role("button", name="Remove condition Include: User alice").click()
+    row.get_by_role("button", name="Remove condition Include: User Username: alice").click()
     expect(row.locator(".gargoyle-chip")).to_have_count(1)
     undo = row.locator(".gargoyle-chip-placeholder").get_by_role("button", name=re.compile("^Undo"))
     undo.click()  # at once: the second click of a double click, not an undo
@@ -114,7 +114,7 @@ def test_a_double_click_on_a_chip_removes_one_condition(page, login, admin_user,
     removals = requests_to(page, "conditions/remove/")
     row = row_of(page, "beta")
 
-    row.get_by_role("button", name="Remove condition Include: User alice").dblclick()
+    row.get_by_role("button", name="Remove condition Include: User Username: alice").dblclick()
     expect(row.locator(".gargoyle-chip")).to_have_count(2)
     # A second click on the same spot, once the first answered: the removed chip's place
     # holds a placeholder, and clicks on the row's chips are ignored for a moment anyway.
@@ -134,16 +134,16 @@ def test_two_excludes_in_a_row_stay_excludes(page, login, admin_user, panel_url)
     row.get_by_role("button", name="Add a condition").click()
     form = row.locator("form.gargoyle-condition-form")
     expect(form.get_by_role("radio", name="Let in (include)")).to_be_checked()  # the first add
-    form.get_by_label("Condition").select_option(label="IP Address: IP Address")
+    form.get_by_label("Condition").select_option(label="IP Address: Address or network")
     form.get_by_role("radio", name="Keep out (exclude)").check()
-    form.get_by_label("IP Address", exact=True).fill("10.0.0.1")
+    form.get_by_label("Address or network", exact=True).fill("10.0.0.1")
     form.get_by_role("button", name="Add condition").click()
     expect(row.locator(".gargoyle-chip")).to_have_count(1)
-    expect(toast(page)).to_contain_text("not IP Address: IP Address")
+    expect(toast(page)).to_contain_text("Beta: added exclude IP Address: 10.0.0.1.")
 
     form = row.locator("form.gargoyle-condition-form")  # rebuilt: the choice is kept
     expect(form.get_by_role("radio", name="Keep out (exclude)")).to_be_checked()
-    form.get_by_label("IP Address", exact=True).fill("10.0.0.2")
+    form.get_by_label("Address or network", exact=True).fill("10.0.0.2")
     form.get_by_role("button", name="Add condition").click()
     expect(row.locator(".gargoyle-chip-exclude")).to_have_count(2)
     for chip in row.locator(".gargoyle-chip-exclude").all():
@@ -154,7 +154,7 @@ def test_two_excludes_in_a_row_stay_excludes(page, login, admin_user, panel_url)
     # Back to include: an explicit choice, kept in turn.
     form = row.locator("form.gargoyle-condition-form")
     form.get_by_role("radio", name="Let in (include)").check()
-    form.get_by_label("IP Address", exact=True).fill("10.0.0.3")
+    form.get_by_label("Address or network", exact=True).fill("10.0.0.3")
     form.get_by_role("button", name="Add condition").click()
     expect(row.locator(".gargoyle-chip-include")).to_have_count(1)
     expect(row.locator("form.gargoyle-condition-form").get_by_role("radio", name="Let in (include)")).to_be_checked()

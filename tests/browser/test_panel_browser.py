@@ -93,9 +93,9 @@ def test_create_a_switch_and_give_it_conditions(page, login, admin_user, panel_u
     assert stored("new_checkout").value == {"auth.user": {"percent": [["i", "0-25"]]}}
 
     # An IP exclude: one text box and the Exclude checkbox.
-    form.get_by_label("Condition").select_option(label="IP Address: IP Address")
+    form.get_by_label("Condition").select_option(label="IP Address: Address or network")
     expect(form.locator("input[type=number]")).to_have_count(0)
-    form.get_by_label("IP Address", exact=True).fill("10.0.0.1")
+    form.get_by_label("Address or network", exact=True).fill("10.0.0.1")
     form.get_by_label("Exclude").check()
     form.get_by_role("button", name="Add condition").click()
     expect(chips).to_have_count(2)
@@ -359,7 +359,7 @@ def test_preview_says_whether_and_why(page, login, admin_user, django_user_model
     form.get_by_role("button", name="Check").click()
     result = form.locator(".gargoyle-preview-result")
     expect(result).to_contain_text("On")
-    expect(result).to_contain_text("Included by User: alice")
+    expect(result).to_contain_text("Included by User: Username alice")
 
     form.get_by_label("IP address").fill("10.0.0.1")
     form.get_by_role("button", name="Check").click()
@@ -429,7 +429,7 @@ def test_a_double_click_on_a_chips_remove_button_sends_one_request(page, login, 
     page.on("request", lambda request: removals.append(request) if "conditions/remove" in request.url else None)
     row = row_of(page, "beta")
 
-    row.get_by_role("button", name="Remove condition Include: User alice").dblclick()
+    row.get_by_role("button", name="Remove condition Include: User Username: alice").dblclick()
 
     expect(row.locator(".gargoyle-chip")).to_have_count(1)
     expect(row.locator(".gargoyle-chip")).to_contain_text("bob")
@@ -524,7 +524,7 @@ def test_html_in_labels_stays_inert_text(page, login, admin_user, panel_url, wat
     row = row_of(page, key)
     expect(row.locator(".gargoyle-label-text")).to_have_text(XSS)
     expect(row.locator(".gargoyle-description")).to_have_text(XSS)
-    expect(row.locator(".gargoyle-chip-text")).to_have_text("<i>bob</i>")
+    expect(row.locator(".gargoyle-chip-text")).to_have_text("Username: <i>bob</i>")
     assert page.locator("img[src=x]").count() == 0
     assert page.locator("#content-main script").count() == 0
 

@@ -47,10 +47,9 @@ export function buildConditions(item, label) {
   return list;
 }
 
-/** "User Percent: 25% (0-25)", or "not IP Address 10.0.0.1" for an exclude. */
-function conditionText(group, display, exclude) {
-  const text = `${group.label} ${display}`;
-  return exclude ? t("exceptCondition", { condition: text }) : text;
+/** A chip's text within its group: "Percent: 25% (0-25)", or "not 10.0.0.1" for an exclude. */
+function chipText(display, exclude) {
+  return exclude ? t("exceptCondition", { condition: display }) : display;
 }
 
 function buildChip(item, group, [fieldName, condition, display, exclude], index) {
@@ -64,7 +63,7 @@ function buildChip(item, group, [fieldName, condition, display, exclude], index)
     h("span", { class: "gargoyle-chip-text", text: display }),
   );
   if (!can.change) return chip;
-  const what = conditionText(group, display, exclude);
+  const what = chipText(display, exclude);
   const remove = (event) =>
     removeCondition(event.currentTarget, item.key, { setId: group.id, groupLabel: group.label, index }, fieldName, condition, what);
   chip.append(
@@ -143,7 +142,7 @@ async function removeCondition(button, key, place, fieldName, condition, what) {
     const row = state.rows.get(key);
     // The removed chip's button is gone: focus the next chip's, or the row's tools.
     (row.querySelector(".gargoyle-chip-remove") || row.querySelector('[data-focus^="tool-"]'))?.focus();
-    const message = t("conditionRemovedShort", { label: switchLabel(updated), condition: what });
+    const message = t("changeOf", { label: switchLabel(updated), change: updated.changeSummary });
     announceUndoable(message, changeId, { ...undo, what: t("removedPlaceholder", { condition: what }) });
   } catch (error) {
     announce(error.message, "error");
@@ -390,9 +389,8 @@ async function submitCondition(event, key, form, select, error, submit) {
     state.choice.set(key, select.value);
     state.modes.set(key, exclude ? "exclude" : "include");
     notify("switch-stored", { item: updated, focus: "condition-field" });
-    const name = `${chosen.set.label}: ${chosen.field.label}`;
-    const condition = exclude ? t("exceptCondition", { condition: name }) : name;
-    announce(t("conditionAdded", { label: switchLabel(updated), condition }));
+    const change = updated.changeSummary || t("nothingChanged");
+    announce(t("changeOf", { label: switchLabel(updated), change }));
   } catch (failure) {
     showError(error, failure.message);
     const invalid = form.querySelector(".gargoyle-condition-inputs [name]");

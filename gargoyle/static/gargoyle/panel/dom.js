@@ -1,5 +1,6 @@
 // The page's fixed elements, the h() element builder, and the small DOM helpers every part
-// shares: ids, the live region (a toast), inline errors and invalid fields.
+// shares: ids, the live regions (a toast, and a silent one for screen readers), inline errors
+// and invalid fields.
 //
 // Every text that comes from the server (labels, keys, descriptions, conditions, messages)
 // goes into the page through textContent or attribute values, never as markup.
@@ -12,6 +13,7 @@ export const dom = {
   search: byId("gargoyle-search"),
   count: byId("gargoyle-count"),
   live: byId("gargoyle-live"),
+  status: byId("gargoyle-status"),
   empty: byId("gargoyle-empty"),
   noMatch: byId("gargoyle-no-match"),
   noMatchText: byId("gargoyle-no-match-text"),
@@ -75,6 +77,7 @@ export function uid(prefix = "g") {
  */
 export function announce(message, kind = "success", action = null) {
   clearTimeout(announceTimer);
+  dom.status.textContent = "";
   dom.live.replaceChildren();
   dom.live.className = `gargoyle-live gargoyle-live-${kind}`;
   // A fresh text node after a tick, so the same message twice is announced twice.
@@ -83,6 +86,17 @@ export function announce(message, kind = "success", action = null) {
     if (action) dom.live.append(" ", buildAction(action));
   }, 30);
   hideLater(action ? 12000 : 8000);
+}
+
+/**
+ * Tell screen readers ``message`` without a notice on screen: for what the page already
+ * shows (the search count, the sort order).
+ */
+export function say(message) {
+  dom.status.textContent = "";
+  window.setTimeout(() => {
+    dom.status.textContent = message;
+  }, 30);
 }
 
 function buildAction({ label, name, run }) {

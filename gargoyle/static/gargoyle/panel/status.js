@@ -45,7 +45,8 @@ export async function changeStatus(key, status) {
     try {
       const updated = await api("status", { method: "POST", body: { key, status } });
       notify("switch-stored", { item: updated, focus: `status-${status}` });
-      const message = t("statusChanged", { label, status: statusText(status), effect: updated.statusLabel || "" });
+      const effect = updated.audience || updated.statusLabel || "";
+      const message = t("statusChanged", { label, status: statusText(status), effect });
       const what = `${t("statusOf", { label })}: ${statusText(status)}`;
       announceUndoable(message, updated.changeId, { key: updated.key, what, focus: `status-${before}` });
     } finally {

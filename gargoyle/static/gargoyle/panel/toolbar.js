@@ -1,8 +1,10 @@
 // The toolbar: the add buttons, the search box (Escape and "Clear the search" empty it; "/"
-// anywhere else on the page focuses it, as on many sites) and the sort buttons. The list does the searching and sorting (and keeps the URL in step): the
-// toolbar asks for it with the events "set-query" and "set-order".
+// anywhere else on the page focuses it, as on many sites) and the sort buttons. The list
+// does the searching and sorting (and keeps the URL in step): the toolbar asks for it with
+// the events "set-query" and "set-order". The count and the order show on the page already:
+// they are said to screen readers only, not as a notice.
 
-import { announce, dom } from "./dom.js";
+import { dom, say } from "./dom.js";
 import { can, notify, state } from "./state.js";
 import { t } from "./text.js";
 
@@ -17,7 +19,7 @@ function onSearch() {
   clearTimeout(countTimer);
   // The count is announced once typing pauses, not at every key.
   countTimer = window.setTimeout(() => {
-    if (state.query.trim()) announce(dom.count.textContent || dom.noMatchText.textContent, "info");
+    if (state.query.trim()) say(dom.count.textContent || dom.noMatchText.textContent);
   }, 700);
 }
 
@@ -50,7 +52,7 @@ function onSort(event) {
   }
   notify("set-order", { order });
   const label = t(`sort_${field}`);
-  announce(t(order.startsWith("-") ? "sortedDescending" : "sortedAscending", { field: label }), "info");
+  say(t(order.startsWith("-") ? "sortedDescending" : "sortedAscending", { field: label }));
 }
 
 export function setupToolbar() {
