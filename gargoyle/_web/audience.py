@@ -57,7 +57,7 @@ class AudienceCount(TypedDict):
 
 
 def describe(manager: SwitchManager, switch: Switch) -> str:
-    """Who ``switch`` is on for, in one sentence, e.g. "On for: staff, or 10 % of signed-in users"."""
+    """Who ``switch`` is on for, in one sentence, e.g. "On for: 10 % of signed-in users, or staff"."""
     parent = _parent_key(manager, switch.key)
     if switch.status == DISABLED:
         return str(_("Off for everyone"))
@@ -154,14 +154,22 @@ def _fields(manager: SwitchManager, switch: Switch) -> list[tuple[list[Condition
 def _phrases(manager: SwitchManager, switch: Switch) -> tuple[list[str], list[str]]:
     includes: list[str] = []
     excludes: list[str] = []
-    for sets, name, field, entries in _fields(manager, switch):
+    # In the panel's order (sets by group label, fields as declared), not the stored order:
+    # PostgreSQL's jsonb does not keep the order of an object's keys.
+    fields = sorted(_fields(manager, switch), key=lambda found: _panel_order(found[0][0], found[1]))
+    for sets, name, field, entries in fields:
         for mode, condition in entries:
             (excludes if mode == EXCLUDE else includes).append(phrase(sets[0], name, field, condition))
     return includes, excludes
 
 
+def _panel_order(condition_set: ConditionSet, field_name: str) -> tuple[str, int]:
+    names = list(condition_set.fields)
+    return str(condition_set.get_group_label()), names.index(field_name) if field_name in names else len(names)
+
+
 def phrase(condition_set: ConditionSet, name: str, field: Field, condition: str) -> str:
-    """One condition as people say who it picks: "staff", "IP 10.0.0.0/8", "Plan: Plan pro"."""
+    """One condition as people say who it picks: "staff", "IP 10.0.0.0/8", "Plan: pro"."""
     try:
         return _phrase(condition_set, name, field, condition)
     except (ValidationError, ValueError):

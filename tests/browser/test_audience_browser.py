@@ -49,7 +49,7 @@ def test_each_row_says_who_gets_it(page, login, admin_user, panel_url):
 
     row = row_of(page, "rollout")
     expect(row.locator(".gargoyle-effective")).to_have_text(
-        "On for: staff, or 10 % of signed-in users \u2014 except IP 10.0.0.0/8"
+        "On for: 10 % of signed-in users, or staff \u2014 except IP 10.0.0.0/8"
     )
     expect(row.locator(".gargoyle-estimate")).to_have_text("Estimate: at least about 10 % of signed-in users.")
     expect(row_of(page, "everyone").locator(".gargoyle-effective")).to_have_text("On for everyone")

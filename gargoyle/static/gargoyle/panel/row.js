@@ -42,8 +42,8 @@ function buildIdentity(item, id, label) {
     h(
       "h2",
       { class: "gargoyle-label", id: `${id}-label` },
-      h("span", { class: "gargoyle-label-text", text: label }),
-      " ",
+      // A switch labelled with its key (auto-created ones are) shows the key once.
+      label === item.key ? null : [h("span", { class: "gargoyle-label-text", text: label }), " "],
       h("code", { class: "gargoyle-key", text: item.key }),
     ),
     buildModified(item),
@@ -120,7 +120,7 @@ function buildEffective(item) {
     { class: `gargoyle-effective gargoyle-effective-${kind}` },
     h("span", { class: "gargoyle-dot", "aria-hidden": "true" }),
     // A switch whose stored conditions cannot be used evaluates as the caller's default;
-    // otherwise who it is on for, in words ("On for: staff, or 10 % of signed-in users").
+    // otherwise who it is on for, in words ("On for: 10 % of signed-in users, or staff").
     kind === "problem" && item.status === STATUS.SELECTIVE
       ? t("problemEffect")
       : h("span", { class: "gargoyle-audience", text: item.audience || item.statusLabel || "" }),
@@ -243,6 +243,12 @@ function buildPanel(item, name, id) {
   });
   const builders = { condition: buildConditionForm, preview: buildPreview, history: buildHistory };
   builders[name](item, panel, id);
+  // Esc closes the box, as it closes a dialog, and gives the focus back to its button.
+  panel.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || event.defaultPrevented || event.isComposing) return;
+    event.preventDefault();
+    if (state.open.get(item.key) === name) togglePanel(item.key, name);
+  });
   return panel;
 }
 
