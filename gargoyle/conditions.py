@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from gargoyle._authoring.condition_sets import ConditionSet, ModelConditionSet, RequestConditionSet
 from gargoyle._authoring.condition_sets import ConditionSetBase as ConditionSetBase
 from gargoyle._authoring.dates import AbstractDate, BeforeDate, OnOrAfterDate
-from gargoyle._authoring.fields import Boolean, Choice, Field, Percent, Range, String, titlize
+from gargoyle._authoring.fields import Boolean, Choice, Field, Percent, Range, String, describe_condition, titlize
 from gargoyle.constants import EXCLUDE as EXCLUDE
 from gargoyle.constants import INCLUDE as INCLUDE
 
@@ -37,5 +37,6 @@ __all__ = [
     "RequestConditionSet",
     "String",
     "ValidationError",
+    "describe_condition",
     "titlize",
 ]

@@ -261,7 +261,7 @@ def test_status_global_needs_set_global(client: Client, login: Any, feature: Swi
 
 def test_delete_removes_the_switch(client: Client, admin: Any, feature: Switch) -> None:
     data = ok(client.post(url("delete"), {"key": "feature"}))
-    assert data == {"changeId": SwitchChange.objects.get(after__isnull=True).pk}
+    assert data == {"changeId": SwitchChange.objects.get(after__isnull=True).pk, "changeSummary": "deleted"}
     assert not Switch.objects.filter(key="feature").exists()
     change = SwitchChange.objects.filter(switch_key="feature").first()
     assert change.after is None and change.username == "alice"
@@ -579,7 +579,9 @@ def test_restore_before_an_addition_deletes_and_needs_delete(client: Client, log
 
 def test_restore_deleting_with_permission(client: Client, admin: Any, feature: Switch) -> None:
     added = SwitchChange.objects.get(switch_key="feature", before__isnull=True)
-    assert ok(client.post(url("restore"), {"id": str(added.pk)})) == {"changeId": SwitchChange.objects.first().pk}
+    restored = SwitchChange.objects.first
+    data = ok(client.post(url("restore"), {"id": str(added.pk)}))
+    assert data == {"changeId": restored().pk, "changeSummary": restored().summary}
     assert not Switch.objects.filter(key="feature").exists()
 
 

@@ -190,7 +190,8 @@ class TestApi:
     def test_every_mutation_answers_the_id_it_recorded(self, client: Client, admin: Any) -> None:
         def recorded(name: str, fields: dict[str, str]) -> Any:
             data = ok(client.post(url(name), fields))
-            assert data["changeId"] == SwitchChange.objects.order_by("pk").last().pk
+            last = SwitchChange.objects.order_by("pk").last()
+            assert (data["changeId"], data["changeSummary"]) == (last.pk, last.summary)
             return data["changeId"]
 
         recorded("add", {"key": "feature"})
@@ -200,8 +201,10 @@ class TestApi:
         recorded("remove-condition", {"key": "feature", "id": USER_SET, "field": "username", "value": "bob"})
         recorded("undo", {"id": str(status_id)})
         recorded("restore", {"id": str(status_id), "state": "after"})
-        assert ok(client.post(url("status"), {"key": "feature", "status": "2"}))["changeId"] is None  # no change
-        assert set(ok(client.post(url("delete"), {"key": "feature"}))) == {"changeId"}
+        unchanged = ok(client.post(url("status"), {"key": "feature", "status": "2"}))
+        assert (unchanged["changeId"], unchanged["changeSummary"]) == (None, None)  # no change
+        deleted = ok(client.post(url("delete"), {"key": "feature"}))
+        assert deleted == {"changeId": SwitchChange.objects.order_by("pk").last().pk, "changeSummary": "deleted"}
 
     def test_undo_endpoint_and_history_flags(self, client: Client, admin: Any, feature: Switch) -> None:
         ok(

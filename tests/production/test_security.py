@@ -33,6 +33,7 @@ USER_SET = "gargoyle.builtins.UserConditionSet(auth.user)"
 READS = {
     "switches",
     "preview",
+    "audience",
     "history",
     "gargoyle_switch_changelist",
     "gargoyle_switch_change",
@@ -52,8 +53,10 @@ DATA = {
     "add-condition": {"key": "feature", "id": USER_SET, "field": "username", "username": "bob"},
     "remove-condition": {"key": "feature", "id": USER_SET, "field": "username", "value": "alice"},
     "restore": {"id": "{change}", "state": "before"},
+    "undo": {"id": "{change}"},
     "mark-reviewed": {"key": "feature"},
     "preview": {"key": "feature", "username": "viewer"},
+    "audience": {"key": "feature"},
     "history": {"key": "feature"},
 }
 
@@ -224,6 +227,9 @@ def test_the_permitted_user_gets_through(world):
             # Deleted by the previous endpoint: a new switch, with a change of its own to restore
             # (restoring the deleted one's changes would be refused: its key is taken).
             Switch.objects.create(key="feature").add_condition(gargoyle, USER_SET, "username", "alice")
+            world["change"] = SwitchChange.objects.filter(switch_key="feature").order_by("id").last().pk
+        if endpoint.api_name == "undo":  # a change nothing came after, so that it can be undone alone
+            Switch.objects.get(key="feature").add_condition(gargoyle, USER_SET, "username", "zoe")
             world["change"] = SwitchChange.objects.filter(switch_key="feature").order_by("id").last().pk
         client = client_for(world["superuser"])
         url = endpoint.url("feature", world["change"])
