@@ -395,7 +395,8 @@ class Switch(models.Model):
         """The switch as the panel and the JSON API show it.
 
         :param manager: the manager whose registry knows the condition sets.
-        :param name_fields: give each condition's text as :meth:`Field.labelled` shows it
+        :param name_fields: give each condition's text as
+            :meth:`gargoyle.conditions.Field.labelled` shows it
             (``"Username: alice"``, as the panel's chips do) instead of ``Field.display()``
             (``"alice"``, as gargoyle-yplan's ``to_dict`` did).
         :returns: ``key``, ``status``, ``statusLabel``, ``label`` (the key itself when
