@@ -20,6 +20,7 @@ LAYERS: dict[str, set[str]] = {
     "list": {"list.js"},
     "row": {"row.js"},
     "feature": {
+        "bulk.js",
         "conditions.js",
         "history.js",
         "notices.js",

@@ -81,10 +81,11 @@ def require(request: HttpRequest, permission: str) -> None:
         raise ApiError(403, _("permission: you need %(perm)s.") % {"perm": permission})
 
 
-def api_view(method: str, permission: str | None) -> Callable[[View], View]:
+def api_view(method: str, permission: str | None, *, repeatable: tuple[str, ...] = ()) -> Callable[[View], View]:
     """Make ``view`` an API endpoint answering ``method`` to staff holding ``permission``.
 
-    ``permission`` None means the view permission (see :func:`can_view`). The view
+    ``permission`` None means the view permission (see :func:`can_view`). A field may be
+    sent once, unless it is named in ``repeatable`` (a list, as ``key`` of ``status/bulk/``). The view
     returns the reply's data, or raises ``ApiError``, ``ValidationError`` (400) or a
     ``DoesNotExist`` (404).
     """
@@ -93,7 +94,7 @@ def api_view(method: str, permission: str | None) -> Callable[[View], View]:
         @functools.wraps(view)
         def endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             try:
-                _check(request, method, permission)
+                _check(request, method, permission, repeatable)
                 return reply(view(request, *args, **kwargs))
             except ApiError as error:
                 response = failure(error.message, error.status)
@@ -131,7 +132,7 @@ def _database_busy(error: OperationalError) -> HttpResponse:
     return response
 
 
-def _check(request: HttpRequest, method: str, permission: str | None) -> None:
+def _check(request: HttpRequest, method: str, permission: str | None, repeatable: tuple[str, ...] = ()) -> None:
     token_user = _token_user(request)
     if token_user is not None:
         request.user = token_user
@@ -150,7 +151,7 @@ def _check(request: HttpRequest, method: str, permission: str | None) -> None:
         raise ApiError(403, _("permission: you need %(perm)s.") % {"perm": VIEW_PERMISSIONS[0]})
     if method == "POST":
         _check_form(request)
-    _check_text(request.GET if method == "GET" else request.POST)
+    _check_text(request.GET if method == "GET" else request.POST, repeatable)
 
 
 def _check_form(request: HttpRequest) -> None:
@@ -164,12 +165,12 @@ def _check_form(request: HttpRequest) -> None:
         )
 
 
-def _check_text(data: Any) -> None:
+def _check_text(data: Any, repeatable: tuple[str, ...] = ()) -> None:
     """Refuse repeated fields (which one would count?), NUL characters (no database text
     column holds them) and U+FFFD (what Django makes of bytes that are not UTF-8)."""
     for name, values in data.lists():
         field = name.replace("\x00", "")
-        if len(values) > 1:
+        if len(values) > 1 and name not in repeatable:
             raise ApiError(
                 400, _("%(field)s: sent %(count)d times; send it once.") % {"field": field, "count": len(values)}
             )

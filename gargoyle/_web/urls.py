@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from gargoyle._web import api
+from gargoyle._web import api, bulk
 
 #: The URL namespace: ``reverse("gargoyle:status")``.
 app_name = "gargoyle"
@@ -12,6 +12,7 @@ urlpatterns = [
     path("add/", api.add, name="add"),
     path("update/", api.update, name="update"),
     path("status/", api.status, name="status"),
+    path("status/bulk/", bulk.bulk_status, name="bulk-status"),
     path("delete/", api.delete, name="delete"),
     path("conditions/add/", api.add_condition, name="add-condition"),
     path("conditions/remove/", api.remove_condition, name="remove-condition"),

@@ -136,6 +136,14 @@ def test_every_state_of_the_panel(page, login, admin_user, panel_url, audit, sch
     audit("the confirmation before Global")
     page.keyboard.press("Escape")
 
+    row_of(page, "search").get_by_role("checkbox", name="Select Search").check()
+    row_of(page, "legacy_banner").get_by_role("checkbox", name="Select legacy_banner").check()
+    expect(page.locator("#gargoyle-bulk")).to_be_visible()
+    audit("two switches selected, with the bulk status bar")
+    page.get_by_label("Show", exact=True).select_option("attention")
+    audit("the filter without results")
+    page.get_by_label("Show", exact=True).select_option("")
+
     page.locator("#gargoyle-search").fill("no such switch")
     audit("a search without results")
 

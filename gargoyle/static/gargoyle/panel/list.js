@@ -4,6 +4,7 @@
 
 import { dom } from "./dom.js";
 import { loadHistory } from "./history.js";
+import { renderBulkBar } from "./bulk.js";
 import { buildRow } from "./row.js";
 import { matches, saveUrlState, searchWords, visibleSwitches } from "./search.js";
 import { data, forget, indexConditionSets, renameSwitch, setSwitches, state } from "./state.js";
@@ -34,6 +35,7 @@ export function renderList() {
   if (active && active !== document.activeElement && active.isConnected && !active.closest("[hidden]")) active.focus();
   renderCounts(visible.length);
   renderSortButtons();
+  renderBulkBar();
 }
 
 /** The switch's row, built the first time it is asked for. */
@@ -53,9 +55,10 @@ function renderCounts(shown) {
   dom.list.hidden = shown === 0;
   if (total === 0) {
     dom.count.textContent = "";
-  } else if (state.query.trim()) {
+  } else if (state.query.trim() || state.filter) {
     dom.count.textContent = t(shown === 1 ? "countMatchOne" : "countMatch", { shown, total });
-    dom.noMatchText.textContent = t("noMatch", { query: state.query.trim() });
+    const query = state.query.trim();
+    dom.noMatchText.textContent = query ? t("noMatch", { query }) : t("noMatchFilter");
   } else {
     dom.count.textContent = t(total === 1 ? "countOne" : "count", { total });
   }
@@ -150,6 +153,14 @@ function buildRowKeepingHidden(key, old) {
 export function setQuery(query) {
   state.query = query;
   if (dom.search.value !== query) dom.search.value = query;
+  renderList();
+  saveUrlState();
+}
+
+/** Show only the switches of kind ``filter`` ("" for all): the menu, the list and the URL follow. */
+export function setFilter(filter) {
+  state.filter = filter;
+  if (dom.filter.value !== filter) dom.filter.value = filter;
   renderList();
   saveUrlState();
 }

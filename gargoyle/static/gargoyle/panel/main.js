@@ -7,6 +7,7 @@
 // Imports point one way only: main -> list -> row -> features -> base modules (see
 // tests/test_panel_modules.py); the features speak to the layers above with events.
 
+import { renderBulkBar, setupBulk } from "./bulk.js";
 import { setupConfirmDialog } from "./dialogs.js";
 import { dom } from "./dom.js";
 import {
@@ -14,6 +15,7 @@ import {
   refreshRow,
   removeSwitch,
   renderList,
+  setFilter,
   setOrder,
   setQuery,
   showSwitches,
@@ -36,6 +38,8 @@ const ANSWERS = {
   "toggle-tool": ({ key, name }) => togglePanel(key, name),
   "set-query": ({ query }) => setQuery(query),
   "set-order": ({ order }) => setOrder(order),
+  "set-filter": ({ filter }) => setFilter(filter),
+  "selection-changed": () => renderBulkBar(),
   "open-switch-dialog": ({ key, opener }) => openSwitchDialog(key, opener),
 };
 
@@ -69,6 +73,7 @@ function start() {
   setSwitches(data.switches || []);
   answerEvents();
   setupToolbar();
+  setupBulk();
   setupSwitchDialog();
   setupConfirmDialog();
   keepDatesFresh();

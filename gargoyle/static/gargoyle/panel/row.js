@@ -2,6 +2,7 @@
 // conditions, and the tools (add a condition, preview, history) that open a box below it.
 
 import { api } from "./api.js";
+import { buildSelectBox } from "./bulk.js";
 import { buildConditionForm, buildConditions } from "./conditions.js";
 import { h } from "./dom.js";
 import { buildHistory, loadHistory } from "./history.js";
@@ -24,7 +25,14 @@ export function buildRow(item) {
 
   const status = h("div", { class: "gargoyle-status" }, buildToggles(item, label), buildEffective(item));
   article.append(
-    h("div", { class: "gargoyle-switch-head" }, buildIdentity(item, id, label), status, buildActions(item, label)),
+    h(
+      "div",
+      { class: "gargoyle-switch-head" },
+      buildSelectBox(item, label),
+      buildIdentity(item, id, label),
+      status,
+      buildActions(item, label),
+    ),
   );
   const audience = buildAudience(item, label);
   if (audience) article.append(audience);

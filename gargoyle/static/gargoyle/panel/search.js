@@ -1,8 +1,8 @@
-// Which switches show, and in what order: the search words, the sort orders, and the URL
-// (?q= and ?o=) that keeps both across reloads.
+// Which switches show, and in what order: the search words, the filter by kind, the sort
+// orders, and the URL (?q=, ?show= and ?o=) that keeps them across reloads.
 
 import { dom } from "./dom.js";
-import { DEFAULT_ORDER, state } from "./state.js";
+import { DEFAULT_ORDER, STATUS, state } from "./state.js";
 import { collator } from "./text.js";
 
 const SORTS = {
@@ -14,6 +14,16 @@ const SORTS = {
 function compareDates(a, b) {
   return (Date.parse(a) || 0) - (Date.parse(b) || 0);
 }
+
+/** The kinds of switch the "Show" menu picks, as the admin's list filters would. */
+export const FILTERS = {
+  global: (item) => item.status === STATUS.GLOBAL,
+  selective: (item) => item.status === STATUS.SELECTIVE,
+  disabled: (item) => item.status === STATUS.DISABLED,
+  inherit: (item) => item.status === STATUS.INHERIT,
+  // Conditions that cannot be used, a stored value to fix, an upgrade notice to review.
+  attention: (item) => Boolean(item.problem) || (item.notices || []).length > 0,
+};
 
 export function searchWords(query) {
   return query.toLocaleLowerCase().split(/\s+/).filter(Boolean);
@@ -31,8 +41,9 @@ export function visibleSwitches() {
   const words = searchWords(state.query);
   const descending = state.order.startsWith("-");
   const compare = SORTS[state.order.replace(/^-/, "")] || SORTS.modified;
+  const kind = FILTERS[state.filter] || (() => true);
   return Array.from(state.switches.values())
-    .filter((item) => matches(item, words))
+    .filter((item) => kind(item) && matches(item, words))
     .sort((a, b) => (descending ? -compare(a, b) : compare(a, b)) || collator.compare(a.key, b.key));
 }
 
@@ -40,6 +51,8 @@ export function saveUrlState() {
   const url = new URL(window.location.href);
   if (state.query) url.searchParams.set("q", state.query);
   else url.searchParams.delete("q");
+  if (state.filter) url.searchParams.set("show", state.filter);
+  else url.searchParams.delete("show");
   if (state.order !== DEFAULT_ORDER) url.searchParams.set("o", state.order);
   else url.searchParams.delete("o");
   window.history.replaceState(null, "", url);
@@ -49,6 +62,9 @@ export function readUrlState() {
   const params = new URLSearchParams(window.location.search);
   const order = params.get("o");
   if (order && Object.hasOwn(SORTS, order.replace(/^-/, ""))) state.order = order;
+  const show = params.get("show");
+  state.filter = show && Object.hasOwn(FILTERS, show) ? show : "";
+  dom.filter.value = state.filter;
   // Words typed (or restored by the browser) before this script ran are kept, not wiped.
   state.query = params.get("q") || dom.search.value.trim();
   dom.search.value = state.query;

@@ -18,6 +18,8 @@
 //   "toggle-tool"        {key, name}     open the row's tool box name, or close it if open
 //   "set-query"          {query}         search for query (the box, the list and the URL)
 //   "set-order"          {order}         sort by order ("label", "-modified"...)
+//   "set-filter"         {filter}        show only switches of one kind ("global", "attention"...)
+//   "selection-changed"  {}              the rows chosen for a bulk status change changed
 //   "open-switch-dialog" {key, opener}   edit the switch key, or add one (key null)
 
 import { uid } from "./dom.js";
@@ -48,6 +50,8 @@ export const state = {
   ids: new Map(), // key -> a stable id prefix for the row's elements
   order: DEFAULT_ORDER,
   query: "",
+  filter: "", // "" (all) or a key of FILTERS in search.js
+  selected: new Map(), // key -> true: the rows chosen for a bulk status change
   open: new Map(), // key -> "condition" | "preview" | "history"
   choice: new Map(), // key -> the chosen "conditionSetId\u0000field" of its condition form
   modes: new Map(), // key -> "include" | "exclude": its condition form's choice, kept until changed
@@ -58,7 +62,16 @@ export const state = {
 };
 
 // The per-row maps a rename carries over to the new key, and forgetting a switch clears.
-const ROW_STATE = [state.rows, state.open, state.choice, state.modes, state.previews, state.histories, state.counts];
+const ROW_STATE = [
+  state.rows,
+  state.open,
+  state.choice,
+  state.modes,
+  state.previews,
+  state.histories,
+  state.counts,
+  state.selected,
+];
 
 export function loadPageData(pageData) {
   Object.assign(data, pageData);

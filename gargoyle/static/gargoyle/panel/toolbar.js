@@ -41,6 +41,10 @@ function onPageKey(event) {
   dom.search.select();
 }
 
+function onFilter() {
+  notify("set-filter", { filter: dom.filter.value });
+}
+
 function onSort(event) {
   const field = event.currentTarget.dataset.sort;
   const current = state.order.replace(/^-/, "");
@@ -66,7 +70,9 @@ export function setupToolbar() {
   document.addEventListener("keydown", onPageKey);
   dom.clearSearch.addEventListener("click", () => {
     setQuery("");
+    if (state.filter) notify("set-filter", { filter: "" });
     dom.search.focus();
   });
   for (const button of dom.sortButtons) button.addEventListener("click", onSort);
+  dom.filter.addEventListener("change", onFilter);
 }
