@@ -12,17 +12,9 @@ This is the public path; the code lives in the write pipeline, ``gargoyle/_write
 from __future__ import annotations
 
 from gargoyle._storage.change import SwitchChange
-from gargoyle._writes.history import (
-    UndoRefused,
-    changes_of,
-    current_key,
-    describe,
-    later_changes,
-    record,
-    restore,
-    undo,
-    undo_refusal,
-)
+from gargoyle._writes.describe import describe
+from gargoyle._writes.history import changes_of, record
+from gargoyle._writes.undo import UndoRefused, current_key, later_changes, restore, undo, undo_refusal
 
 __all__ = [
     "SwitchChange",

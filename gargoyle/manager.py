@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from asgiref.sync import sync_to_async
 from django.apps import apps
 
+from gargoyle import _unknown_keys as unknown_keys
 from gargoyle._authoring.condition_sets import ConditionSet
 from gargoyle._authoring.fields import Field
 from gargoyle._authoring.registry import ConditionRegistry, default_registry
@@ -26,7 +27,6 @@ from gargoyle._runtime.engine import CompiledSwitch
 from gargoyle._runtime.loader import SnapshotRuntime
 from gargoyle._runtime.snapshot import Snapshot, try_compile_rules
 from gargoyle._runtime.subjects import async_subjects_of
-from gargoyle._runtime.threads import run_outside_event_loop
 from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, SELECTIVE
 from gargoyle.proxy import SwitchProxy
 from gargoyle.upgrade import Notice, answer_changes, stored_notices
@@ -198,38 +198,16 @@ class SwitchManager:
     ) -> bool | None:
         if not isinstance(key, str):
             return default
-        fallback = snapshot.fallbacks.get(key)
-        ancestor = None if fallback is not None else snapshot.nearest_ancestor(key)
+        record = None
         if snapshot.loaded and key not in self._seen_unknown:
             self._seen_unknown.add(key)  # once per key and snapshot, recorded or not
-            if self.auto_create:
-                self._record_switch(key, keeps_answer=fallback is None and (ancestor is not None or bool(default)))
-        if fallback is not None:
-            return self._evaluate(fallback, instances, default)
-        if ancestor is None:
-            return default
-        inherited = self._evaluate(ancestor, instances, None)
-        return default if inherited is None else inherited
+            record = self._record_switch if self.auto_create else None
+        return unknown_keys.answer(snapshot, key, instances, default, self._evaluate, record)
 
     def _record_switch(self, key: str, keeps_answer: bool) -> None:
-        """Auto-create: store an unknown key once, so it shows in the panel.
-
-        It is stored disabled (or as ``GARGOYLE_SWITCH_DEFAULTS`` says), except where that
-        would change the answer callers get: a ``parent:child`` key, or a check with
-        ``default=True``, is stored as INHERIT, which keeps answering the parent or default.
-        Its label is the key, unless ``GARGOYLE_SWITCH_DEFAULTS`` gives one.
-        """
-        from gargoyle._storage.transactions import write_transaction
-        from gargoyle._storage.validation import validate_key
-
-        def create() -> None:
-            validate_key(key)
-            defaults = _auto_created(key, status=INHERIT if keeps_answer else None)
-            with write_transaction():
-                self.model.objects.get_or_create(key=key, defaults=defaults)
-
+        """Auto-create ``key`` (:func:`gargoyle._unknown_keys.store`), logging a failure once."""
         try:
-            run_outside_event_loop(create)
+            unknown_keys.store(self.model, key, keeps_answer)
         except Exception as error:
             self._log_once(key, error)
 
@@ -385,11 +363,7 @@ class SwitchManager:
             return SwitchProxy(self, self._instance(row))
         if not self.auto_create:
             raise KeyError(key)
-        # Also callable from an async view: the row is created off the event loop.
-        switch = run_outside_event_loop(
-            lambda: self.model.objects.get_or_create(key=key, defaults=_auto_created(key))[0]
-        )
-        return SwitchProxy(self, switch)
+        return SwitchProxy(self, unknown_keys.get_or_create(self.model, key))
 
     def __delitem__(self, key: str) -> None:
         """``del gargoyle[key]``: delete a stored switch.
@@ -448,20 +422,6 @@ def _calling(manager: SwitchManager, name: str) -> Callable[[], Any]:
         return getattr(target, name)()
 
     return call
-
-
-def _auto_created(key: str, status: int | None = None) -> dict[str, Any]:
-    """The fields an auto-created switch is stored with, beyond its key.
-
-    Its label is the key itself (what code asks for, not a guess at a title), unless
-    ``GARGOYLE_SWITCH_DEFAULTS`` names a label, which the model fills in. ``status``
-    overrides the status the model would pick.
-    """
-    fields: dict[str, Any] = {} if status is None else {"status": status}
-    configured = get_settings().switch_defaults.get(key)
-    if not (isinstance(configured, Mapping) and configured.get("label")):
-        fields["label"] = key
-    return fields
 
 
 def _read_db_version() -> int | None:

@@ -1,7 +1,9 @@
-"""Who is making the switch changes in progress: the request that :func:`made_by` names.
+"""Who is making the switch changes in progress: the request that :func:`made_by` names,
+and the recorded change they restore, if any (:func:`restoring`).
 
-The write pipeline sends gargoyle's signals with it, and the history records its user.
-The public path of :func:`made_by` is ``gargoyle.changes.made_by``.
+The write pipeline sends gargoyle's signals with the request, and the history records its
+user and the change restored. The public path of :func:`made_by` is
+``gargoyle.changes.made_by``.
 """
 
 from __future__ import annotations
@@ -9,12 +11,17 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from django.http import HttpRequest
+
+if TYPE_CHECKING:  # gargoyle.changes imports this module; it must not need the models ready
+    from gargoyle._storage.change import SwitchChange
 
 _current_request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar(
     "gargoyle_current_request", default=None
 )
+_restoring: contextvars.ContextVar[SwitchChange | None] = contextvars.ContextVar("gargoyle_restoring", default=None)
 
 
 @contextlib.contextmanager
@@ -40,3 +47,18 @@ def made_by(request: HttpRequest | None) -> Iterator[None]:
 def current_request() -> HttpRequest | None:
     """The request given to the innermost :func:`made_by` block, or None."""
     return _current_request.get()
+
+
+@contextlib.contextmanager
+def restoring(change: SwitchChange) -> Iterator[None]:
+    """Record the switch changes made inside the block as going back from ``change``."""
+    token = _restoring.set(change)
+    try:
+        yield
+    finally:
+        _restoring.reset(token)
+
+
+def current_restore() -> SwitchChange | None:
+    """The change given to the innermost :func:`restoring` block, or None."""
+    return _restoring.get()
