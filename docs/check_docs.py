@@ -75,6 +75,8 @@ DOCUMENTED_AS: dict[str, str] = {
     "gargoyle._storage.version": "gargoyle.models",
     "gargoyle._storage.change": "gargoyle.history",
     "gargoyle._writes.history": "gargoyle.history",
+    "gargoyle._writes.describe": "gargoyle.history",
+    "gargoyle._writes.undo": "gargoyle.history",
     "gargoyle._writes.attribution": "gargoyle.changes",
 }
 

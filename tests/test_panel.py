@@ -153,6 +153,7 @@ def test_the_page_data(client_for: Any) -> None:
         "add": f"{base}api/add/",
         "update": f"{base}api/update/",
         "status": f"{base}api/status/",
+        "bulkStatus": f"{base}api/status/bulk/",
         "delete": f"{base}api/delete/",
         "addCondition": f"{base}api/conditions/add/",
         "removeCondition": f"{base}api/conditions/remove/",

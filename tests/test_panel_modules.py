@@ -21,6 +21,7 @@ LAYERS: dict[str, set[str]] = {
     "row": {"row.js"},
     "feature": {
         "bulk.js",
+        "condition-form.js",
         "conditions.js",
         "history.js",
         "notices.js",

@@ -24,7 +24,9 @@ from gargoyle._storage.validation import LABEL_MAX_LENGTH, validate_key, validat
 from gargoyle._web import audience
 from gargoyle._web.auth import ApiError, api_view, can_view, message_of, require
 from gargoyle._writes.attribution import made_by
-from gargoyle._writes.history import UndoRefused, changes_of, describe, recording, restore, undo, undo_refusals
+from gargoyle._writes.describe import describe
+from gargoyle._writes.history import changes_of, recording
+from gargoyle._writes.undo import UndoRefused, restore, undo, undo_refusals
 from gargoyle.constants import GLOBAL, STATUSES
 from gargoyle.manager import gargoyle
 from gargoyle.preview import buckets as preview_buckets

@@ -24,10 +24,8 @@ from gargoyle._storage.change import SwitchChange
 from gargoyle._storage.switch import Switch
 from gargoyle._writes.attribution import current_restore
 from gargoyle._writes.describe import describe
-from gargoyle._writes.undo import UndoRefused, restore, undo, undo_refusals
 
-# Re-exported: the web layer imports them from here (they moved to describe.py and undo.py).
-__all__ = ["UndoRefused", "changes_of", "describe", "record", "recording", "restore", "undo", "undo_refusals"]
+__all__ = ["changes_of", "record", "recording"]
 
 _recorded: contextvars.ContextVar[list[SwitchChange] | None] = contextvars.ContextVar("gargoyle_recorded", default=None)
 

@@ -3,7 +3,8 @@
 
 import { api } from "./api.js";
 import { buildSelectBox } from "./bulk.js";
-import { buildConditionForm, buildConditions } from "./conditions.js";
+import { buildConditionForm } from "./condition-form.js";
+import { buildConditions } from "./conditions.js";
 import { h } from "./dom.js";
 import { buildHistory, loadHistory } from "./history.js";
 import { buildNotices } from "./notices.js";
