@@ -265,13 +265,13 @@ def take_screenshots(page: Any, base: str, folder: Path) -> None:
     page.keyboard.press("Escape")
     expect(form).to_have_count(0)
 
-    # Would Recommendations (10 % of the users) be on for shopper05? With its bucket.
+    # Would Recommendations (10 % of the users) be on for shopper24? Yes: bucket 3.39.
     row = panel.row("recommendations")
     row.get_by_role("button", name="Would it be on for…?").click()
     preview = row.locator("form.gargoyle-preview-form")
-    preview.get_by_label("Username").fill("shopper05")
+    preview.get_by_label("Username").fill("shopper24")
     preview.get_by_role("button", name="Check").click()
-    expect(preview.locator(".gargoyle-preview-result")).to_contain_text("shopper05")
+    expect(preview.locator(".gargoyle-preview-result")).to_contain_text("shopper24 is in bucket 3.39")
     expect(preview.locator(".gargoyle-bucket")).to_have_count(1)
     row.scroll_into_view_if_needed()
     panel.shot(folder, "panel-preview.png", element=row)
