@@ -51,6 +51,9 @@ def test_create_a_switch_and_give_it_conditions(page, login, admin_user, panel_u
     login(admin_user)
     open_panel(page, panel_url)
     expect(page.get_by_role("heading", name="No switches yet")).to_be_visible()
+    # Nothing to sort, filter or search yet: those tools wait for the first switch.
+    expect(page.locator("#gargoyle-search")).to_be_hidden()
+    expect(page.get_by_label("Show", exact=True)).to_be_hidden()
 
     page.get_by_role("button", name="Add your first switch").click()
     dialog = page.get_by_role("dialog", name="Add a switch")
@@ -64,6 +67,7 @@ def test_create_a_switch_and_give_it_conditions(page, login, admin_user, panel_u
 
     row = row_of(page, "new_checkout")
     expect(row.get_by_role("heading")).to_contain_text("New checkout")
+    expect(page.locator("#gargoyle-search")).to_be_visible()
     expect(row).to_contain_text("Redesigned checkout flow")
     live_text(page).to_contain_text("New checkout")
     switch = stored("new_checkout")

@@ -28,6 +28,8 @@ export const dom = {
   add: byId("gargoyle-add"),
   addFirst: byId("gargoyle-add-first"),
   sortButtons: Array.from(document.querySelectorAll(".gargoyle-sort-button")),
+  // What orders and narrows a list: nothing to do while there is no switch.
+  listTools: Array.from(document.querySelectorAll(".gargoyle-sort, .gargoyle-filter, .gargoyle-search")),
   switchDialog: byId("gargoyle-switch-dialog"),
   switchForm: byId("gargoyle-switch-form"),
   switchTitle: byId("gargoyle-switch-dialog-title"),

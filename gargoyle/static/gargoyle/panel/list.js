@@ -51,6 +51,7 @@ function rowFor(item) {
 function renderCounts(shown) {
   const total = state.switches.size;
   dom.empty.hidden = total !== 0;
+  for (const tool of dom.listTools) tool.hidden = total === 0;
   dom.noMatch.hidden = total === 0 || shown !== 0;
   dom.list.hidden = shown === 0;
   if (total === 0) {
