@@ -55,6 +55,7 @@ PUBLIC_MODULES: dict[str, tuple[str, ...] | None] = {
     "gargoyle.helpers": None,
     "gargoyle.history": None,
     "gargoyle.preview": None,
+    "gargoyle.usage": None,
     "gargoyle.transfer": None,
     "gargoyle.urls": None,
     "gargoyle.checks": None,

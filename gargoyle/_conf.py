@@ -25,6 +25,9 @@ Setting = Literal[
     "GARGOYLE_LEGACY_PERCENT",
     "GARGOYLE_API_TOKENS",
     "GARGOYLE_HISTORY_RETENTION",
+    "GARGOYLE_USAGE",
+    "GARGOYLE_USAGE_FLUSH_INTERVAL",
+    "GARGOYLE_USAGE_RETENTION",
 ]
 
 
@@ -39,6 +42,9 @@ class Defaults(TypedDict):
     GARGOYLE_LEGACY_PERCENT: bool
     GARGOYLE_API_TOKENS: Mapping[str, str]
     GARGOYLE_HISTORY_RETENTION: int | None
+    GARGOYLE_USAGE: bool
+    GARGOYLE_USAGE_FLUSH_INTERVAL: float | None
+    GARGOYLE_USAGE_RETENTION: int
 
 
 DEFAULTS: Defaults = {
@@ -52,6 +58,10 @@ DEFAULTS: Defaults = {
     "GARGOYLE_API_TOKENS": {},
     # None: the history is kept forever; prune_switch_history is never run for you.
     "GARGOYLE_HISTORY_RETENTION": None,
+    # Count every check in memory and add the counts to the database now and then.
+    "GARGOYLE_USAGE": True,
+    "GARGOYLE_USAGE_FLUSH_INTERVAL": 60.0,
+    "GARGOYLE_USAGE_RETENTION": 90,
 }
 
 
@@ -65,6 +75,9 @@ class GargoyleSettings:
     legacy_percent: bool
     api_tokens: Mapping[str, str]
     history_retention: int | None  # days; None keeps every entry (gargoyle.management prune_switch_history)
+    usage: bool  # count checks (gargoyle._runtime.usage)
+    usage_flush_interval: float | None  # seconds; None: no background flushing
+    usage_retention: int  # days of daily usage rows kept
 
 
 @functools.cache
@@ -85,6 +98,9 @@ def get_settings() -> GargoyleSettings:
         legacy_percent=bool(read("GARGOYLE_LEGACY_PERCENT")),
         api_tokens=_mapping(read("GARGOYLE_API_TOKENS")),
         history_retention=_history_retention(read("GARGOYLE_HISTORY_RETENTION")),
+        usage=bool(read("GARGOYLE_USAGE")),
+        usage_flush_interval=_flush_interval(read("GARGOYLE_USAGE_FLUSH_INTERVAL")),
+        usage_retention=_usage_retention(read("GARGOYLE_USAGE_RETENTION")),
     )
 
 
@@ -130,6 +146,33 @@ def is_valid_history_retention(value: Any) -> bool:
 def _history_retention(value: Any) -> int | None:
     # An invalid value (reported by gargoyle.E010) prunes nothing: history is never lost to a typo.
     return value if value is not None and is_valid_history_retention(value) else None
+
+
+def is_valid_flush_interval(value: Any) -> bool:
+    """Whether ``value`` can be ``GARGOYLE_USAGE_FLUSH_INTERVAL``: None, or seconds, 1 or more
+    (a shorter interval would write to the database several times a second per process)."""
+    if value is None:
+        return True
+    seconds = _seconds(value)
+    return seconds is not None and seconds >= 1
+
+
+def _flush_interval(value: Any) -> float | None:
+    # An invalid value (reported by gargoyle.E011) keeps the default: counts are still stored.
+    if not is_valid_flush_interval(value):
+        return DEFAULTS["GARGOYLE_USAGE_FLUSH_INTERVAL"]
+    return None if value is None else float(value)
+
+
+def is_valid_usage_retention(value: Any) -> bool:
+    """Whether ``value`` can be ``GARGOYLE_USAGE_RETENTION``: a whole number of days, 8 or more
+    (the hourly rows the panel reads cover the last 8 days)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 8
+
+
+def _usage_retention(value: Any) -> int:
+    # An invalid value (reported by gargoyle.E012) keeps the default.
+    return value if is_valid_usage_retention(value) else DEFAULTS["GARGOYLE_USAGE_RETENTION"]
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

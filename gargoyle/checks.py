@@ -15,7 +15,9 @@ from gargoyle._conf import (
     MIN_API_TOKEN_LENGTH,
     is_valid_cache_timeout,
     is_valid_check_interval,
+    is_valid_flush_interval,
     is_valid_history_retention,
+    is_valid_usage_retention,
 )
 from gargoyle._storage.validation import KEY_MAX_LENGTH, validate_description, validate_label
 from gargoyle.constants import SELECTIVE, STATUSES
@@ -115,6 +117,36 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 hint="None keeps the switch history forever. `manage.py prune_switch_history --apply`, run from "
                 "cron, deletes the entries older than this many days.",
                 id="gargoyle.E010",
+            )
+        )
+    return messages
+
+
+def check_usage_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Check the usage counting settings: ``gargoyle.E011`` and ``E012``.
+
+    :returns: errors for a ``GARGOYLE_USAGE_FLUSH_INTERVAL`` that is neither ``None`` nor a
+        number of seconds, 1 or more, and a ``GARGOYLE_USAGE_RETENTION`` that is not a whole
+        number of days, 8 or more. Gargoyle then uses the default.
+    """
+    messages: list[CheckMessage] = []
+    interval = getattr(settings, "GARGOYLE_USAGE_FLUSH_INTERVAL", DEFAULTS["GARGOYLE_USAGE_FLUSH_INTERVAL"])
+    if not is_valid_flush_interval(interval):
+        messages.append(
+            Error(
+                f"GARGOYLE_USAGE_FLUSH_INTERVAL must be a number of seconds, 1 or more, or None (got {interval!r}).",
+                hint="Each process adds its counts to the database this often; None stores them only when "
+                "gargoyle.usage.flush() is called. Until fixed, the default (60) is used.",
+                id="gargoyle.E011",
+            )
+        )
+    retention = getattr(settings, "GARGOYLE_USAGE_RETENTION", DEFAULTS["GARGOYLE_USAGE_RETENTION"])
+    if not is_valid_usage_retention(retention):
+        messages.append(
+            Error(
+                f"GARGOYLE_USAGE_RETENTION must be a whole number of days, 8 or more (got {retention!r}).",
+                hint="Daily usage counts older than this are deleted. Until fixed, the default (90) is used.",
+                id="gargoyle.E012",
             )
         )
     return messages

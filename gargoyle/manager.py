@@ -23,6 +23,7 @@ from gargoyle._authoring.condition_sets import ConditionSet
 from gargoyle._authoring.fields import Field
 from gargoyle._authoring.registry import ConditionRegistry, default_registry
 from gargoyle._conf import get_settings
+from gargoyle._runtime import usage
 from gargoyle._runtime.engine import CompiledSwitch
 from gargoyle._runtime.loader import SnapshotRuntime
 from gargoyle._runtime.snapshot import Snapshot, try_compile_rules
@@ -156,12 +157,10 @@ class SwitchManager:
         if switch is None:
             return self._unknown_switch(snapshot, key, instances, default)
         if switch.constant is not None:
+            if switch.tally is not None:  # GARGOYLE_USAGE: one count in memory, stored later
+                switch.tally[switch.constant] += 1
             return switch.constant
-        try:
-            return switch.evaluate(instances, default)
-        except Exception as error:  # a condition set's bug affects only this switch
-            self._log_once(switch.key, error)
-            return default
+        return self._evaluate(switch, instances, default)
 
     async def ais_active(self, key: str, *instances: Any, default: bool | None = False) -> bool | None:
         """:meth:`is_active` for async code: ``await gargoyle.ais_active(key, request)``.
@@ -176,6 +175,8 @@ class SwitchManager:
             snapshot = await sync_to_async(runtime.current)()
         switch = snapshot.switches.get(key) if isinstance(key, str) else None
         if switch is not None and switch.constant is not None:
+            if switch.tally is not None:
+                switch.tally[switch.constant] += 1
             return switch.constant
         try:
             subjects = await async_subjects_of(instances)
@@ -188,16 +189,21 @@ class SwitchManager:
 
     def _evaluate(self, switch: CompiledSwitch, instances: Iterable[Any], default: bool | None) -> bool | None:
         try:
-            return switch.evaluate(instances, default)
+            answer = switch.evaluate(instances, default)
         except Exception as error:  # a condition set's bug affects only this switch
             self._log_once(switch.key, error)
-            return default
+            answer = default
+        if switch.tally is not None and answer is not None:
+            switch.tally[bool(answer)] += 1
+        return answer
 
     def _unknown_switch(
         self, snapshot: Snapshot, key: str, instances: Iterable[Any], default: bool | None
     ) -> bool | None:
         if not isinstance(key, str):
             return default
+        if key not in snapshot.fallbacks and get_settings().usage:
+            usage.counter.count_default(key)  # no switch and no GARGOYLE_SWITCH_DEFAULTS entry
         record = None
         if snapshot.loaded and key not in self._seen_unknown:
             self._seen_unknown.add(key)  # once per key and snapshot, recorded or not

@@ -1,4 +1,4 @@
-"""The models: :class:`Switch`, :class:`SnapshotVersion` and ``SwitchChange``.
+"""The models: :class:`Switch`, :class:`SnapshotVersion`, ``SwitchChange`` and ``SwitchUsage``.
 
 This is the public path (gargoyle-yplan's, and Django's ``models`` module of the app). The
 models are defined in the storage layer, ``gargoyle/_storage/`` (see docs/architecture.rst).
@@ -11,6 +11,7 @@ from __future__ import annotations
 from gargoyle._storage.change import SwitchChange
 from gargoyle._storage.querysets import SwitchQuerySet as SwitchQuerySet
 from gargoyle._storage.switch import Switch
+from gargoyle._storage.usage import SwitchUsage
 from gargoyle._storage.version import SnapshotVersion
 
 # The write pipeline and the history hear every write from the moment the models exist, even
@@ -29,4 +30,5 @@ __all__ = [
     "SnapshotVersion",
     "Switch",
     "SwitchChange",
+    "SwitchUsage",
 ]

@@ -58,3 +58,7 @@ if SERVICES:
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# No background thread flushing usage counts into the test database: the tests that are
+# about the counts call gargoyle.usage.flush() (or the counter's) themselves.
+GARGOYLE_USAGE_FLUSH_INTERVAL = None

@@ -77,6 +77,7 @@ PUBLIC = (
     "gargoyle.transfer",
     "gargoyle.upgrade",
     "gargoyle.urls",
+    "gargoyle.usage",
 )
 DJANGO_FINDS = ("gargoyle.admin", "gargoyle.apps", "gargoyle.management", "gargoyle.templatetags")
 
@@ -152,7 +153,7 @@ EARLY_APP_MODELS = """
     import gargoyle
     from gargoyle import builtins, checks, cohorts, conditions, constants, decorators, fields
     from gargoyle import helpers, history, manager, mixins, preview, proxy, signals, testutils
-    from gargoyle import transfer, upgrade, urls
+    from gargoyle import transfer, upgrade, urls, usage
     from gargoyle.changes import made_by
     from gargoyle.history import SwitchChange, restore
     from gargoyle.manager import SwitchManager

@@ -90,9 +90,12 @@ class Rules:
 
 
 class CompiledSwitch:
-    """One switch, ready to evaluate: status, parent link and compiled rules."""
+    """One switch, ready to evaluate: status, parent link and compiled rules.
 
-    __slots__ = ("constant", "key", "parent", "problem", "rules", "status")
+    ``tally`` is the process's ``[off, on]`` count of its checks (``GARGOYLE_USAGE``), or None.
+    """
+
+    __slots__ = ("constant", "key", "parent", "problem", "rules", "status", "tally")
 
     def __init__(
         self,
@@ -108,6 +111,7 @@ class CompiledSwitch:
         self.rules = rules
         self.problem = problem  # why the stored conditions cannot be used, if they cannot
         self.constant = self._constant()
+        self.tally: list[int] | None = None
 
     def _constant(self) -> bool | None:
         """The result when it depends on no subject and no default, else None."""

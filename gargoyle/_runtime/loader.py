@@ -37,7 +37,7 @@ from django.core.signals import request_started, setting_changed
 
 from gargoyle._authoring.condition_sets import ConditionSet
 from gargoyle._conf import get_settings
-from gargoyle._runtime import versions
+from gargoyle._runtime import usage, versions
 from gargoyle._runtime.pending import CommitHook, PendingWrites
 from gargoyle._runtime.snapshot import EMPTY, NOT_READ, Snapshot, build_snapshot
 from gargoyle._runtime.threads import run_outside_event_loop
@@ -163,6 +163,8 @@ class SnapshotRuntime:
                 return provisional
         if monotonic() >= self.next_check:
             self._check_for_changes()
+            if get_settings().usage:  # at most once per check: the hot path never starts threads
+                usage.counter.ensure_flusher()
         return self.snapshot
 
     def refresh(self) -> None:
@@ -284,11 +286,13 @@ class SnapshotRuntime:
         overrides: dict[str, bool] = {}
         for layer in self._overrides:
             overrides.update(layer)
+        settings = get_settings()
         return build_snapshot(
             rows,
             self._namespaces(),
-            switch_defaults=get_settings().switch_defaults,
+            switch_defaults=settings.switch_defaults,
             overrides=overrides,
+            tally=usage.counter.tally if settings.usage else None,
             **tokens,
         )
 
@@ -376,7 +380,7 @@ class SnapshotRuntime:
             self.next_check = 0.0
 
     def _on_setting_changed(self, *, setting: str, **kwargs: Any) -> None:
-        if setting in ("GARGOYLE_SWITCH_DEFAULTS", "GARGOYLE_LEGACY_PERCENT"):
+        if setting in ("GARGOYLE_SWITCH_DEFAULTS", "GARGOYLE_LEGACY_PERCENT", "GARGOYLE_USAGE"):
             self.rebuild()
         elif setting in ("GARGOYLE_CACHE_NAME", "GARGOYLE_CACHE_TIMEOUT", "GARGOYLE_CHECK_INTERVAL", "CACHES"):
             self._backoff_until = 0.0

@@ -7,7 +7,7 @@ conditions cannot be used is compiled with a ``problem`` and evaluates as its de
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -61,6 +61,7 @@ def build_snapshot(
     switch_defaults: Mapping[str, Mapping[str, Any]],
     overrides: Mapping[str, bool],
     previous: Snapshot | None = None,
+    tally: Callable[[str], list[int]] | None = None,
     **tokens: Any,
 ) -> Snapshot:
     """Compile stored rows, code defaults and test overrides into a snapshot.
@@ -68,6 +69,7 @@ def build_snapshot(
     A ``GARGOYLE_SWITCH_DEFAULTS`` key that is not stored yet lands in ``fallbacks``, so
     that ``is_active`` takes the unknown-key path for it (and records it once). Rules of
     rows unchanged since ``previous`` (built with the same condition sets) are reused.
+    ``tally`` gives each switch its key's check counts (``GARGOYLE_USAGE``).
     """
     specs: dict[str, tuple[int, Any]] = {}
     for key, default in switch_defaults.items():
@@ -95,7 +97,9 @@ def build_snapshot(
                 problems[key] = problem
         # An override is absolute, whatever its parent says; other switches inherit.
         parent = None if key in overrides else nearest_ancestor(key, switches)
-        switches[key] = CompiledSwitch(key, status, parent, rules, problem)
+        switches[key] = compiled = CompiledSwitch(key, status, parent, rules, problem)
+        if tally is not None:
+            compiled.tally = tally(key)  # the key's counts, kept across snapshots
     stored = {row["key"]: row for row in rows}
     fallbacks = {key: switches.pop(key) for key in list(switches) if key not in stored and key not in overrides}
     return Snapshot(switches=switches, rows=stored, fallbacks=fallbacks, problems=problems, **tokens)
