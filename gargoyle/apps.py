@@ -16,10 +16,10 @@ class GargoyleAppConfig(AppConfig):
         from gargoyle.checks import (
             announce_upgrade,
             check_settings,
-            check_usage_settings,
             check_stored_switches,
             check_switch_defaults,
             check_upgrade,
+            check_usage_settings,
         )
 
         checks.register(check_switch_defaults)
