@@ -76,7 +76,14 @@ def run(args: argparse.Namespace, env: environment.Environment, modes: list[str]
     if not args.skip_scaling:
         scaled, scaling_lines = run_gargoyle_only(calls["gargoyle"], env, modes, args.quick, plan)
         lines += ["", *scaling_lines]
-    lines += ["", *report.target_lines(report.target_checks(results, scaled))]
+    from benchmarks import counting
+
+    progress("counting on and off")
+    with environment.use_cache(modes[0]):
+        counted = counting.run(calls["gargoyle"], plan, rounds=2 if args.quick else 4)
+    waffle_us = {case: results[modes[0]][case]["waffle"].us for case, _ in counting.CASES}
+    lines += ["", *counting.lines(counted, waffle_us)]
+    lines += ["", *report.target_lines([*report.target_checks(results, scaled), *counting.target_checks(counted)])]
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 

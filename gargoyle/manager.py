@@ -193,8 +193,8 @@ class SwitchManager:
         except Exception as error:  # a condition set's bug affects only this switch
             self._log_once(switch.key, error)
             answer = default
-        if switch.tally is not None and answer is not None:
-            switch.tally[bool(answer)] += 1
+        if switch.tally is not None and (answer is True or answer is False):  # not a default of None
+            switch.tally[answer] += 1
         return answer
 
     def _unknown_switch(
