@@ -49,6 +49,7 @@ DATA = {
     "add": {"key": "new"},
     "update": {"curkey": "feature", "name": "x", "key": "renamed"},  # a rename: the most to refuse
     "status": {"key": "feature", "status": "3"},
+    "bulk-status": {"key": "feature", "status": "3"},
     "delete": {"key": "feature"},
     "add-condition": {"key": "feature", "id": USER_SET, "field": "username", "username": "bob"},
     "remove-condition": {"key": "feature", "id": USER_SET, "field": "username", "value": "alice"},
