@@ -188,3 +188,21 @@ def test_the_flusher_thread_stores_counts_on_its_own(transactional_db: Any) -> N
         own.stop()
     assert [row[1] for row in stored("on")] == [3]
     call_command("check")  # still a healthy project
+
+
+@pytest.mark.urls("tests.test_api")
+def test_the_json_api_gives_each_switch_its_figures(admin_client: Any) -> None:
+    Switch.objects.create(key="checked", status=GLOBAL)
+    Switch.objects.create(key="never", status=GLOBAL)
+    gargoyle.is_active("checked")
+    gargoyle.is_active("checked")
+    usage.flush()
+    switches = {item["key"]: item for item in admin_client.get("/gargoyle/switches/").json()["data"]["switches"]}
+    figures = switches["checked"]["usage"]
+    assert (figures["checks24h"], figures["on24h"], figures["checks7d"], figures["processes"]) == (2, 2, 2, 1)
+    assert figures["lastChecked"] is not None
+    assert len(figures["days"]) == usage.CHART_DAYS and figures["days"][-1]["on"] == 2
+    assert switches["never"]["usage"] is None
+    # A write's reply carries them too.
+    reply = admin_client.post("/gargoyle/update/", {"curkey": "checked", "name": "Checked"}).json()["data"]
+    assert reply["usage"]["checks24h"] == 2

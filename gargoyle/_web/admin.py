@@ -109,7 +109,7 @@ class SwitchAdmin(_SwitchAdminBase):
     def panel_data(self, request: HttpRequest) -> dict[str, Any]:
         """What ``switches/`` would answer, plus the endpoints' URLs: the page's initial data."""
         data = {
-            "switches": [api.switch_payload(switch) for switch in Switch.objects.order_by("key").load()],
+            "switches": api.switch_payloads(Switch.objects.order_by("key").load()),
             "conditionSets": api.condition_sets(),
             "permissions": self.permissions(request),
             "urls": self.api_urls(),

@@ -8,7 +8,7 @@ and are recorded in the history under the caller's name.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -31,6 +31,7 @@ from gargoyle.constants import GLOBAL, STATUSES
 from gargoyle.manager import gargoyle
 from gargoyle.preview import buckets as preview_buckets
 from gargoyle.preview import preview as preview_switch
+from gargoyle.usage import SwitchUsageFigures, usage_of
 
 HISTORY_LIMIT = 50
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
@@ -41,11 +42,26 @@ MAX_ID_DIGITS = 18  # below 2**63: every database's integer column holds such an
 # -- helpers ------------------------------------------------------------------------------------
 
 
+def switch_payloads(switches: Iterable[Switch]) -> list[dict[str, Any]]:
+    """:func:`switch_payload` of each switch, their usage figures read in one go."""
+    switches = list(switches)
+    keys = [switch.key for switch in switches]
+    # Past a few hundred keys, every figure is read: an IN list that long is slower (and
+    # SQLite limits the number of parameters of a query).
+    figures = usage_of(keys if len(keys) <= 500 else None)
+    return [_payload(switch, figures.get(switch.key)) for switch in switches]
+
+
 def switch_payload(switch: Switch) -> dict[str, Any]:
     """``Switch.to_dict`` (each condition's text naming its field) plus ``problem`` (why its
-    stored conditions cannot be used, or None),
-    ``storedLabel`` (``label`` falls back to the key, as gargoyle-yplan's did) and ``notices``
-    (stored values to fix, answers changed at the upgrade: ``[{"code", "message"}]``)."""
+    stored conditions cannot be used, or None), ``storedLabel`` (``label`` falls back to the
+    key, as gargoyle-yplan's did), ``notices`` (stored values to fix, answers changed at the
+    upgrade: ``[{"code", "message"}]``), ``audience``, ``audienceEstimate`` and ``usage``
+    (:meth:`gargoyle.usage.SwitchUsageFigures.as_dict`, or None before any check is stored)."""
+    return switch_payloads([switch])[0]
+
+
+def _payload(switch: Switch, figures: SwitchUsageFigures | None) -> dict[str, Any]:
     return {
         **switch.to_dict(gargoyle, name_fields=True),
         "problem": gargoyle.problem_of(switch),
@@ -53,6 +69,7 @@ def switch_payload(switch: Switch) -> dict[str, Any]:
         "notices": [notice.as_dict() for notice in gargoyle.notices_of(switch)],
         "audience": audience.describe(gargoyle, switch),
         "audienceEstimate": audience.estimate(gargoyle, switch),
+        "usage": figures.as_dict() if figures is not None else None,
     }
 
 
@@ -251,7 +268,7 @@ def switches(request: HttpRequest) -> dict[str, Any]:
     """Every switch, the condition sets, and what the caller may do."""
     user = request.user
     return {
-        "switches": [switch_payload(switch) for switch in Switch.objects.order_by("key").load()],
+        "switches": switch_payloads(Switch.objects.order_by("key").load()),
         "conditionSets": condition_sets(),
         "permissions": {
             "view": can_view(user),

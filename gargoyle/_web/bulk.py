@@ -15,7 +15,7 @@ from django.utils.translation import ngettext
 
 from gargoyle._storage.switch import Switch
 from gargoyle._storage.validation import validate_status
-from gargoyle._web.api import STATUS_TEXTS, _param, _writing, switch_payload
+from gargoyle._web.api import STATUS_TEXTS, _param, _writing, switch_payloads
 from gargoyle._web.auth import ApiError, api_view, require
 from gargoyle.constants import GLOBAL
 
@@ -46,7 +46,7 @@ def bulk_status(request: HttpRequest) -> dict[str, Any]:
                 switch.save()
     stored = Switch.objects.filter(key__in=keys).order_by("key").load()
     return {
-        "switches": [switch_payload(switch) for switch in stored],
+        "switches": switch_payloads(stored),
         "changeIds": [change.pk for change in recorded],
         "changeSummary": ngettext("%(count)d switch changed", "%(count)d switches changed", len(recorded))
         % {"count": len(recorded)},
