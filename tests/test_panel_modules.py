@@ -30,6 +30,7 @@ LAYERS: dict[str, set[str]] = {
         "status.js",
         "switch-dialog.js",
         "toolbar.js",
+        "usage.js",
     },
     "base": {"api.js", "dialogs.js", "dom.js", "state.js", "text.js"},
 }

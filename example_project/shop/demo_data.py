@@ -95,3 +95,20 @@ DEMO_PRODUCTS = [
     ("Milk frother", "milk-frother", Decimal("19.90"), "Hand pump frother for silky foam, no batteries."),
     ("Pour-over kettle", "pour-over-kettle", Decimal("49.00"), "A gooseneck spout for a slow, even pour."),
 ]
+
+
+# Two weeks of checks, so the panel's usage figures and charts show something from the start:
+# key -> (checks per hour at the busiest hour, share that answered on). gift_cards has none:
+# the code never asks for it yet.
+DEMO_USAGE = {
+    "catalogue_banner": (600, 1.0),
+    "new_checkout": (240, 1.0),
+    "new_checkout:express": (60, 1.0),
+    "recommendations": (360, 0.10),
+    "free_shipping": (90, 0.30),
+    "bulk_ordering": (30, 0.05),
+    "product_reviews": (360, 0.02),
+    "product_reviews:photos": (120, 0.02),
+    "dark_mode": (900, 0.0),
+}
+USAGE_DAYS = 14

@@ -29,6 +29,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.http import urlencode
 from django.utils.text import capfirst
 
+from gargoyle._conf import get_settings
 from gargoyle._storage.change import SwitchChange
 from gargoyle._storage.switch import Switch
 from gargoyle._web import api
@@ -113,6 +114,7 @@ class SwitchAdmin(_SwitchAdminBase):
             "conditionSets": api.condition_sets(),
             "permissions": self.permissions(request),
             "urls": self.api_urls(),
+            "usageCounting": get_settings().usage,
         }
         # Dates and lazy strings as the API writes them, so the page compares like with like.
         written: dict[str, Any] = json.loads(dumps(data))

@@ -3,15 +3,26 @@
 What already exists is left as it is, so switches you changed in the panel keep your changes.
 """
 
+import datetime
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from gargoyle import gargoyle
-from gargoyle.models import Switch
-from shop.demo_data import DEMO_PRODUCTS, DEMO_SHOPPERS, DEMO_SWITCHES, DEMO_USERS, SHOPPER_PASSWORD
+from gargoyle.models import Switch, SwitchUsage
+from shop.demo_data import (
+    DEMO_PRODUCTS,
+    DEMO_SHOPPERS,
+    DEMO_SWITCHES,
+    DEMO_USAGE,
+    DEMO_USERS,
+    SHOPPER_PASSWORD,
+    USAGE_DAYS,
+)
 from shop.models import Customer, Product
 
 
@@ -29,6 +40,7 @@ class Command(BaseCommand):
             self._user(demo)
         self._shoppers()
         self._products()
+        self._usage()
         if self.created:
             self.stdout.write(f"Created {self.created} demo objects.")
         else:
@@ -96,6 +108,39 @@ class Command(BaseCommand):
             created += product_created
         self.created += created
         self.stdout.write(f"Products: {created} created, {len(DEMO_PRODUCTS) - created} already there.")
+
+    def _usage(self):
+        """Two weeks of checks: hourly rows for the last 7 days, daily ones before (as stored)."""
+        if SwitchUsage.objects.exists():
+            self.stdout.write("Usage counts: already there.")
+            return
+        now = timezone.now()
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        rows = []
+        for key, (busiest, share_on) in DEMO_USAGE.items():
+            for back in range(7 * 24):
+                start = hour - datetime.timedelta(hours=back)
+                rows.append(_usage_row(key, "h", start, _checks(busiest, start), share_on, min(now, start)))
+            for back in range(7, USAGE_DAYS):
+                day = (hour - datetime.timedelta(days=back)).replace(hour=0)
+                checks = sum(_checks(busiest, day.replace(hour=h)) for h in range(24))
+                rows.append(_usage_row(key, "d", day, checks, share_on, day + datetime.timedelta(hours=23)))
+        SwitchUsage.objects.bulk_create(rows)
+        self.stdout.write(f"Usage counts: {len(rows)} rows over {USAGE_DAYS} days.")
+
+
+def _checks(busiest, moment):
+    """A day's shape: quiet at night, busiest mid-afternoon, quieter at weekends."""
+    daytime = 1 - abs(moment.hour - 15) / 15
+    weekend = 0.7 if moment.weekday() >= 5 else 1.0
+    return round(busiest * (0.15 + 0.85 * daytime) * weekend)
+
+
+def _usage_row(key, period, start, checks, share_on, last_checked):
+    on = round(checks * share_on)
+    return SwitchUsage(
+        switch_key=key, period=period, start=start, on=on, off=checks - on, processes=2, last_checked=last_checked
+    )
 
 
 def _permission(name):

@@ -11,6 +11,7 @@ import { buildNotices } from "./notices.js";
 import { buildPreview } from "./preview.js";
 import { can, notify, rowId, STATUS, state, switchLabel, TOGGLES } from "./state.js";
 import { changeStatus } from "./status.js";
+import { buildUsage } from "./usage.js";
 import { confirmDelete, openSwitchDialog } from "./switch-dialog.js";
 import { formatDate, relativeTime, t } from "./text.js";
 
@@ -37,6 +38,8 @@ export function buildRow(item) {
   );
   const audience = buildAudience(item, label);
   if (audience) article.append(audience);
+  const usage = buildUsage(item);
+  if (usage) article.append(usage);
   const conditions = buildConditions(item, label);
   if (conditions) article.append(conditions);
   article.append(buildTools(item, id, open));

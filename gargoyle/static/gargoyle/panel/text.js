@@ -30,6 +30,25 @@ export function t(key, params = {}) {
   return template.replace(/\{(\w+)\}/g, (match, name) => (Object.hasOwn(params, name) ? String(params[name]) : match));
 }
 
+const numberFormat = new Intl.NumberFormat(LANG);
+const shareFormat = new Intl.NumberFormat(LANG, { style: "percent", maximumFractionDigits: 1 });
+const dayFormat = new Intl.DateTimeFormat(LANG, { month: "short", day: "numeric", timeZone: "UTC" });
+
+/** 12345 -> "12,345" in the page's language. */
+export function formatNumber(number) {
+  return numberFormat.format(number);
+}
+
+/** 0.314 -> "31.4%" in the page's language. */
+export function formatShare(share) {
+  return shareFormat.format(share);
+}
+
+/** "2026-12-05" (a UTC day) -> "Dec 5". */
+export function formatDay(isoDay) {
+  return dayFormat.format(new Date(`${isoDay}T00:00:00Z`));
+}
+
 export function formatDate(date) {
   return Number.isNaN(date.getTime()) ? "" : dateFormat.format(date);
 }
