@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import io
+import json
 import logging
 from typing import Any
 from unittest import mock
@@ -206,3 +208,23 @@ def test_the_json_api_gives_each_switch_its_figures(admin_client: Any) -> None:
     # A write's reply carries them too.
     reply = admin_client.post("/gargoyle/update/", {"curkey": "checked", "name": "Checked"}).json()["data"]
     assert reply["usage"]["checks24h"] == 2
+
+
+def test_list_switches_with_usage() -> None:
+    Switch.objects.create(key="checked", status=GLOBAL)
+    Switch.objects.create(key="never", status=DISABLED)
+    for _ in range(1234):
+        gargoyle.is_active("checked")
+    usage.flush()
+    out = io.StringIO()
+    call_command("list_switches", "--usage", stdout=out)
+    header, *lines = out.getvalue().splitlines()
+    assert header.split()[:7] == ["KEY", "STATUS", "CONDITIONS", "CHECKS_24H", "ON_24H", "CHECKS_7D", "LAST_CHECKED"]
+    rows = {line.split()[0]: line.split() for line in lines}
+    assert rows["checked"][3:6] == ["1,234", "100%", "1,234"]
+    assert rows["never"][3:7] == ["0", "-", "0", "never"]
+    out = io.StringIO()
+    call_command("list_switches", "--usage", "--json", stdout=out)
+    by_key = {row["key"]: row["usage"] for row in json.loads(out.getvalue())}
+    assert (by_key["checked"]["checks_24h"], by_key["checked"]["on_7d"]) == (1234, 1234)
+    assert by_key["never"] == {"checks_24h": 0, "on_24h": 0, "checks_7d": 0, "on_7d": 0, "last_checked": None}
