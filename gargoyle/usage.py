@@ -58,10 +58,12 @@ class SwitchUsageFigures:
 
     @property
     def checks_24h(self) -> int:
+        """Checks in the last 24 hours (the current hour and the 23 before it)."""
         return self.on_24h + self.off_24h
 
     @property
     def checks_7d(self) -> int:
+        """Checks in the last 7 days (168 hours)."""
         return self.on_7d + self.off_7d
 
     @property
@@ -71,6 +73,7 @@ class SwitchUsageFigures:
 
     @property
     def share_on_7d(self) -> float | None:
+        """The share of the last 7 days' checks that answered on, 0-1; None without checks."""
         return self.on_7d / self.checks_7d if self.checks_7d else None
 
     def as_dict(self) -> dict[str, Any]:
