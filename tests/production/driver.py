@@ -6,7 +6,7 @@ Commands (``support.Driver`` sends them):
 switches); ``request KEY [DEFAULT]`` (one simulated request: ``is_active``); ``create KEY``
 (``Switch.objects.create``); ``command KEY`` (``add_switch``); ``cut_create KEY`` (create,
 pausing inside the transaction after the row and history are written until the test sends
-``go``); ``state KEY``; ``quit``.
+``go``); ``state KEY``; ``usage KEY`` (the stored usage counts, summed); ``quit``.
 """
 
 import contextlib
@@ -29,7 +29,7 @@ from django.db import connection  # noqa: E402
 from gargoyle import gargoyle, signals  # noqa: E402
 from gargoyle.constants import DISABLED, GLOBAL, INCLUDE  # noqa: E402
 from gargoyle.history import SwitchChange  # noqa: E402
-from gargoyle.models import SnapshotVersion, Switch  # noqa: E402
+from gargoyle.models import SnapshotVersion, Switch, SwitchUsage  # noqa: E402
 
 
 def bulk(count: int, description_length: int) -> dict:
@@ -84,6 +84,14 @@ def state(key: str) -> dict:
     }
 
 
+def usage(key: str) -> dict:
+    from django.db.models import Max, Sum
+
+    rows = SwitchUsage.objects.filter(switch_key=key)
+    totals = rows.aggregate(on=Sum("on"), off=Sum("off"), defaults=Sum("defaults"), processes=Max("processes"))
+    return {name: value or 0 for name, value in totals.items()} | {"rows": rows.count()}
+
+
 def handle(command: str, *args: str) -> dict:
     if command == "migrate":
         call_command("migrate", verbosity=0)
@@ -106,6 +114,8 @@ def handle(command: str, *args: str) -> dict:
         return cut_create(args[0])
     if command == "state":
         return state(args[0])
+    if command == "usage":
+        return usage(args[0])
     raise ValueError(command)
 
 

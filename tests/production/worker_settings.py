@@ -51,6 +51,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 GARGOYLE_CHECK_INTERVAL = float(os.environ.get("GARGOYLE_CHECK_INTERVAL", "1"))
+# The usage counts' background writes (the default: every 60 s); "none" for no thread.
+_flush = os.environ.get("GARGOYLE_USAGE_FLUSH_INTERVAL", "60")
+GARGOYLE_USAGE_FLUSH_INTERVAL = None if _flush == "none" else float(_flush)
 GARGOYLE_SWITCH_DEFAULTS = json.loads(os.environ.get("GARGOYLE_PROD_SWITCH_DEFAULTS", "{}"))
 
 # Gargoyle's warnings go to stderr with the process id, so a test can tell which worker said what.
