@@ -56,6 +56,7 @@ PUBLIC_MODULES: dict[str, tuple[str, ...] | None] = {
     "gargoyle.history": None,
     "gargoyle.preview": None,
     "gargoyle.usage": None,
+    "gargoyle.stale": None,
     "gargoyle.transfer": None,
     "gargoyle.urls": None,
     "gargoyle.checks": None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
@@ -28,6 +28,9 @@ Setting = Literal[
     "GARGOYLE_USAGE",
     "GARGOYLE_USAGE_FLUSH_INTERVAL",
     "GARGOYLE_USAGE_RETENTION",
+    "GARGOYLE_STALE_DAYS",
+    "GARGOYLE_PERMANENT_SWITCHES",
+    "GARGOYLE_STALE_CHECK",
 ]
 
 
@@ -45,6 +48,9 @@ class Defaults(TypedDict):
     GARGOYLE_USAGE: bool
     GARGOYLE_USAGE_FLUSH_INTERVAL: float | None
     GARGOYLE_USAGE_RETENTION: int
+    GARGOYLE_STALE_DAYS: int
+    GARGOYLE_PERMANENT_SWITCHES: Collection[str]
+    GARGOYLE_STALE_CHECK: bool
 
 
 DEFAULTS: Defaults = {
@@ -62,6 +68,10 @@ DEFAULTS: Defaults = {
     "GARGOYLE_USAGE": True,
     "GARGOYLE_USAGE_FLUSH_INTERVAL": 60.0,
     "GARGOYLE_USAGE_RETENTION": 90,
+    # Stale switches (gargoyle.stale): unchecked or settled this many days.
+    "GARGOYLE_STALE_DAYS": 30,
+    "GARGOYLE_PERMANENT_SWITCHES": (),
+    "GARGOYLE_STALE_CHECK": False,
 }
 
 
@@ -78,6 +88,9 @@ class GargoyleSettings:
     usage: bool  # count checks (gargoyle._runtime.usage)
     usage_flush_interval: float | None  # seconds; None: no background flushing
     usage_retention: int  # days of daily usage rows kept
+    stale_days: int  # gargoyle.stale
+    permanent_switches: frozenset[str]  # never reported as stale
+    stale_check: bool  # the system check gargoyle.W013
 
 
 @functools.cache
@@ -101,6 +114,9 @@ def get_settings() -> GargoyleSettings:
         usage=bool(read("GARGOYLE_USAGE")),
         usage_flush_interval=_flush_interval(read("GARGOYLE_USAGE_FLUSH_INTERVAL")),
         usage_retention=_usage_retention(read("GARGOYLE_USAGE_RETENTION")),
+        stale_days=_stale_days(read("GARGOYLE_STALE_DAYS")),
+        permanent_switches=_keys(read("GARGOYLE_PERMANENT_SWITCHES")),
+        stale_check=bool(read("GARGOYLE_STALE_CHECK")),
     )
 
 
@@ -173,6 +189,26 @@ def is_valid_usage_retention(value: Any) -> bool:
 def _usage_retention(value: Any) -> int:
     # An invalid value (reported by gargoyle.E012) keeps the default.
     return value if is_valid_usage_retention(value) else DEFAULTS["GARGOYLE_USAGE_RETENTION"]
+
+
+def is_valid_stale_days(value: Any) -> bool:
+    """Whether ``value`` can be ``GARGOYLE_STALE_DAYS``: a whole number of days, 1 or more."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _stale_days(value: Any) -> int:
+    # An invalid value (reported by gargoyle.E013) keeps the default.
+    return value if is_valid_stale_days(value) else DEFAULTS["GARGOYLE_STALE_DAYS"]
+
+
+def is_valid_keys(value: Any) -> bool:
+    """Whether ``value`` can be ``GARGOYLE_PERMANENT_SWITCHES``: a list, tuple or set of keys
+    (a string is refused: it would read as a set of one-letter keys)."""
+    return isinstance(value, (list, tuple, set, frozenset)) and all(isinstance(key, str) for key in value)
+
+
+def _keys(value: Any) -> frozenset[str]:
+    return frozenset(value) if is_valid_keys(value) else frozenset()
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -16,6 +16,7 @@ class GargoyleAppConfig(AppConfig):
         from gargoyle.checks import (
             announce_upgrade,
             check_settings,
+            check_stale_switches,
             check_stored_switches,
             check_switch_defaults,
             check_upgrade,
@@ -27,5 +28,6 @@ class GargoyleAppConfig(AppConfig):
         checks.register(check_usage_settings)
         checks.register(check_stored_switches, checks.Tags.database)
         checks.register(check_upgrade, checks.Tags.database)
+        checks.register(check_stale_switches, checks.Tags.database)
         post_migrate.connect(announce_upgrade, sender=self, dispatch_uid="gargoyle.checks.announce_upgrade")
         autodiscover()

@@ -13,10 +13,13 @@ from django.db import DatabaseError, router
 from gargoyle._conf import (
     DEFAULTS,
     MIN_API_TOKEN_LENGTH,
+    get_settings,
     is_valid_cache_timeout,
     is_valid_check_interval,
     is_valid_flush_interval,
     is_valid_history_retention,
+    is_valid_keys,
+    is_valid_stale_days,
     is_valid_usage_retention,
 )
 from gargoyle._storage.validation import KEY_MAX_LENGTH, validate_description, validate_label
@@ -123,11 +126,13 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
 
 
 def check_usage_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Check the usage counting settings: ``gargoyle.E011`` and ``E012``.
+    """Check the usage counting settings: ``gargoyle.E011``, ``E012`` and ``E013``.
 
     :returns: errors for a ``GARGOYLE_USAGE_FLUSH_INTERVAL`` that is neither ``None`` nor a
-        number of seconds, 1 or more, and a ``GARGOYLE_USAGE_RETENTION`` that is not a whole
-        number of days, 8 or more. Gargoyle then uses the default.
+        number of seconds, 1 or more, a ``GARGOYLE_USAGE_RETENTION`` that is not a whole
+        number of days, 8 or more, and a ``GARGOYLE_STALE_DAYS`` that is not a whole number
+        of days or ``GARGOYLE_PERMANENT_SWITCHES`` that is not a list of keys. Gargoyle then
+        uses the default.
     """
     messages: list[CheckMessage] = []
     interval = getattr(settings, "GARGOYLE_USAGE_FLUSH_INTERVAL", DEFAULTS["GARGOYLE_USAGE_FLUSH_INTERVAL"])
@@ -149,7 +154,44 @@ def check_usage_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
                 id="gargoyle.E012",
             )
         )
+    stale_days = getattr(settings, "GARGOYLE_STALE_DAYS", DEFAULTS["GARGOYLE_STALE_DAYS"])
+    permanent = getattr(settings, "GARGOYLE_PERMANENT_SWITCHES", DEFAULTS["GARGOYLE_PERMANENT_SWITCHES"])
+    if not is_valid_stale_days(stale_days) or not is_valid_keys(permanent):
+        messages.append(
+            Error(
+                "GARGOYLE_STALE_DAYS must be a whole number of days, 1 or more, and GARGOYLE_PERMANENT_SWITCHES "
+                f"a list of switch keys (got {stale_days!r} and {permanent!r}).",
+                hint="Until fixed, 30 days and no permanent switch are used.",
+                id="gargoyle.E013",
+            )
+        )
     return messages
+
+
+def check_stale_switches(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Warn of stale switches, ``gargoyle.W014``, when ``GARGOYLE_STALE_CHECK`` is on.
+
+    A database check, like :func:`check_stored_switches`: one warning per switch
+    :func:`gargoyle.stale.stale_switches` reports, with the reason. Off by default.
+    """
+    from gargoyle.models import SwitchUsage
+    from gargoyle.stale import stale_switches
+
+    if not get_settings().stale_check or not databases or router.db_for_read(SwitchUsage) not in databases:
+        return []
+    try:
+        found = stale_switches()
+    except (DatabaseError, ImproperlyConfigured):
+        return []  # not migrated yet
+    return [
+        Warning(
+            f"Switch {stale.key!r} is stale: {stale.reason}.",
+            hint="Remove the switch and the code that asks for it, or list its key in GARGOYLE_PERMANENT_SWITCHES.",
+            obj=stale.key,
+            id="gargoyle.W014",
+        )
+        for stale in found
+    ]
 
 
 def check_stored_switches(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[CheckMessage]:
@@ -218,7 +260,6 @@ def check_upgrade(app_configs: Any = None, databases: Any = None, **kwargs: Any)
         changed (until it is marked reviewed), and one for each stored value the model would
         refuse today (a status outside 1-4, a key or label too long, a NUL character).
     """
-    from gargoyle._conf import get_settings
     from gargoyle.manager import gargoyle
     from gargoyle.upgrade import answer_changes, stored_notices
 

@@ -72,6 +72,7 @@ PUBLIC = (
     "gargoyle.preview",
     "gargoyle.proxy",
     "gargoyle.signals",
+    "gargoyle.stale",
     "gargoyle.templatetags.gargoyle_tags",
     "gargoyle.testutils",
     "gargoyle.transfer",
@@ -153,7 +154,7 @@ EARLY_APP_MODELS = """
     import gargoyle
     from gargoyle import builtins, checks, cohorts, conditions, constants, decorators, fields
     from gargoyle import helpers, history, manager, mixins, preview, proxy, signals, testutils
-    from gargoyle import transfer, upgrade, urls, usage
+    from gargoyle import stale, transfer, upgrade, urls, usage
     from gargoyle.changes import made_by
     from gargoyle.history import SwitchChange, restore
     from gargoyle.manager import SwitchManager

@@ -111,4 +111,20 @@ DEMO_USAGE = {
     "product_reviews:photos": (120, 0.02),
     "dark_mode": (900, 0.0),
 }
-USAGE_DAYS = 14
+USAGE_DAYS = 45  # hourly rows for the last 7 days, daily ones before
+
+# How old each demo switch is: key -> (days since created, days since last modified), so that
+# the shop looks lived in and `manage.py stale_switches` has something to say: gift_cards is
+# never checked, the Global ones have answered the same for weeks.
+DEMO_AGES = {
+    "new_checkout": (120, 60),
+    "catalogue_banner": (90, 45),
+    "new_checkout:express": (100, 40),
+    "recommendations": (30, 2),
+    "free_shipping": (75, 20),
+    "bulk_ordering": (60, 10),
+    "product_reviews": (50, 5),
+    "product_reviews:photos": (50, 5),
+    "gift_cards": (70, 70),
+    "dark_mode": (14, 1),
+}

@@ -31,6 +31,7 @@ from gargoyle.constants import GLOBAL, STATUSES
 from gargoyle.manager import gargoyle
 from gargoyle.preview import buckets as preview_buckets
 from gargoyle.preview import preview as preview_switch
+from gargoyle.stale import StaleSwitch, stale_of
 from gargoyle.usage import SwitchUsageFigures, usage_of
 
 HISTORY_LIMIT = 50
@@ -49,19 +50,21 @@ def switch_payloads(switches: Iterable[Switch]) -> list[dict[str, Any]]:
     # Past a few hundred keys, every figure is read: an IN list that long is slower (and
     # SQLite limits the number of parameters of a query).
     figures = usage_of(keys if len(keys) <= 500 else None)
-    return [_payload(switch, figures.get(switch.key)) for switch in switches]
+    stale = stale_of(switches)
+    return [_payload(switch, figures.get(switch.key), stale.get(switch.key)) for switch in switches]
 
 
 def switch_payload(switch: Switch) -> dict[str, Any]:
     """``Switch.to_dict`` (each condition's text naming its field) plus ``problem`` (why its
     stored conditions cannot be used, or None), ``storedLabel`` (``label`` falls back to the
     key, as gargoyle-yplan's did), ``notices`` (stored values to fix, answers changed at the
-    upgrade: ``[{"code", "message"}]``), ``audience``, ``audienceEstimate`` and ``usage``
-    (:meth:`gargoyle.usage.SwitchUsageFigures.as_dict`, or None before any check is stored)."""
+    upgrade: ``[{"code", "message"}]``), ``audience``, ``audienceEstimate``, ``usage``
+    (:meth:`gargoyle.usage.SwitchUsageFigures.as_dict`, or None before any check is stored)
+    and ``stale`` (:meth:`gargoyle.stale.StaleSwitch.as_dict`, or None)."""
     return switch_payloads([switch])[0]
 
 
-def _payload(switch: Switch, figures: SwitchUsageFigures | None) -> dict[str, Any]:
+def _payload(switch: Switch, figures: SwitchUsageFigures | None, stale: StaleSwitch | None) -> dict[str, Any]:
     return {
         **switch.to_dict(gargoyle, name_fields=True),
         "problem": gargoyle.problem_of(switch),
@@ -70,6 +73,7 @@ def _payload(switch: Switch, figures: SwitchUsageFigures | None) -> dict[str, An
         "audience": audience.describe(gargoyle, switch),
         "audienceEstimate": audience.estimate(gargoyle, switch),
         "usage": figures.as_dict() if figures is not None else None,
+        "stale": stale.as_dict() if stale is not None else None,
     }
 
 

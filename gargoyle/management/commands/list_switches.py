@@ -35,7 +35,7 @@ class Command(BaseCommand):
         if options["usage"]:
             figures = usage_of()
             for row in rows:
-                row["usage"] = _usage(figures.get(row["key"]))
+                row["usage"] = _usage(figures.get(str(row["key"])))
         if options["json"]:
             self.stdout.write(json.dumps(rows, indent=2))
             return

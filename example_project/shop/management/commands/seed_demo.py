@@ -9,12 +9,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from gargoyle import gargoyle
+from gargoyle.history import SwitchChange
 from gargoyle.models import Switch, SwitchUsage
 from shop.demo_data import (
+    DEMO_AGES,
     DEMO_PRODUCTS,
     DEMO_SHOPPERS,
     DEMO_SWITCHES,
@@ -32,9 +34,11 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         self.created = 0
+        self.new_switches = []
         self.stdout.write("Switches:")
         for demo in DEMO_SWITCHES:
             self._switch(demo)
+        self._age_new_switches()
         self.stdout.write("Users:")
         for demo in DEMO_USERS:
             self._user(demo)
@@ -64,6 +68,7 @@ class Command(BaseCommand):
             for condition_set, field_name, condition in demo.conditions:
                 switch.add_condition(gargoyle, condition_set, field_name, condition, commit=False)
             switch.save(force_insert=True)  # one write, so one entry in the switch's history
+            self.new_switches.append(demo.key)
         self._report(demo.key, created, switch.get_status_display())
 
     def _user(self, demo):
@@ -109,6 +114,23 @@ class Command(BaseCommand):
         self.created += created
         self.stdout.write(f"Products: {created} created, {len(DEMO_PRODUCTS) - created} already there.")
 
+    def _age_new_switches(self):
+        """Date the switches just created as DEMO_AGES says (plain SQL: scenery, not a change)."""
+        if not self.new_switches:
+            return
+        now = timezone.now()
+        table, key_column = (connection.ops.quote_name(name) for name in (Switch._meta.db_table, "key"))
+        with connection.cursor() as cursor:
+            for key in self.new_switches:
+                created, modified = DEMO_AGES.get(key, (0, 0))
+                cursor.execute(
+                    f"UPDATE {table} SET date_created = %s, date_modified = %s WHERE {key_column} = %s",
+                    [now - datetime.timedelta(days=created), now - datetime.timedelta(days=modified), key],
+                )
+        for change in SwitchChange.objects.filter(switch_key__in=self.new_switches, before__isnull=True):
+            created, _ = DEMO_AGES.get(change.switch_key, (0, 0))
+            SwitchChange.objects.filter(pk=change.pk).update(date=now - datetime.timedelta(days=created))
+
     def _usage(self):
         """Two weeks of checks: hourly rows for the last 7 days, daily ones before (as stored)."""
         if SwitchUsage.objects.exists():
@@ -118,15 +140,16 @@ class Command(BaseCommand):
         hour = now.replace(minute=0, second=0, microsecond=0)
         rows = []
         for key, (busiest, share_on) in DEMO_USAGE.items():
-            for back in range(7 * 24):
+            days = min(USAGE_DAYS, DEMO_AGES.get(key, (USAGE_DAYS, 0))[0])  # since the switch exists
+            for back in range(min(days, 7) * 24):
                 start = hour - datetime.timedelta(hours=back)
                 rows.append(_usage_row(key, "h", start, _checks(busiest, start), share_on, min(now, start)))
-            for back in range(7, USAGE_DAYS):
+            for back in range(7, days):
                 day = (hour - datetime.timedelta(days=back)).replace(hour=0)
                 checks = sum(_checks(busiest, day.replace(hour=h)) for h in range(24))
                 rows.append(_usage_row(key, "d", day, checks, share_on, day + datetime.timedelta(hours=23)))
         SwitchUsage.objects.bulk_create(rows)
-        self.stdout.write(f"Usage counts: {len(rows)} rows over {USAGE_DAYS} days.")
+        self.stdout.write(f"Usage counts: {len(rows)} rows over up to {USAGE_DAYS} days.")
 
 
 def _checks(busiest, moment):

@@ -23,6 +23,8 @@ export const FILTERS = {
   inherit: (item) => item.status === STATUS.INHERIT,
   // Conditions that cannot be used, a stored value to fix, an upgrade notice to review.
   attention: (item) => Boolean(item.problem) || (item.notices || []).length > 0,
+  // Candidates for removal: unchecked, or settled for weeks (gargoyle.stale).
+  stale: (item) => Boolean(item.stale),
 };
 
 export function searchWords(query) {

@@ -15,13 +15,28 @@ const HEIGHT = 22;
 export function buildUsage(item) {
   const usage = item.usage;
   if (!usage) {
-    if (!data.usageCounting) return null;
-    return h("p", { class: "gargoyle-usage gargoyle-usage-none", text: t("usageNever") });
+    if (!data.usageCounting && !item.stale) return null;
+    const line = h("p", { class: "gargoyle-usage" });
+    if (data.usageCounting) line.append(h("span", { class: "gargoyle-usage-none", text: t("usageNever") }));
+    if (item.stale) line.append(buildStale(item.stale));
+    return line;
   }
   const line = h("p", { class: "gargoyle-usage" });
   line.append(h("span", { class: "gargoyle-usage-figures", text: figuresText(usage) }));
   if (usage.days.some((day) => day.on + day.off > 0)) line.append(buildChart(usage.days));
+  if (item.stale) line.append(buildStale(item.stale));
   return line;
+}
+
+/** "Stale: ..." with why, for a switch that is a candidate for removal. */
+function buildStale(stale) {
+  return h(
+    "span",
+    { class: "gargoyle-stale" },
+    h("span", { class: "gargoyle-badge gargoyle-badge-stale", text: t("stale") }),
+    " ",
+    stale.reason,
+  );
 }
 
 function figuresText(usage) {
