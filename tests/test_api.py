@@ -36,6 +36,7 @@ MUTATIONS = {
     "remove-condition": {"key": "feature", "id": USER_SET, "field": "username", "value": "bob"},
     "restore": {"id": "1"},
     "undo": {"id": "1"},
+    "bulk-undo": {"id": "1"},
     "mark-reviewed": {"key": "feature"},
 }
 READS = {"switches": {}, "preview": {"key": "feature"}, "history": {"key": "feature"}, "audience": {"key": "feature"}}
@@ -49,6 +50,7 @@ NEEDS = {
     "remove-condition": "gargoyle.change_switch",
     "restore": "gargoyle.change_switch",
     "undo": "gargoyle.change_switch",
+    "bulk-undo": "gargoyle.change_switch",
     "mark-reviewed": "gargoyle.change_switch",
 }
 

@@ -96,3 +96,48 @@ def test_viewers_may_not(client: Client, login: Any, three: list[str]) -> None:
     before = statuses()
     fails(post(client, three, str(DISABLED)), 403, "gargoyle.change_switch")
     assert statuses() == before
+
+
+def test_keys_are_taken_as_sent(client: Client, admin: Any) -> None:
+    # A key may end in a space (validate_key allows it): it names that switch, not "foo".
+    Switch.objects.create(key="foo ", status=DISABLED)
+    Switch.objects.create(key="foo", status=DISABLED)
+    ok(post(client, ["foo "], str(SELECTIVE)))
+    assert statuses() == {"foo": DISABLED, "foo ": SELECTIVE}
+
+
+def test_more_keys_than_the_limit_are_refused(client: Client, admin: Any, three: list[str]) -> None:
+    from gargoyle._web.bulk import MAX_KEYS
+
+    before = statuses()
+    fails(post(client, [f"k{number}" for number in range(MAX_KEYS + 1)], str(SELECTIVE)), 400, "at most")
+    assert statuses() == before
+
+
+def test_bulk_undo_reverts_every_change_or_none(client: Client, login: Any, three: list[str]) -> None:
+    user = login(*ALL)
+    data = ok(post(client, three, str(GLOBAL)))
+    assert set(statuses().values()) == {GLOBAL}
+    undone = ok(client.post(url("bulk-undo"), {"id": [str(change) for change in data["changeIds"]]}))
+    assert statuses() == {"alpha": DISABLED, "beta": DISABLED, "gamma": SELECTIVE}
+    assert [item["key"] for item in undone["switches"]] == three
+    assert len(undone["changeIds"]) == 3
+
+    # Without set_global, undoing changes that left Global is refused: nothing is undone.
+    ok(post(client, three, str(GLOBAL)))
+    data = ok(post(client, three, str(DISABLED)))
+    user.user_permissions.remove(*user.user_permissions.filter(codename="set_global"))
+    user = type(user).objects.get(pk=user.pk)  # permissions are cached on the instance
+    client.force_login(user)
+    before = statuses()
+    fails(client.post(url("bulk-undo"), {"id": [str(change) for change in data["changeIds"]]}), 403, "set_global")
+    assert statuses() == before
+
+
+def test_bulk_undo_is_refused_whole_when_one_cannot_be_undone(client: Client, admin: Any, three: list[str]) -> None:
+    data = ok(post(client, three, str(DISABLED)))  # alpha, beta unchanged (already Disabled); gamma changes
+    data = ok(post(client, three, str(SELECTIVE)))
+    ok(post(client, ["alpha"], str(GLOBAL)))  # a later change of alpha's status
+    before = statuses()
+    fails(client.post(url("bulk-undo"), {"id": [str(change) for change in data["changeIds"]]}), 400, "alpha")
+    assert statuses() == before

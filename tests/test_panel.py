@@ -154,6 +154,7 @@ def test_the_page_data(client_for: Any) -> None:
         "update": f"{base}api/update/",
         "status": f"{base}api/status/",
         "bulkStatus": f"{base}api/status/bulk/",
+        "bulkUndo": f"{base}api/history/undo/bulk/",
         "delete": f"{base}api/delete/",
         "addCondition": f"{base}api/conditions/add/",
         "removeCondition": f"{base}api/conditions/remove/",

@@ -403,7 +403,7 @@ class Switch(models.Model):
             empty), ``description``, ``date_created``, ``date_modified`` (``None`` when stored
             as text the database cannot read back) and ``conditions``: a
             list of ``{"id", "label", "conditions"}`` groups, each condition a tuple
-            ``(field name, condition, display text naming the field, exclude)``.
+            ``(field name, condition, display text, exclude)`` (the text as ``name_fields`` says).
         """
         groups: list[dict[str, Any]] = []
         for condition_set_id, group, field, condition, exclude in self.get_active_conditions(manager):

@@ -1,4 +1,5 @@
-"""The JSON API: the original Nexus module's endpoints, plus listing, preview and history.
+"""The JSON API: the original Nexus module's endpoints, plus listing and preview (the
+history's are in :mod:`gargoyle._web.history_api`, the bulk ones in :mod:`gargoyle._web.bulk`).
 
 Mount it with ``path("gargoyle/", include("gargoyle.urls"))``. Every reply is
 ``{"success": bool, "data": ...}``; who may call what is decided in :mod:`gargoyle._web.auth`.
@@ -15,6 +16,7 @@ from typing import Any
 from django.db import IntegrityError
 from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from gargoyle._authoring.fields import Choice, Field
 from gargoyle._storage.change import SwitchChange
@@ -22,11 +24,9 @@ from gargoyle._storage.switch import Switch
 from gargoyle._storage.transactions import write_transaction
 from gargoyle._storage.validation import LABEL_MAX_LENGTH, validate_key, validate_status
 from gargoyle._web import audience
-from gargoyle._web.auth import ApiError, api_view, can_view, message_of, require
+from gargoyle._web.auth import ApiError, api_view, can_view, require
 from gargoyle._writes.attribution import made_by
-from gargoyle._writes.describe import describe
-from gargoyle._writes.history import changes_of, recording
-from gargoyle._writes.undo import UndoRefused, restore, undo, undo_refusals
+from gargoyle._writes.history import recording
 from gargoyle.constants import GLOBAL, STATUSES
 from gargoyle.manager import gargoyle
 from gargoyle.preview import buckets as preview_buckets
@@ -34,10 +34,8 @@ from gargoyle.preview import preview as preview_switch
 from gargoyle.stale import StaleSwitch, stale_of
 from gargoyle.usage import SwitchUsageFigures, usage_of
 
-HISTORY_LIMIT = 50
 TRUE, FALSE = {"1", "true", "yes", "on"}, {"", "0", "false", "no", "off"}
 STATUS_TEXTS = {str(status) for status in STATUSES}
-MAX_ID_DIGITS = 18  # below 2**63: every database's integer column holds such an id
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -104,6 +102,18 @@ def _writing(request: HttpRequest) -> Iterator[list[SwitchChange]]:
     list that collects the changes it records (see :func:`_change_id`)."""
     with recording() as recorded, made_by(request), write_transaction():
         yield recorded
+
+
+def _change_ids(recorded: list[SwitchChange]) -> dict[str, Any]:
+    """``{"changeIds", "changeSummary"}`` of a write that may record several changes: their
+    ids, and "2 switches changed" (the summary of the one change when there is one)."""
+    summary = (
+        recorded[0].summary
+        if len(recorded) == 1
+        else ngettext("%(count)d switch changed", "%(count)d switches changed", len(recorded))
+        % {"count": len(recorded)}
+    )
+    return {"changeIds": [change.pk for change in recorded], "changeSummary": summary}
 
 
 def _change_id(recorded: list[SwitchChange]) -> dict[str, Any]:
@@ -314,87 +324,3 @@ def audience_count(request: HttpRequest) -> audience.AudienceCount:
     :data:`~gargoyle._web.audience.COUNT_LIMIT` users are checked)."""
     key = _get_switch(_param(request.GET, "key")).key
     return audience.count_users(gargoyle, key)
-
-
-def change_payload(
-    change: SwitchChange, refusal: UndoRefused | None = None, now: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """A history entry; ``summary`` is described afresh from ``before`` and ``after`` (older
-    entries stored vaguer texts), ``undoable``/``undoBlockedBy``/``undoReason`` say whether
-    ``history/undo/`` can revert it alone (``refusal``: why not), ``afterIsCurrent`` whether
-    its state ``after`` is the switch as it is now (``now``: its stored fields)."""
-    return {
-        "id": change.pk,
-        "date": change.date,
-        "username": change.username,
-        "summary": describe(change.before, change.after, restored_from=change.restored_from_id),
-        "before": change.before,
-        "after": change.after,
-        "restoredFrom": change.restored_from_id,
-        "undoable": refusal is None,
-        "undoBlockedBy": None if refusal is None else refusal.blocked_by,
-        "undoReason": None if refusal is None else message_of(refusal),
-        "afterIsCurrent": change.after == now,
-    }
-
-
-@api_view("GET", None)
-def history(request: HttpRequest) -> list[dict[str, Any]]:
-    """The latest changes of switch ``key`` (also a deleted one), newest first."""
-    key = _param(request.GET, "key")
-    changes = list(changes_of(key)[:HISTORY_LIMIT])
-    if not changes and not Switch.objects.filter(key=key).exists():
-        raise ApiError(404, _("key: there is no switch %(key)r and no history for it.") % {"key": key})
-    refusals = undo_refusals(changes)
-    now = Switch.objects.filter(key=key).values("key", "label", "description", "status", "value").first()
-    return [change_payload(change, refusals[change.pk], None if now is None else dict(now)) for change in changes]
-
-
-@api_view("POST", "gargoyle.change_switch")
-def restore_change(request: HttpRequest) -> dict[str, Any]:
-    """Put a switch back into the ``state`` ("before" or "after") of change ``id``."""
-    state = request.POST.get("state") or "before"
-    if state not in ("before", "after"):
-        raise ApiError(400, _("state: use 'before' or 'after'."))
-    change = _recorded_change(request)
-    target = getattr(change, state)
-    if target is None:
-        require(request, "gargoyle.delete_switch")  # restoring "before it was added" deletes it
-    else:
-        if not isinstance(target, dict) or not Switch.objects.filter(key=target.get("key")).exists():
-            require(request, "gargoyle.add_switch")
-        if isinstance(target, dict) and target.get("status") == GLOBAL:
-            require(request, "gargoyle.set_global")
-    with _writing(request) as recorded:
-        switch = restore(change, state=state, request=request)
-    return {**(_saved(switch) if switch else {}), **_change_id(recorded)}
-
-
-def _recorded_change(request: HttpRequest) -> SwitchChange:
-    """The history entry named by the POST field ``id``; a 404 when there is none."""
-    change_id = _param(request.POST, "id")
-    # ASCII digits only (int() also takes " 1", "+1" and Arabic-Indic digits), and fewer than
-    # a database integer can overflow on: Django 4.2 on SQLite raises OverflowError for those.
-    known = change_id.isascii() and change_id.isdigit() and len(change_id) <= MAX_ID_DIGITS
-    change = SwitchChange.objects.filter(pk=int(change_id)).first() if known else None
-    if change is None:
-        raise ApiError(404, _("id: there is no recorded change %(id)r.") % {"id": change_id})
-    return change
-
-
-@api_view("POST", "gargoyle.change_switch")
-def undo_change(request: HttpRequest) -> dict[str, Any]:
-    """Revert change ``id`` alone (see :func:`gargoyle.history.undo`); a 400 naming the later
-    change in the way when it cannot."""
-    change = _recorded_change(request)
-    before, after = change.before, change.after
-    if before is None:
-        require(request, "gargoyle.delete_switch")  # undoing an addition deletes the switch
-    elif isinstance(before, dict) and isinstance(after, dict | None):
-        if after is None:
-            require(request, "gargoyle.add_switch")  # undoing a deletion adds it again
-        if before.get("status") == GLOBAL and (after or {}).get("status") != GLOBAL:
-            require(request, "gargoyle.set_global")
-    with _writing(request) as recorded:
-        switch = undo(change, request=request)
-    return {**(_saved(switch) if switch else {}), **_change_id(recorded)}

@@ -163,9 +163,11 @@ def _phrases(manager: SwitchManager, switch: Switch) -> tuple[list[str], list[st
     return includes, excludes
 
 
-def _panel_order(condition_set: ConditionSet, field_name: str) -> tuple[str, int]:
+def _panel_order(condition_set: ConditionSet, field_name: str) -> tuple[str, str, int]:
     names = list(condition_set.fields)
-    return str(condition_set.get_group_label()), names.index(field_name) if field_name in names else len(names)
+    position = names.index(field_name) if field_name in names else len(names)
+    # The namespace breaks a tie between two sets of one group label.
+    return str(condition_set.get_group_label()), condition_set.get_namespace(), position
 
 
 def phrase(condition_set: ConditionSet, name: str, field: Field, condition: str) -> str:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from gargoyle._web import api, bulk
+from gargoyle._web import api, bulk, history_api
 
 #: The URL namespace: ``reverse("gargoyle:status")``.
 app_name = "gargoyle"
@@ -19,8 +19,9 @@ urlpatterns = [
     path("switches/", api.switches, name="switches"),
     path("preview/", api.preview, name="preview"),
     path("audience/", api.audience_count, name="audience"),
-    path("history/", api.history, name="history"),
-    path("history/restore/", api.restore_change, name="restore"),
-    path("history/undo/", api.undo_change, name="undo"),
+    path("history/", history_api.history, name="history"),
+    path("history/restore/", history_api.restore_change, name="restore"),
+    path("history/undo/", history_api.undo_change, name="undo"),
+    path("history/undo/bulk/", bulk.bulk_undo, name="bulk-undo"),
     path("upgrade/reviewed/", api.mark_reviewed, name="mark-reviewed"),
 ]

@@ -55,6 +55,7 @@ DATA = {
     "remove-condition": {"key": "feature", "id": USER_SET, "field": "username", "value": "alice"},
     "restore": {"id": "{change}", "state": "before"},
     "undo": {"id": "{change}"},
+    "bulk-undo": {"id": "{change}"},
     "mark-reviewed": {"key": "feature"},
     "preview": {"key": "feature", "username": "viewer"},
     "audience": {"key": "feature"},
@@ -229,7 +230,7 @@ def test_the_permitted_user_gets_through(world):
             # (restoring the deleted one's changes would be refused: its key is taken).
             Switch.objects.create(key="feature").add_condition(gargoyle, USER_SET, "username", "alice")
             world["change"] = SwitchChange.objects.filter(switch_key="feature").order_by("id").last().pk
-        if endpoint.api_name == "undo":  # a change nothing came after, so that it can be undone alone
+        if endpoint.api_name in ("undo", "bulk-undo"):  # a change nothing came after, so that it can be undone alone
             Switch.objects.get(key="feature").add_condition(gargoyle, USER_SET, "username", "zoe")
             world["change"] = SwitchChange.objects.filter(switch_key="feature").order_by("id").last().pk
         client = client_for(world["superuser"])
