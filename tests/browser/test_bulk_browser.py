@@ -117,3 +117,64 @@ def test_view_only_staff_get_no_check_boxes(page, login, staff, panel_url):
     open_panel(page, panel_url)
     expect(page.locator("input.gargoyle-select")).to_have_count(0)
     expect(page.get_by_label("Select all shown")).to_be_hidden()
+
+
+def test_editing_under_a_filter_keeps_the_row_and_the_focus(page, login, admin_user, panel_url):
+    some_switches()
+    login(admin_user)
+    open_panel(page, panel_url)
+    page.get_by_label("Show", exact=True).select_option("global")
+    assert shown(page) == ["gamma"]
+    off = row_of(page, "gamma").get_by_role("button", name="Disabled")
+    off.click()
+    expect(off).to_have_attribute("aria-pressed", "true")
+    # No longer Global, but the row just edited stays put (as after a search), with the focus.
+    assert shown(page) == ["gamma"]
+    expect(off).to_be_focused()
+    expect(page.locator("#gargoyle-switches")).to_be_visible()
+    expect(page.locator("#gargoyle-no-match")).to_be_hidden()
+
+
+def test_a_switch_added_under_a_filter_shows(page, login, admin_user, panel_url):
+    some_switches()
+    login(admin_user)
+    open_panel(page, panel_url)
+    page.get_by_label("Show", exact=True).select_option("global")
+    page.get_by_role("button", name="Add a switch").click()
+    dialog = page.get_by_role("dialog", name="Add a switch")
+    dialog.get_by_label("Name").fill("Delta")
+    dialog.get_by_role("button", name="Add switch").click()
+    expect(row_of(page, "delta")).to_be_visible()  # Disabled: the filter gave way
+    expect(page.get_by_label("Show", exact=True)).to_have_value("")
+
+
+def test_bulk_inherit_asks_for_switches_without_a_parent(page, login, admin_user, panel_url):
+    some_switches()
+    login(admin_user)
+    open_panel(page, panel_url)
+    row_of(page, "alpha").get_by_role("checkbox", name="Select Alpha").check()
+    page.locator("#gargoyle-bulk").get_by_role("button", name="Inherit").click()
+    dialog = page.get_by_role("dialog", name="Inherit, without a parent?")
+    expect(dialog).to_contain_text("These have no parent to follow")
+    expect(dialog).to_contain_text("Alpha")
+    dialog.get_by_role("button", name="Cancel").click()
+    assert statuses()["alpha"] == DISABLED
+
+
+def test_one_switch_reads_in_the_singular_and_hidden_rows_leave_the_selection(page, login, admin_user, panel_url):
+    some_switches()
+    login(admin_user)
+    open_panel(page, panel_url)
+    row_of(page, "alpha").get_by_role("checkbox", name="Select Alpha").check()
+    row_of(page, "gamma").get_by_role("checkbox", name="Select Gamma").check()
+    bar = page.locator("#gargoyle-bulk")
+    page.locator("#gargoyle-search").fill("alpha")  # gamma is hidden now: no longer chosen
+    expect(bar).to_contain_text("1 switch selected.")
+    bar.get_by_role("button", name="Global").click()
+    dialog = page.get_by_role("dialog", name="Turn 1 switch on for everyone?")
+    expect(dialog).to_contain_text("Alpha.")
+    dialog.get_by_role("button", name="Yes, turn it on for everyone").click()
+    expect(dialog).to_be_hidden()
+    assert statuses()["alpha"] == GLOBAL and statuses()["gamma"] == GLOBAL  # gamma was Global already
+    page.locator("#gargoyle-search").fill("")
+    expect(row_of(page, "gamma").get_by_role("checkbox", name="Select Gamma")).not_to_be_checked()

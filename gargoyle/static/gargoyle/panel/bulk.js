@@ -1,13 +1,18 @@
 // Several switches at once: a check box on each row, "Select all shown", and the bar that
 // sets the status of the chosen ones together (status/bulk/, all or nothing), as the
-// admin's actions would. Global asks first, as on a row; the notice offers an Undo that
-// reverts each switch's change.
+// admin's actions would. Global asks first, as on a row, and so does Inherit for switches
+// without a parent; the notice offers an Undo that reverts every switch's change, or none
+// (history/undo/bulk/). Only rows the list shows are ever chosen: a row the search or the
+// filter hides leaves the selection.
 
 import { api } from "./api.js";
 import { confirmAction } from "./dialogs.js";
 import { announce, dom, h } from "./dom.js";
-import { can, notify, STATUS, state, switchLabel } from "./state.js";
+import { can, notify, parentOf, STATUS, state, switchLabel } from "./state.js";
 import { t } from "./text.js";
+
+// A request holds at most this many keys (the server's limit, below Django's field limit).
+const MAX_KEYS = 900;
 
 const STATUS_TEXT = {
   [STATUS.INHERIT]: "statusInherit",
@@ -44,21 +49,27 @@ function shownKeys() {
     .map((row) => row.dataset.key);
 }
 
-/** The chosen switches among those shown: a hidden row is never changed unseen. */
+/** The chosen switches (all shown: see renderBulkBar). */
 function chosen() {
   return shownKeys().filter((key) => state.selected.has(key));
+}
+
+/** "1 switch" or "3 switches": the text ``key`` in its singular or plural form. */
+function counted(key, count, params = {}) {
+  return t(count === 1 ? `${key}One` : `${key}Many`, { count, ...params });
 }
 
 /** Show the bar while switches are chosen; keep the check boxes and "Select all shown" in step. */
 export function renderBulkBar() {
   if (!can.change) return;
-  for (const key of Array.from(state.selected.keys())) {
-    if (!state.switches.has(key)) state.selected.delete(key);
-  }
   const shown = shownKeys();
+  const visible = new Set(shown);
+  for (const key of Array.from(state.selected.keys())) {
+    if (!visible.has(key)) state.selected.delete(key); // deleted, or hidden by the search or filter
+  }
   const count = chosen().length;
   dom.bulk.hidden = count === 0;
-  dom.bulkCount.textContent = t(count === 1 ? "selectedOne" : "selectedMany", { count });
+  dom.bulkCount.textContent = counted("selected", count);
   dom.selectAllBox.hidden = shown.length === 0;
   const all = shown.length > 0 && shown.every((key) => state.selected.has(key));
   dom.selectAll.checked = all;
@@ -77,6 +88,10 @@ export function renderBulkBar() {
 async function setStatus(status, opener) {
   const keys = chosen();
   if (!keys.length) return;
+  if (keys.length > MAX_KEYS) {
+    announce(t("bulkTooMany", { count: keys.length, max: MAX_KEYS }), "error");
+    return;
+  }
   const send = async () => {
     const body = [...keys.map((key) => ["key", key]), ["status", String(status)]];
     const answer = await api("bulkStatus", { method: "POST", body });
@@ -87,10 +102,11 @@ async function setStatus(status, opener) {
       announce(message);
       return;
     }
-    const what = t("bulkUndoWhat", { count: ids.length });
+    const what = counted("bulkUndoWhat", ids.length);
     announce(message, "success", { label: t("undo"), name: t("undoOf", { what }), run: () => undoAll(ids) });
   };
-  if (status !== STATUS.GLOBAL) {
+  const ask = askFirst(keys, status);
+  if (!ask) {
     try {
       await send();
     } catch (error) {
@@ -98,24 +114,34 @@ async function setStatus(status, opener) {
     }
     return;
   }
-  const labels = keys.map((key) => switchLabel(state.switches.get(key)));
-  await confirmAction({
-    title: t("bulkGlobalTitle", { count: keys.length }),
-    message: t("bulkGlobalMessage", { labels: labels.join(", ") }),
-    confirm: t("globalConfirm"),
-    opener,
-    action: send,
-  });
+  await confirmAction({ ...ask, opener, action: send });
 }
 
-/** Undo each switch's change, newest first; stop at the first one history refuses. */
+/** The question to ask before setting ``status`` on ``keys`` (as a row asks), or null. */
+function askFirst(keys, status) {
+  const labels = (list) => list.map((key) => switchLabel(state.switches.get(key))).join(", ");
+  if (status === STATUS.GLOBAL) {
+    return {
+      title: counted("bulkGlobalTitle", keys.length),
+      message: t("bulkGlobalMessage", { labels: labels(keys) }),
+      confirm: t("globalConfirm"),
+    };
+  }
+  const orphans = status === STATUS.INHERIT ? keys.filter((key) => parentOf(key) === null) : [];
+  if (!orphans.length) return null;
+  return {
+    title: t("inheritNoParentTitle"),
+    message: t("bulkInheritMessage", { labels: labels(orphans) }),
+    confirm: t("inheritConfirm"),
+  };
+}
+
+/** Undo every switch's change of a bulk status change, or none (the server says which is in the way). */
 async function undoAll(ids) {
   try {
-    for (const id of [...ids].reverse()) {
-      const item = await api("undo", { method: "POST", body: { id: String(id) } });
-      if (item && item.key) notify("switch-stored", { item });
-    }
-    announce(t("bulkUndone", { count: ids.length }));
+    const answer = await api("bulkUndo", { method: "POST", body: ids.map((id) => ["id", String(id)]) });
+    for (const item of answer.switches) notify("switch-stored", { item });
+    announce(counted("bulkUndone", ids.length));
   } catch (error) {
     announce(error.message, "error");
   }

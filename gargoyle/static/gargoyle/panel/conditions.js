@@ -137,7 +137,8 @@ async function removeCondition(button, key, place, fieldName, condition, what) {
     const row = state.rows.get(key);
     // The removed chip's button is gone: focus the next chip's, or the row's tools.
     (row.querySelector(".gargoyle-chip-remove") || row.querySelector('[data-focus^="tool-"]'))?.focus();
-    const message = t("changeOf", { label: switchLabel(updated), change: updated.changeSummary });
+    const change = updated.changeSummary || t("nothingChanged");
+    const message = t("changeOf", { label: switchLabel(updated), change });
     announceUndoable(message, changeId, { ...undo, what: t("removedPlaceholder", { condition: what }) });
   } catch (error) {
     announce(error.message, "error");

@@ -6,7 +6,7 @@ import { dom } from "./dom.js";
 import { loadHistory } from "./history.js";
 import { renderBulkBar } from "./bulk.js";
 import { buildRow } from "./row.js";
-import { matches, saveUrlState, searchWords, visibleSwitches } from "./search.js";
+import { FILTERS, matches, saveUrlState, searchWords, visibleSwitches } from "./search.js";
 import { data, forget, indexConditionSets, renameSwitch, setSwitches, state } from "./state.js";
 import { t } from "./text.js";
 
@@ -48,6 +48,11 @@ function rowFor(item) {
   return row;
 }
 
+/** How many rows the list shows now (an edited row stays, even if it no longer matches). */
+function shownRows() {
+  return Array.from(dom.list.children).filter((row) => !row.hidden).length;
+}
+
 function renderCounts(shown) {
   const total = state.switches.size;
   dom.empty.hidden = total !== 0;
@@ -60,6 +65,7 @@ function renderCounts(shown) {
     dom.count.textContent = t(shown === 1 ? "countMatchOne" : "countMatch", { shown, total });
     const query = state.query.trim();
     dom.noMatchText.textContent = query ? t("noMatch", { query }) : t("noMatchFilter");
+    dom.clearSearch.textContent = query ? t("clearSearch") : t("showAll");
   } else {
     dom.count.textContent = t(total === 1 ? "countOne" : "count", { total });
   }
@@ -96,7 +102,8 @@ export function refreshRow(key, focusName = null) {
   if (old) {
     row.hidden = old.hidden;
     old.replaceWith(row); // in place: see renderList
-    renderCounts(visibleSwitches().length);
+    renderCounts(shownRows());
+    renderBulkBar();
   } else {
     renderList();
   }
@@ -116,9 +123,10 @@ export function storeSwitch(item, oldKey = null, focusName = null) {
   if (state.open.get(item.key) === "history") loadHistory(item.key);
 }
 
-/** A new switch: clear the search first if it would hide it, so that it shows. */
+/** A new switch: clear the search and the filter first if they would hide it, so that it shows. */
 export function addSwitch(item) {
   if (state.query && !matches(item, searchWords(state.query))) setQuery("");
+  if (state.filter && !FILTERS[state.filter]?.(item)) setFilter("");
   storeSwitch(item);
 }
 

@@ -115,6 +115,19 @@ export function renameSwitch(oldKey, newKey) {
   state.switches.delete(oldKey);
 }
 
+/**
+ * The stored switch an Inherit switch ``key`` follows: its nearest ancestor ("a:b" for
+ * "a:b:c", else "a"), as the runtime finds it; null when there is none.
+ */
+export function parentOf(key) {
+  let rest = key;
+  while (rest.includes(":")) {
+    rest = rest.slice(0, rest.lastIndexOf(":"));
+    if (state.switches.has(rest)) return rest;
+  }
+  return null;
+}
+
 export function switchLabel(item) {
   return item.label || item.key;
 }

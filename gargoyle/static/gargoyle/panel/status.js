@@ -4,23 +4,10 @@
 import { api } from "./api.js";
 import { announceUndoable, confirmAction } from "./dialogs.js";
 import { announce } from "./dom.js";
-import { notify, STATUS, state, switchLabel, TOGGLES } from "./state.js";
+import { notify, parentOf, STATUS, state, switchLabel, TOGGLES } from "./state.js";
 import { t } from "./text.js";
 
 const pending = new Set(); // keys whose status change is on the way
-
-/**
- * The stored switch an Inherit switch ``key`` follows: its nearest ancestor ("a:b" for
- * "a:b:c", else "a"), as the runtime finds it; null when there is none.
- */
-export function parentOf(key) {
-  let rest = key;
-  while (rest.includes(":")) {
-    rest = rest.slice(0, rest.lastIndexOf(":"));
-    if (state.switches.has(rest)) return rest;
-  }
-  return null;
-}
 
 /** What Inherit does for switch ``key``, in words. */
 export function inheritExplained(key) {

@@ -43,6 +43,7 @@ function onPageKey(event) {
 
 function onFilter() {
   notify("set-filter", { filter: dom.filter.value });
+  say(dom.count.textContent || dom.noMatchText.textContent); // how many the filter leaves
 }
 
 function onSort(event) {
