@@ -57,6 +57,7 @@ PUBLIC_MODULES: dict[str, tuple[str, ...] | None] = {
     "gargoyle.preview": None,
     "gargoyle.usage": None,
     "gargoyle.stale": None,
+    "gargoyle.references": None,
     "gargoyle.transfer": None,
     "gargoyle.urls": None,
     "gargoyle.checks": None,

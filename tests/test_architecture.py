@@ -42,10 +42,13 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "gargoyle.models",
             "gargoyle.preview",
             "gargoyle.proxy",
+            "gargoyle.references",
+            "gargoyle.stale",
             "gargoyle.templatetags",
             "gargoyle.testutils",
             "gargoyle.transfer",
             "gargoyle.upgrade",
+            "gargoyle.usage",
         ),
     ),
     ("web", ("gargoyle._web", "gargoyle.admin", "gargoyle.urls", "gargoyle.management")),
@@ -71,6 +74,7 @@ PUBLIC = (
     "gargoyle.models",
     "gargoyle.preview",
     "gargoyle.proxy",
+    "gargoyle.references",
     "gargoyle.signals",
     "gargoyle.stale",
     "gargoyle.templatetags.gargoyle_tags",
@@ -154,7 +158,7 @@ EARLY_APP_MODELS = """
     import gargoyle
     from gargoyle import builtins, checks, cohorts, conditions, constants, decorators, fields
     from gargoyle import helpers, history, manager, mixins, preview, proxy, signals, testutils
-    from gargoyle import stale, transfer, upgrade, urls, usage
+    from gargoyle import references, stale, transfer, upgrade, urls, usage
     from gargoyle.changes import made_by
     from gargoyle.history import SwitchChange, restore
     from gargoyle.manager import SwitchManager
