@@ -1,8 +1,10 @@
-"""What counting checks costs (``GARGOYLE_USAGE``): GLOBAL and SELECTIVE, counting on and off.
+"""What counting and exposure cost: GLOBAL and SELECTIVE with counting off, counting on
+(``GARGOYLE_USAGE``), and counting on inside a request's exposure record (what
+``SwitchExposureMiddleware`` opens: ``request.gargoyle_switches``).
 
-The two settings are measured in alternation (on, off, on, off...), so that a slower or
-faster stretch of a shared machine falls on both; each figure is the median of its runs.
-waffle's own figures are those of the case table of the same run.
+The variants are measured in alternation, so that a slower or faster stretch of a shared
+machine falls on all; each figure is the median of its runs. waffle's own figures are those
+of the case table of the same run.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from django.test import override_settings
 
 from benchmarks.measure import Call, Plan, time_statement
 from gargoyle import gargoyle
+from gargoyle._runtime import exposure
 
 CASES = (("global", "GLOBAL"), ("selective", "SELECTIVE"))
 #: The budget of the issue: counting may add this much per check.
@@ -24,6 +27,7 @@ BUDGET_US = 0.05
 class Counting:
     on: dict[str, list[float]] = field(default_factory=dict)  # case id -> us per call, each run
     off: dict[str, list[float]] = field(default_factory=dict)
+    exposed: dict[str, list[float]] = field(default_factory=dict)  # counting on, a record open
 
     def added(self, case: str) -> float:
         return statistics.median(self.on[case]) - statistics.median(self.off[case])
@@ -32,23 +36,35 @@ class Counting:
 def run(calls: dict[str, Call], plan: Plan, rounds: int) -> Counting:
     result = Counting()
     for _ in range(rounds):
-        for counting in (True, False):
-            with override_settings(GARGOYLE_USAGE=counting):
+        for variant in ("on", "off", "exposed"):
+            with override_settings(GARGOYLE_USAGE=variant != "off"):
                 gargoyle.refresh()  # compiled with or without the tallies
-                for case, _ in CASES:
-                    call = calls[case]
-                    runs = (result.on if counting else result.off).setdefault(case, [])
-                    runs.append(time_statement(call.stmt, call.namespace, plan))
+                _, token = exposure.start() if variant == "exposed" else (None, None)
+                try:
+                    for case, _ in CASES:
+                        call = calls[case]
+                        runs = getattr(result, variant).setdefault(case, [])
+                        runs.append(time_statement(call.stmt, call.namespace, plan))
+                finally:
+                    if token is not None:
+                        exposure.stop(token)
     gargoyle.refresh()
     return result
 
 
 def lines(counting: Counting, waffle_us: dict[str, float]) -> list[str]:
-    out = ["Counting checks (GARGOYLE_USAGE; gargoyle us per call, median of alternating runs)"]
-    out.append(f"  {'case':<10} {'counting on':>12} {'counting off':>13} {'added':>8} {'waffle':>9}")
+    out = ["Counting and exposure (gargoyle us per call, median of alternating runs)"]
+    out.append(
+        f"  {'case':<10} {'counting off':>13} {'counting on':>12} {'added':>8} {'+ request record':>17}"
+        f" {'added':>8} {'waffle':>9}"
+    )
     for case, label in CASES:
-        on, off = statistics.median(counting.on[case]), statistics.median(counting.off[case])
-        out.append(f"  {label:<10} {on:>12.3f} {off:>13.3f} {on - off:>+8.3f} {waffle_us.get(case, 0.0):>9.3f}")
+        off, on = statistics.median(counting.off[case]), statistics.median(counting.on[case])
+        exposed = statistics.median(counting.exposed[case])
+        out.append(
+            f"  {label:<10} {off:>13.3f} {on:>12.3f} {on - off:>+8.3f} {exposed:>17.3f} {exposed - on:>+8.3f}"
+            f" {waffle_us.get(case, 0.0):>9.3f}"
+        )
     return out
 
 

@@ -49,6 +49,7 @@ PUBLIC_MODULES: dict[str, tuple[str, ...] | None] = {
     "gargoyle.builtins": None,
     "gargoyle.decorators": None,
     "gargoyle.mixins": None,
+    "gargoyle.middleware": None,
     "gargoyle.templatetags.gargoyle_tags": None,
     "gargoyle.testutils": None,
     "gargoyle.signals": None,

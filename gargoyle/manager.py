@@ -23,8 +23,9 @@ from gargoyle._authoring.condition_sets import ConditionSet
 from gargoyle._authoring.fields import Field
 from gargoyle._authoring.registry import ConditionRegistry, default_registry
 from gargoyle._conf import get_settings
-from gargoyle._runtime import usage
+from gargoyle._runtime import exposure, usage
 from gargoyle._runtime.engine import CompiledSwitch
+from gargoyle._runtime.exposure import checked
 from gargoyle._runtime.loader import SnapshotRuntime
 from gargoyle._runtime.snapshot import Snapshot, try_compile_rules
 from gargoyle._runtime.subjects import async_subjects_of
@@ -159,6 +160,9 @@ class SwitchManager:
         if switch.constant is not None:
             if switch.tally is not None:  # GARGOYLE_USAGE: one count in memory, stored later
                 switch.tally[switch.constant] += 1
+            exposed = checked.get()
+            if exposed is not None:  # SwitchExposureMiddleware: the request remembers the answer
+                exposed[key] = switch.constant
             return switch.constant
         return self._evaluate(switch, instances, default)
 
@@ -175,9 +179,7 @@ class SwitchManager:
             snapshot = await sync_to_async(runtime.current)()
         switch = snapshot.switches.get(key) if isinstance(key, str) else None
         if switch is not None and switch.constant is not None:
-            if switch.tally is not None:
-                switch.tally[switch.constant] += 1
-            return switch.constant
+            return self._answered(switch, switch.constant)
         try:
             subjects = await async_subjects_of(instances)
         except Exception as error:  # e.g. the session store is down: answer like a failed condition
@@ -193,8 +195,14 @@ class SwitchManager:
         except Exception as error:  # a condition set's bug affects only this switch
             self._log_once(switch.key, error)
             answer = default
+        return self._answered(switch, answer)
+
+    @staticmethod
+    def _answered(switch: CompiledSwitch, answer: bool | None) -> bool | None:
+        """Count ``answer`` and record it for the request (``is_active`` does both inline)."""
         if switch.tally is not None and (answer is True or answer is False):  # not a default of None
             switch.tally[answer] += 1
+        exposure.record(switch.key, answer)
         return answer
 
     def _unknown_switch(
@@ -208,7 +216,9 @@ class SwitchManager:
         if snapshot.loaded and key not in self._seen_unknown:
             self._seen_unknown.add(key)  # once per key and snapshot, recorded or not
             record = self._record_switch if self.auto_create else None
-        return unknown_keys.answer(snapshot, key, instances, default, self._evaluate, record)
+        answer = unknown_keys.answer(snapshot, key, instances, default, self._evaluate, record)
+        exposure.record(key, answer)
+        return answer
 
     def _record_switch(self, key: str, keeps_answer: bool) -> None:
         """Auto-create ``key`` (:func:`gargoyle._unknown_keys.store`), logging a failure once."""

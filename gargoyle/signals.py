@@ -40,3 +40,10 @@ switch_condition_added = django.dispatch.Signal()
 
 #: A condition was removed. Arguments as for ``switch_condition_added``.
 switch_condition_removed = django.dispatch.Signal()
+
+#: A process stored its usage counts (``GARGOYLE_USAGE``; see docs/measuring.rst): once per
+#: flush with checks, from the flushing thread, after the write committed. Arguments:
+#: ``counts`` (``{key: (on, off, defaults)}``, the checks since the previous flush). Sent
+#: with ``sender=None``. For statsd or Prometheus counters: add each count to your own
+#: metric here, rather than on every check.
+usage_flushed = django.dispatch.Signal()

@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "gargoyle.fields",
             "gargoyle.history",
             "gargoyle.manager",
+            "gargoyle.middleware",
             "gargoyle.mixins",
             "gargoyle.models",
             "gargoyle.preview",
@@ -70,6 +71,7 @@ PUBLIC = (
     "gargoyle.helpers",
     "gargoyle.history",
     "gargoyle.manager",
+    "gargoyle.middleware",
     "gargoyle.mixins",
     "gargoyle.models",
     "gargoyle.preview",
@@ -157,7 +159,7 @@ EARLY_APP_MODELS = """
 
     import gargoyle
     from gargoyle import builtins, checks, cohorts, conditions, constants, decorators, fields
-    from gargoyle import helpers, history, manager, mixins, preview, proxy, signals, testutils
+    from gargoyle import helpers, history, manager, middleware, mixins, preview, proxy, signals, testutils
     from gargoyle import references, stale, transfer, upgrade, urls, usage
     from gargoyle.changes import made_by
     from gargoyle.history import SwitchChange, restore

@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from django.db import DatabaseError, connections, router
 
+from gargoyle import signals
 from gargoyle._conf import get_settings
 
 __all__ = ["UsageCounter", "counter"]
@@ -109,7 +110,9 @@ class UsageCounter:
             self._failed = False
             self._reported = {entry for entry in self._reported if entry[1] == hour}
             self._reported.update((key, hour) for key in first)
-            return len(counts)
+        # Outside the lock: a slow receiver delays no other flush. Its errors are its own.
+        signals.usage_flushed.send_robust(sender=None, counts={key: tuple(count) for key, count in counts.items()})
+        return len(counts)
 
     def _roll_up_if_due(self, now: datetime.datetime, alias: str) -> None:
         from gargoyle._storage.usage import roll_up
