@@ -50,6 +50,8 @@ PUBLIC_MODULES: dict[str, tuple[str, ...] | None] = {
     "gargoyle.decorators": None,
     "gargoyle.mixins": None,
     "gargoyle.middleware": None,
+    "gargoyle.integrations": None,
+    "gargoyle.integrations.sentry": None,
     "gargoyle.templatetags.gargoyle_tags": None,
     "gargoyle.testutils": None,
     "gargoyle.signals": None,

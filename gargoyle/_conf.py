@@ -31,6 +31,8 @@ Setting = Literal[
     "GARGOYLE_STALE_DAYS",
     "GARGOYLE_PERMANENT_SWITCHES",
     "GARGOYLE_STALE_CHECK",
+    "GARGOYLE_SENTRY",
+    "GARGOYLE_SENTRY_WEBHOOK",
 ]
 
 
@@ -51,6 +53,8 @@ class Defaults(TypedDict):
     GARGOYLE_STALE_DAYS: int
     GARGOYLE_PERMANENT_SWITCHES: Collection[str]
     GARGOYLE_STALE_CHECK: bool
+    GARGOYLE_SENTRY: bool
+    GARGOYLE_SENTRY_WEBHOOK: Mapping[str, str] | None
 
 
 DEFAULTS: Defaults = {
@@ -72,6 +76,9 @@ DEFAULTS: Defaults = {
     "GARGOYLE_STALE_DAYS": 30,
     "GARGOYLE_PERMANENT_SWITCHES": (),
     "GARGOYLE_STALE_CHECK": False,
+    # Sentry (gargoyle.integrations.sentry): answers on errors, changes on its timeline.
+    "GARGOYLE_SENTRY": False,
+    "GARGOYLE_SENTRY_WEBHOOK": None,
 }
 
 
@@ -90,7 +97,9 @@ class GargoyleSettings:
     usage_retention: int  # days of daily usage rows kept
     stale_days: int  # gargoyle.stale
     permanent_switches: frozenset[str]  # never reported as stale
-    stale_check: bool  # the system check gargoyle.W013
+    stale_check: bool  # the system check gargoyle.W014
+    sentry: bool  # answers to Sentry's feature flags
+    sentry_webhook: dict[str, str] | None  # {"url", "secret"} of Sentry's change tracking
 
 
 @functools.cache
@@ -117,6 +126,8 @@ def get_settings() -> GargoyleSettings:
         stale_days=_stale_days(read("GARGOYLE_STALE_DAYS")),
         permanent_switches=_keys(read("GARGOYLE_PERMANENT_SWITCHES")),
         stale_check=bool(read("GARGOYLE_STALE_CHECK")),
+        sentry=bool(read("GARGOYLE_SENTRY")),
+        sentry_webhook=_webhook(read("GARGOYLE_SENTRY_WEBHOOK")),
     )
 
 
@@ -209,6 +220,26 @@ def is_valid_keys(value: Any) -> bool:
 
 def _keys(value: Any) -> frozenset[str]:
     return frozenset(value) if is_valid_keys(value) else frozenset()
+
+
+def is_valid_webhook(value: Any) -> bool:
+    """Whether ``value`` can be ``GARGOYLE_SENTRY_WEBHOOK``: None, or ``{"url": "https://...",
+    "secret": "..."}``."""
+    if value is None:
+        return True
+    return (
+        isinstance(value, Mapping)
+        and set(value) == {"url", "secret"}
+        and isinstance(value["url"], str)
+        and value["url"].startswith(("https://", "http://"))
+        and isinstance(value["secret"], str)
+        and bool(value["secret"])
+    )
+
+
+def _webhook(value: Any) -> dict[str, str] | None:
+    # An invalid value (reported by gargoyle.E016) sends nothing: never to a half-set URL.
+    return dict(value) if value is not None and is_valid_webhook(value) else None
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -15,6 +15,7 @@ class GargoyleAppConfig(AppConfig):
         from gargoyle import autodiscover  # the write receivers connected with the models (models.py)
         from gargoyle.checks import (
             announce_upgrade,
+            check_integrations,
             check_settings,
             check_stale_switches,
             check_stored_switches,
@@ -26,8 +27,12 @@ class GargoyleAppConfig(AppConfig):
         checks.register(check_switch_defaults)
         checks.register(check_settings)
         checks.register(check_usage_settings)
+        checks.register(check_integrations)
         checks.register(check_stored_switches, checks.Tags.database)
         checks.register(check_upgrade, checks.Tags.database)
         checks.register(check_stale_switches, checks.Tags.database)
+        from gargoyle.integrations import sentry
+
+        sentry.connect()
         post_migrate.connect(announce_upgrade, sender=self, dispatch_uid="gargoyle.checks.announce_upgrade")
         autodiscover()

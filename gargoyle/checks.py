@@ -21,6 +21,7 @@ from gargoyle._conf import (
     is_valid_keys,
     is_valid_stale_days,
     is_valid_usage_retention,
+    is_valid_webhook,
 )
 from gargoyle._storage.validation import KEY_MAX_LENGTH, validate_description, validate_label
 from gargoyle.constants import SELECTIVE, STATUSES
@@ -163,6 +164,41 @@ def check_usage_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
                 f"a list of switch keys (got {stale_days!r} and {permanent!r}).",
                 hint="Until fixed, 30 days and no permanent switch are used.",
                 id="gargoyle.E013",
+            )
+        )
+    return messages
+
+
+def check_integrations(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Check the Sentry integration's settings: ``gargoyle.W015`` and ``gargoyle.E016``.
+
+    :returns: a warning when ``GARGOYLE_SENTRY`` is on but sentry-sdk 2.20+ is missing or
+        ``SwitchExposureMiddleware`` is not in ``MIDDLEWARE`` (no answer would reach
+        Sentry), and an error for a ``GARGOYLE_SENTRY_WEBHOOK`` that is neither ``None`` nor
+        ``{"url": "https://...", "secret": "..."}``.
+    """
+    from gargoyle.integrations.sentry import sdk_problem
+
+    messages: list[CheckMessage] = []
+    if get_settings().sentry:
+        problem = sdk_problem()
+        if problem is None and "gargoyle.middleware.SwitchExposureMiddleware" not in settings.MIDDLEWARE:
+            problem = "gargoyle.middleware.SwitchExposureMiddleware is not in MIDDLEWARE"
+        if problem is not None:
+            messages.append(
+                Warning(
+                    f"GARGOYLE_SENTRY is on, but no answer reaches Sentry: {problem}.",
+                    hint="Install sentry-sdk 2.20 or later and add the middleware (docs/integrations.rst).",
+                    id="gargoyle.W015",
+                )
+            )
+    webhook = getattr(settings, "GARGOYLE_SENTRY_WEBHOOK", None)
+    if not is_valid_webhook(webhook):
+        messages.append(
+            Error(
+                'GARGOYLE_SENTRY_WEBHOOK must be None or {"url": "https://...", "secret": "..."}.',
+                hint="Until fixed, no switch change is sent to Sentry.",
+                id="gargoyle.E016",
             )
         )
     return messages

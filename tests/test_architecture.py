@@ -70,6 +70,8 @@ PUBLIC = (
     "gargoyle.fields",
     "gargoyle.helpers",
     "gargoyle.history",
+    "gargoyle.integrations",
+    "gargoyle.integrations.sentry",
     "gargoyle.manager",
     "gargoyle.middleware",
     "gargoyle.mixins",
