@@ -52,6 +52,7 @@ PUBLIC_MODULES: dict[str, tuple[str, ...] | None] = {
     "gargoyle.middleware": None,
     "gargoyle.integrations": None,
     "gargoyle.integrations.sentry": None,
+    "gargoyle.integrations.opentelemetry": None,
     "gargoyle.templatetags.gargoyle_tags": None,
     "gargoyle.testutils": None,
     "gargoyle.signals": None,

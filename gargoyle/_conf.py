@@ -33,6 +33,7 @@ Setting = Literal[
     "GARGOYLE_STALE_CHECK",
     "GARGOYLE_SENTRY",
     "GARGOYLE_SENTRY_WEBHOOK",
+    "GARGOYLE_OPENTELEMETRY",
 ]
 
 
@@ -55,6 +56,7 @@ class Defaults(TypedDict):
     GARGOYLE_STALE_CHECK: bool
     GARGOYLE_SENTRY: bool
     GARGOYLE_SENTRY_WEBHOOK: Mapping[str, str] | None
+    GARGOYLE_OPENTELEMETRY: bool
 
 
 DEFAULTS: Defaults = {
@@ -79,6 +81,7 @@ DEFAULTS: Defaults = {
     # Sentry (gargoyle.integrations.sentry): answers on errors, changes on its timeline.
     "GARGOYLE_SENTRY": False,
     "GARGOYLE_SENTRY_WEBHOOK": None,
+    "GARGOYLE_OPENTELEMETRY": False,
 }
 
 
@@ -100,6 +103,7 @@ class GargoyleSettings:
     stale_check: bool  # the system check gargoyle.W014
     sentry: bool  # answers to Sentry's feature flags
     sentry_webhook: dict[str, str] | None  # {"url", "secret"} of Sentry's change tracking
+    opentelemetry: bool  # answers as span events (gargoyle.integrations.opentelemetry)
 
 
 @functools.cache
@@ -128,6 +132,7 @@ def get_settings() -> GargoyleSettings:
         stale_check=bool(read("GARGOYLE_STALE_CHECK")),
         sentry=bool(read("GARGOYLE_SENTRY")),
         sentry_webhook=_webhook(read("GARGOYLE_SENTRY_WEBHOOK")),
+        opentelemetry=bool(read("GARGOYLE_OPENTELEMETRY")),
     )
 
 

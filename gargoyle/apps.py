@@ -31,8 +31,9 @@ class GargoyleAppConfig(AppConfig):
         checks.register(check_stored_switches, checks.Tags.database)
         checks.register(check_upgrade, checks.Tags.database)
         checks.register(check_stale_switches, checks.Tags.database)
-        from gargoyle.integrations import sentry
+        from gargoyle.integrations import opentelemetry, sentry
 
         sentry.connect()
+        opentelemetry.connect()
         post_migrate.connect(announce_upgrade, sender=self, dispatch_uid="gargoyle.checks.announce_upgrade")
         autodiscover()

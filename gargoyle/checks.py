@@ -170,13 +170,15 @@ def check_usage_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
 
 
 def check_integrations(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Check the Sentry integration's settings: ``gargoyle.W015`` and ``gargoyle.E016``.
+    """Check the integrations' settings: ``gargoyle.W015``, ``E016`` and ``W017``.
 
     :returns: a warning when ``GARGOYLE_SENTRY`` is on but sentry-sdk 2.20+ is missing or
         ``SwitchExposureMiddleware`` is not in ``MIDDLEWARE`` (no answer would reach
         Sentry), and an error for a ``GARGOYLE_SENTRY_WEBHOOK`` that is neither ``None`` nor
-        ``{"url": "https://...", "secret": "..."}``.
+        ``{"url": "https://...", "secret": "..."}``; a warning when
+        ``GARGOYLE_OPENTELEMETRY`` is on but opentelemetry-api or the middleware is missing.
     """
+    from gargoyle.integrations.opentelemetry import api_problem as otel_problem
     from gargoyle.integrations.sentry import sdk_problem
 
     messages: list[CheckMessage] = []
@@ -190,6 +192,18 @@ def check_integrations(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
                     f"GARGOYLE_SENTRY is on, but no answer reaches Sentry: {problem}.",
                     hint="Install sentry-sdk 2.20 or later and add the middleware (docs/integrations.rst).",
                     id="gargoyle.W015",
+                )
+            )
+    if get_settings().opentelemetry:
+        problem = otel_problem()
+        if problem is None and "gargoyle.middleware.SwitchExposureMiddleware" not in settings.MIDDLEWARE:
+            problem = "gargoyle.middleware.SwitchExposureMiddleware is not in MIDDLEWARE"
+        if problem is not None:
+            messages.append(
+                Warning(
+                    f"GARGOYLE_OPENTELEMETRY is on, but no answer becomes a span event: {problem}.",
+                    hint="Install opentelemetry-api and add the middleware (docs/integrations.rst).",
+                    id="gargoyle.W017",
                 )
             )
     webhook = getattr(settings, "GARGOYLE_SENTRY_WEBHOOK", None)

@@ -71,6 +71,7 @@ PUBLIC = (
     "gargoyle.helpers",
     "gargoyle.history",
     "gargoyle.integrations",
+    "gargoyle.integrations.opentelemetry",
     "gargoyle.integrations.sentry",
     "gargoyle.manager",
     "gargoyle.middleware",
