@@ -80,7 +80,7 @@ def run(args: argparse.Namespace, env: environment.Environment, modes: list[str]
 
     progress("counting on and off")
     with environment.use_cache(modes[0]):
-        counted = counting.run(calls["gargoyle"], plan, rounds=2 if args.quick else 4)
+        counted = counting.run(calls["gargoyle"], plan, rounds=2 if args.quick else 8)
     waffle_us = {case: results[modes[0]][case]["waffle"].us for case, _ in counting.CASES}
     lines += ["", *counting.lines(counted, waffle_us)]
     lines += ["", *report.target_lines([*report.target_checks(results, scaled), *counting.target_checks(counted)])]

@@ -200,8 +200,12 @@ class SwitchManager:
     @staticmethod
     def _answered(switch: CompiledSwitch, answer: bool | None) -> bool | None:
         """Count ``answer`` and record it for the request (``is_active`` does both inline)."""
-        if switch.tally is not None and (answer is True or answer is False):  # not a default of None
-            switch.tally[answer] += 1
+        tally = switch.tally
+        if tally is not None:  # constant indexes: cheaper than tally[answer] (a default may be None)
+            if answer is True:
+                tally[1] += 1
+            elif answer is False:
+                tally[0] += 1
         exposure.record(switch.key, answer)
         return answer
 
