@@ -15,6 +15,9 @@ from gargoyle.constants import DISABLED, GLOBAL, STATUSES
 
 # Shorter API tokens are refused, at the check and at the door: they can be guessed.
 MIN_API_TOKEN_LENGTH = 32
+# The longest span, in days, a usage or stale setting may name (ten years): further back
+# than any stored count, and well inside what datetime arithmetic can reach.
+MAX_DAYS = 3650
 
 Setting = Literal[
     "GARGOYLE_AUTO_CREATE",
@@ -186,7 +189,7 @@ def is_valid_flush_interval(value: Any) -> bool:
     if value is None:
         return True
     seconds = _seconds(value)
-    return seconds is not None and seconds >= 1
+    return seconds is not None and 1 <= seconds <= 86400  # a day: longer waits overflow the thread's timer
 
 
 def _flush_interval(value: Any) -> float | None:
@@ -199,7 +202,7 @@ def _flush_interval(value: Any) -> float | None:
 def is_valid_usage_retention(value: Any) -> bool:
     """Whether ``value`` can be ``GARGOYLE_USAGE_RETENTION``: a whole number of days, 8 or more
     (the hourly rows the panel reads cover the last 8 days)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 8
+    return isinstance(value, int) and not isinstance(value, bool) and 8 <= value <= MAX_DAYS
 
 
 def _usage_retention(value: Any) -> int:
@@ -209,7 +212,7 @@ def _usage_retention(value: Any) -> int:
 
 def is_valid_stale_days(value: Any) -> bool:
     """Whether ``value`` can be ``GARGOYLE_STALE_DAYS``: a whole number of days, 1 or more."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_DAYS
 
 
 def _stale_days(value: Any) -> int:

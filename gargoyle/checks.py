@@ -140,7 +140,8 @@ def check_usage_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
     if not is_valid_flush_interval(interval):
         messages.append(
             Error(
-                f"GARGOYLE_USAGE_FLUSH_INTERVAL must be a number of seconds, 1 or more, or None (got {interval!r}).",
+                "GARGOYLE_USAGE_FLUSH_INTERVAL must be a number of seconds from 1 to 86400, or None "
+                f"(got {interval!r}).",
                 hint="Each process adds its counts to the database this often; None stores them only when "
                 "gargoyle.usage.flush() is called. Until fixed, the default (60) is used.",
                 id="gargoyle.E011",
@@ -150,17 +151,26 @@ def check_usage_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
     if not is_valid_usage_retention(retention):
         messages.append(
             Error(
-                f"GARGOYLE_USAGE_RETENTION must be a whole number of days, 8 or more (got {retention!r}).",
+                f"GARGOYLE_USAGE_RETENTION must be a whole number of days from 8 to 3650 (got {retention!r}).",
                 hint="Daily usage counts older than this are deleted. Until fixed, the default (90) is used.",
                 id="gargoyle.E012",
             )
         )
     stale_days = getattr(settings, "GARGOYLE_STALE_DAYS", DEFAULTS["GARGOYLE_STALE_DAYS"])
+    if get_settings().stale_days > get_settings().usage_retention:
+        messages.append(
+            Warning(
+                f"GARGOYLE_STALE_DAYS ({get_settings().stale_days}) is longer than GARGOYLE_USAGE_RETENTION "
+                f"({get_settings().usage_retention}): no switch can be found unchecked for that long.",
+                hint="Keep the usage counts at least as long as the stale period.",
+                id="gargoyle.W018",
+            )
+        )
     permanent = getattr(settings, "GARGOYLE_PERMANENT_SWITCHES", DEFAULTS["GARGOYLE_PERMANENT_SWITCHES"])
     if not is_valid_stale_days(stale_days) or not is_valid_keys(permanent):
         messages.append(
             Error(
-                "GARGOYLE_STALE_DAYS must be a whole number of days, 1 or more, and GARGOYLE_PERMANENT_SWITCHES "
+                "GARGOYLE_STALE_DAYS must be a whole number of days from 1 to 3650, and GARGOYLE_PERMANENT_SWITCHES "
                 f"a list of switch keys (got {stale_days!r} and {permanent!r}).",
                 hint="Until fixed, 30 days and no permanent switch are used.",
                 id="gargoyle.E013",

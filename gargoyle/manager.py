@@ -190,12 +190,15 @@ class SwitchManager:
         return self._evaluate(switch, subjects, default)
 
     def _evaluate(self, switch: CompiledSwitch, instances: Iterable[Any], default: bool | None) -> bool | None:
+        return self._answered(switch, self._judge(switch, instances, default))
+
+    def _judge(self, switch: CompiledSwitch, instances: Iterable[Any], default: bool | None) -> bool | None:
+        """The switch's answer, neither counted nor recorded (a condition set's bug: ``default``)."""
         try:
-            answer = switch.evaluate(instances, default)
+            return switch.evaluate(instances, default)
         except Exception as error:  # a condition set's bug affects only this switch
             self._log_once(switch.key, error)
-            answer = default
-        return self._answered(switch, answer)
+            return default
 
     @staticmethod
     def _answered(switch: CompiledSwitch, answer: bool | None) -> bool | None:
@@ -214,13 +217,17 @@ class SwitchManager:
     ) -> bool | None:
         if not isinstance(key, str):
             return default
-        if key not in snapshot.fallbacks and get_settings().usage:
-            usage.counter.count_default(key)  # no switch and no GARGOYLE_SWITCH_DEFAULTS entry
         record = None
         if snapshot.loaded and key not in self._seen_unknown:
             self._seen_unknown.add(key)  # once per key and snapshot, recorded or not
             record = self._record_switch if self.auto_create else None
-        answer = unknown_keys.answer(snapshot, key, instances, default, self._evaluate, record)
+        # Judged quietly: a parent asked on a child's behalf is not counted or recorded itself.
+        answer = unknown_keys.answer(snapshot, key, instances, default, self._judge, record)
+        fallback = snapshot.fallbacks.get(key)
+        if fallback is not None:  # a GARGOYLE_SWITCH_DEFAULTS key, not stored yet: its own counts
+            return self._answered(fallback, answer)
+        if get_settings().usage:
+            usage.counter.count_default(key)  # no switch stored under the key asked for
         exposure.record(key, answer)
         return answer
 

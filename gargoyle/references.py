@@ -29,12 +29,14 @@ SKIPPED_DIRECTORIES = frozenset(
     {".git", ".hg", ".tox", ".nox", ".venv", "venv", "node_modules", "__pycache__", "site-packages", "_build"}
 )
 
-_QUOTED = r"""(["'])([^"'\n\\]+)\1"""
+# A string literal, with an optional prefix (r"...", u'...'): group 2 is the key.
+_QUOTED = r"""(?:[rRuU])?(["'])([^"'\n\\]+)\1"""
 PATTERNS = {
-    "call": re.compile(r"\ba?is_active\(\s*" + _QUOTED),
-    "decorator": re.compile(r"\bswitch_is_active\(\s*" + _QUOTED),
-    "mixin": re.compile(r"\bswitch_key\s*=\s*" + _QUOTED),
-    "template": re.compile(r"""\{%-?\s*if(?:not)?switch\s+(["']?)([^\s"'%]+)\1"""),
+    "call": re.compile(r"\ba?is_active\(\s*(?:key\s*=\s*)?" + _QUOTED),
+    "decorator": re.compile(r"\bswitch_is_active\(\s*(?:key\s*=\s*)?" + _QUOTED),
+    # A class attribute at the start of a line (optionally annotated), not a keyword argument.
+    "mixin": re.compile(r"^[ \t]*switch_key\s*(?::[^=\n]*)?=\s*" + _QUOTED, re.MULTILINE),
+    "template": re.compile(r"""\{%-?\s*if(?:not)?switch\s+(?:(["'])([^"'\n]+)\1|()([^\s"'%]+))"""),
 }
 
 
@@ -77,4 +79,5 @@ def _references_in(path: Path) -> Iterator[Reference]:
     for kind, pattern in PATTERNS.items():
         # \b keeps switch_is_active( from matching as a plain call too ("_" is a word character).
         for match in pattern.finditer(text):
-            yield Reference(match.group(2), str(path), text.count("\n", 0, match.start()) + 1, kind)
+            key = match.group(2) if match.group(2) is not None else match.group(4)  # quoted, or bare
+            yield Reference(key, str(path), text.count("\n", 0, match.start()) + 1, kind)

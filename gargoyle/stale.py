@@ -115,7 +115,8 @@ def _code(
         return None  # changed lately (or its date cannot be read): not settled yet
     if switch.status in (GLOBAL, DISABLED):
         return "same_answer"
-    if figures is not None and figures["off"] == 0:
+    # "Every check for N days" needs counts going back N days (not an hour after the upgrade).
+    if covered and figures is not None and figures["off"] == 0:
         return "always_on"
     return None
 

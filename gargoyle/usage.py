@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Max, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -148,11 +149,11 @@ def _recent_totals(rows: Any, hour: datetime.datetime) -> Iterable[dict[str, Any
 def _days(rows: Any, hour: datetime.datetime) -> dict[str, list[DayCount]]:
     """Each key's checks per day over the last :data:`CHART_DAYS` days, zeros included."""
     first = hour.date() - datetime.timedelta(days=CHART_DAYS - 1)
-    start = datetime.datetime.combine(first, datetime.time(), tzinfo=datetime.timezone.utc)
+    start = datetime.datetime.combine(first, datetime.time(), tzinfo=hour.tzinfo)  # naive without USE_TZ
     totals: dict[str, dict[datetime.date, list[int]]] = {}
     found = (
         rows.filter(start__gte=start)
-        .annotate(day=TruncDate("start", tzinfo=datetime.timezone.utc))
+        .annotate(day=TruncDate("start", tzinfo=datetime.timezone.utc if settings.USE_TZ else None))
         .values("switch_key", "day")
         .annotate(on_sum=Sum("on"), off_sum=Sum("off"))
     )

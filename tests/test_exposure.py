@@ -93,6 +93,7 @@ def test_listeners_hear_each_answer(switches: None) -> None:
     assert record == {"on": True, "off": False}
 
 
+@pytest.mark.django_db(transaction=True)  # the signal is sent when the flush's write commits
 def test_usage_flushed_tells_each_flush_its_counts(switches: None) -> None:
     counter.take()
     received: list[dict[str, Any]] = []
@@ -110,3 +111,20 @@ def test_usage_flushed_tells_each_flush_its_counts(switches: None) -> None:
     finally:
         usage_flushed.disconnect(receiver)
     assert received == [{"on": (2, 0, 0), "off": (0, 1, 0)}]
+
+
+def test_a_failing_listener_never_breaks_a_check(switches: None, caplog: Any) -> None:
+    def broken(key: str, answer: bool) -> None:
+        raise RuntimeError("the integration is down")
+
+    exposure.add_listener(broken)
+    try:
+        _, token = exposure.start()
+        try:
+            assert gargoyle.is_active("on") is True
+            assert gargoyle.is_active("off") is False
+        finally:
+            exposure.stop(token)
+    finally:
+        exposure._listeners.clear()
+    assert caplog.text.count("a switch answer listener failed") == 1

@@ -82,3 +82,20 @@ def test_the_command_compares_with_the_stored_keys(project: Path) -> None:
     with pytest.raises(CommandError) as error:
         call_command("switch_references", str(project), "--fail", stdout=io.StringIO())
     assert error.value.returncode == 1
+
+
+def test_other_spellings_and_no_false_friends(tmp_path: Path) -> None:
+    (tmp_path / "code.py").write_text(
+        'gargoyle.is_active(key="by_keyword")\n'
+        'gargoyle.is_active(r"raw_string")\n'
+        "class View(SwitchActiveMixin):\n"
+        '    switch_key: str = "annotated"\n'
+        'SwitchChange.objects.filter(switch_key="not_a_reference")\n'
+    )
+    (tmp_path / "page.html").write_text('{% ifswitch "spaced key" %}x{% endifswitch %}')
+    assert sorted(find_references([tmp_path])) == ["annotated", "by_keyword", "raw_string", "spaced key"]
+
+
+def test_a_path_that_does_not_exist_is_refused() -> None:
+    with pytest.raises(CommandError, match="No such file or directory: nowhere"):
+        call_command("switch_references", "nowhere", stdout=io.StringIO())

@@ -133,3 +133,9 @@ def test_the_json_api_and_the_panel_filter_read_it(admin_client: Any, counted_fo
     switches = {item["key"]: item for item in admin_client.get("/gargoyle/switches/").json()["data"]["switches"]}
     assert switches["forgotten"]["stale"]["code"] == "not_checked"
     assert switches["fresh"]["stale"] is None
+
+
+def test_always_on_needs_counts_going_back_the_whole_period() -> None:
+    aged("everyone", SELECTIVE, 300)
+    checked("everyone", 0.1, on=3)  # counting began an hour ago (the upgrade)
+    assert reasons() == {}

@@ -229,3 +229,68 @@ def test_list_switches_with_usage() -> None:
     by_key = {row["key"]: row["usage"] for row in json.loads(out.getvalue())}
     assert (by_key["checked"]["checks_24h"], by_key["checked"]["on_7d"]) == (1234, 1234)
     assert by_key["never"] == {"checks_24h": 0, "on_24h": 0, "checks_7d": 0, "on_7d": 0, "last_checked": None}
+
+
+@override_settings(USE_TZ=False)
+def test_without_use_tz_hours_are_the_sites_wall_clock() -> None:
+    Switch.objects.create(key="on", status=GLOBAL)
+    gargoyle.is_active("on")
+    assert usage.flush() == 1  # no "timezone-aware datetimes" error from the database
+    (row,) = SwitchUsage.objects.filter(switch_key="on")
+    assert row.start.tzinfo is None and row.start.minute == 0
+    figures = usage.usage_of(["on"])["on"]
+    assert (figures.checks_24h, figures.days[-1].on) == (1, 1)
+
+
+def test_a_key_no_switch_could_have_is_not_counted_and_spoils_nothing() -> None:
+    Switch.objects.create(key="on", status=GLOBAL)
+    with override_settings(GARGOYLE_AUTO_CREATE=False):
+        gargoyle.is_active("x" * 65)  # longer than a key may be: no row could hold it
+        gargoyle.is_active("on")
+    assert usage.flush() == 1
+    assert list(SwitchUsage.objects.values_list("switch_key", flat=True)) == ["on"]
+
+
+def test_an_unknown_child_is_counted_under_its_own_key_not_its_parents() -> None:
+    Switch.objects.create(key="parent", status=GLOBAL)
+    with override_settings(GARGOYLE_AUTO_CREATE=False):
+        assert gargoyle.is_active("parent:child") is True  # the parent's answer
+    usage.flush()
+    assert [row[1:4] for row in stored("parent:child")] == [(0, 0, 1)]
+    assert stored("parent") == []  # asked on the child's behalf: not a check of the parent
+
+
+@override_settings(GARGOYLE_SWITCH_DEFAULTS={"beta": {"is_active": True}}, GARGOYLE_AUTO_CREATE=False)
+def test_a_defaults_key_not_stored_yet_counts_its_answer_once() -> None:
+    gargoyle.refresh()
+    assert gargoyle.is_active("beta") is True
+    usage.flush()
+    assert [row[1:4] for row in stored("beta")] == [(1, 0, 0)]
+
+
+def test_a_fork_starts_the_child_without_the_parents_counts() -> None:
+    own = UsageCounter(now=lambda: NOW)
+    own.tally("k")[1] += 3
+    own.count_default("missing")
+    own.after_fork()
+    assert own.take() == {}
+    own.tally("k")[1] += 1  # the same list objects: compiled switches keep counting into them
+    assert own.take() == {"k": (1, 0, 0)}
+
+
+def test_a_flush_never_raises_whatever_fails(caplog: Any) -> None:
+    broken = UsageCounter(now=lambda: NOW)
+    broken.tally("k")[1] += 1
+    with mock.patch("gargoyle._storage.usage.add_counts", side_effect=ValueError("not a database error")):
+        assert broken.flush() == 0
+    assert "not a database error" in caplog.text
+
+
+@override_settings(GARGOYLE_USAGE_FLUSH_INTERVAL=1e300, GARGOYLE_STALE_DAYS=10**6, GARGOYLE_USAGE_RETENTION=10**6)
+def test_huge_settings_are_refused_not_overflowed() -> None:
+    assert [message.id for message in check_usage_settings()] == ["gargoyle.E011", "gargoyle.E012", "gargoyle.E013"]
+
+
+@override_settings(GARGOYLE_STALE_DAYS=120, GARGOYLE_USAGE_RETENTION=90)
+def test_a_stale_period_longer_than_the_counts_are_kept_is_warned_of() -> None:
+    assert [message.id for message in check_usage_settings()] == ["gargoyle.W018"]

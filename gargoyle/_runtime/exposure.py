@@ -9,6 +9,7 @@ recorded: they run on the hot path, so each must be quick and must not raise.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextvars import ContextVar, Token
 
@@ -27,7 +28,19 @@ class Exposures(dict[str, bool]):
     def __setitem__(self, key: str, answer: bool) -> None:
         super().__setitem__(key, answer)
         for listener in _listeners:
-            listener(key, answer)
+            try:
+                listener(key, answer)
+            except Exception as error:  # is_active never raises: an integration's bug stays its own
+                _log_once(listener, error)
+
+
+_failed: set[Listener] = set()
+
+
+def _log_once(listener: Listener, error: Exception) -> None:
+    if listener not in _failed:
+        _failed.add(listener)
+        logging.getLogger("gargoyle").warning("gargoyle: a switch answer listener failed: %r", error)
 
 
 def add_listener(listener: Listener) -> None:

@@ -21,10 +21,12 @@ import os
 import threading
 from collections.abc import Callable
 
-from django.db import DatabaseError, connections, router
+from django.db import connections, router, transaction
+from django.utils import timezone
 
 from gargoyle import signals
 from gargoyle._conf import get_settings
+from gargoyle._storage.validation import KEY_MAX_LENGTH
 
 __all__ = ["UsageCounter", "counter"]
 
@@ -38,16 +40,28 @@ class UsageCounter:
     """This process's checks since the last flush, per switch key."""
 
     def __init__(self, now: Callable[[], datetime.datetime] | None = None) -> None:
-        self._now = now or (lambda: datetime.datetime.now(datetime.timezone.utc))
+        # Django's now(): aware (UTC) with USE_TZ, naive in the default time zone without it.
+        self._now = now or timezone.now
         self.tallies: dict[str, list[int]] = {}  # key -> [off, on]
-        self.defaults: dict[str, int] = {}  # key without a stored switch -> checks
+        self.defaults: dict[str, list[int]] = {}  # key without a stored switch -> [checks]
+        self._reset_process_state()
+
+    def _reset_process_state(self) -> None:
         self._reported: set[tuple[str, datetime.datetime]] = set()  # (key, hour) flushed before
         self._flush_lock = threading.Lock()  # one flush at a time in this process
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._stop = threading.Event()
-        self._next_roll_up = datetime.datetime.min.replace(tzinfo=datetime.timezone.utc)
+        self._next_roll_up: datetime.datetime | None = None
         self._failed = False
+
+    def after_fork(self) -> None:
+        """In a forked child: start afresh (the parent stores its own counts; its lock and
+        thread are not the child's)."""
+        for tally in self.tallies.values():
+            tally[0] = tally[1] = 0  # in place: compiled switches hold these lists
+        self.defaults.clear()
+        self._reset_process_state()
 
     # -- counting (the hot path reads tally() once per snapshot build) --------------------
 
@@ -59,8 +73,14 @@ class UsageCounter:
         return found
 
     def count_default(self, key: str) -> None:
-        """A check of ``key`` answered with the caller's default: no switch is stored under it."""
-        self.defaults[key] = self.defaults.get(key, 0) + 1
+        """A check of ``key``, under which no switch is stored (not counted: a key no switch
+        could have, too long or with a NUL character)."""
+        found = self.defaults.get(key)
+        if found is None:
+            if len(key) > KEY_MAX_LENGTH or "\x00" in key:
+                return  # it would fail the whole batch's write
+            found = self.defaults.setdefault(key, [0])
+        found[0] += 1  # in place, as tallies: take() subtracts what it read, so no count is doubled
 
     # -- flushing --------------------------------------------------------------------------
 
@@ -74,9 +94,10 @@ class UsageCounter:
                 tally[0] -= off  # not "= 0": a check between the read and here is kept
                 tally[1] -= on
                 taken[key] = (on, off, 0)
-        for key in list(self.defaults):
-            checks = self.defaults.pop(key, 0)
+        for key, found in list(self.defaults.items()):
+            checks = found[0]
             if checks:
+                found[0] -= checks
                 on, off, _ = taken.get(key, (0, 0, 0))
                 taken[key] = (on, off, checks)
         return taken
@@ -85,41 +106,54 @@ class UsageCounter:
         """Add the counts made since the last flush to the database; the number of keys.
 
         Never raises: a failure is logged (once until a flush works again) and its counts
-        are dropped.
+        are dropped. Called inside a transaction (a test, a view under ``ATOMIC_REQUESTS``),
+        it writes in it: a rollback loses those counts, and ``usage_flushed`` is sent only on
+        commit.
         """
         # The model is imported here, not above: the manager imports this module before
         # Django's apps are ready.
         from gargoyle._storage.usage import Counts, SwitchUsage, add_counts, hour_of
 
+        alias = router.db_for_write(SwitchUsage)
         with self._flush_lock:
             counts = {key: Counts(*numbers) for key, numbers in self.take().items()}
             if not counts:
                 return 0
-            now = self._now()
-            hour = hour_of(now)
-            first = {key for key in counts if (key, hour) not in self._reported}
-            alias = router.db_for_write(SwitchUsage)
             try:
+                now = self._now()
+                hour = hour_of(now)
+                first = {key for key in counts if (key, hour) not in self._reported}
                 add_counts(counts, now, first, using=alias)
-                self._roll_up_if_due(now, alias)
-            except DatabaseError as error:
-                if not self._failed:
-                    logger.warning("gargoyle: could not store the switch usage counts: %s", error)
-                self._failed = True
+            except Exception as error:  # the database, or a bad value: never the caller's problem
+                self._log_failure(error)
                 return 0
             self._failed = False
             self._reported = {entry for entry in self._reported if entry[1] == hour}
             self._reported.update((key, hour) for key in first)
+            self._roll_up_if_due(now, alias)
         # Outside the lock: a slow receiver delays no other flush. Its errors are its own.
-        signals.usage_flushed.send_robust(sender=None, counts={key: tuple(count) for key, count in counts.items()})
+        sent = {key: tuple(count) for key, count in counts.items()}
+        transaction.on_commit(lambda: signals.usage_flushed.send_robust(sender=None, counts=sent), using=alias)
         return len(counts)
 
+    def _log_failure(self, error: Exception) -> None:
+        if not self._failed:
+            logger.warning("gargoyle: could not store the switch usage counts: %s", error)
+        self._failed = True
+
     def _roll_up_if_due(self, now: datetime.datetime, alias: str) -> None:
+        """Fold old hours into days, at most once an hour; a failure is logged, the counts stay."""
         from gargoyle._storage.usage import roll_up
 
-        if now >= self._next_roll_up:
+        due = self._next_roll_up
+        # (A test may switch USE_TZ between flushes: a naive and an aware time never compare.)
+        if due is not None and timezone.is_aware(due) == timezone.is_aware(now) and now < due:
+            return
+        self._next_roll_up = now + ROLL_UP_EVERY
+        try:
             roll_up(now, get_settings().usage_retention, using=alias)
-            self._next_roll_up = now + ROLL_UP_EVERY
+        except Exception as error:
+            logger.warning("gargoyle: could not roll the switch usage counts up into days: %s", error)
 
     # -- the background thread ---------------------------------------------------------------
 
@@ -152,6 +186,10 @@ class UsageCounter:
 
 #: The process's counter: every manager counts into it.
 counter = UsageCounter()
+
+
+if hasattr(os, "register_at_fork"):  # POSIX: a forked worker starts with no counts of its parent
+    os.register_at_fork(after_in_child=counter.after_fork)
 
 
 @atexit.register

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gargoyle._storage.validation import KEY_MAX_LENGTH
@@ -70,8 +71,11 @@ class SwitchUsage(models.Model):
 
 
 def hour_of(moment: datetime.datetime) -> datetime.datetime:
-    """The start of ``moment``'s hour, in UTC."""
-    return moment.astimezone(datetime.timezone.utc).replace(minute=0, second=0, microsecond=0)
+    """The start of ``moment``'s hour: in UTC for an aware moment (``USE_TZ``), as it is for a
+    naive one (without ``USE_TZ``, the default time zone's wall clock)."""
+    if timezone.is_aware(moment):
+        moment = moment.astimezone(datetime.timezone.utc)
+    return moment.replace(minute=0, second=0, microsecond=0)
 
 
 def add_counts(
@@ -85,8 +89,9 @@ def add_counts(
     """
     hour = hour_of(moment)
     with transaction.atomic(using=using):
-        for key, count in counts.items():
-            _add(key, count, hour, moment, key in first_report, using)
+        # In key order: processes writing at once lock rows in one order, so never deadlock.
+        for key in sorted(counts):
+            _add(key, counts[key], hour, moment, key in first_report, using)
 
 
 def _add(key: str, count: Counts, hour: datetime.datetime, moment: datetime.datetime, first: bool, using: str) -> None:

@@ -114,8 +114,8 @@ def send_change(url: str, secret: str, body: bytes, timeout: float = 5.0) -> Non
         logger.warning("gargoyle: could not send a switch change to Sentry: %s", error)
 
 
-def on_change(change: Any, webhook: dict[str, str]) -> None:
-    """Send ``change`` (a recorded ``SwitchChange``) once its transaction commits."""
+def on_change(change: Any, webhook: dict[str, str], using: str = "default") -> None:
+    """Send ``change`` (a recorded ``SwitchChange``) once its transaction, on ``using``, commits."""
     action = "created" if change.before is None else "deleted" if change.after is None else "updated"
     body = change_body(change.switch_key, action, change.date.isoformat(), change.username, change.pk)
 
@@ -124,7 +124,7 @@ def on_change(change: Any, webhook: dict[str, str]) -> None:
             target=send_change, args=(webhook["url"], webhook["secret"], body), name="gargoyle-sentry", daemon=True
         ).start()
 
-    transaction.on_commit(deliver)
+    transaction.on_commit(deliver, using=using)
 
 
 # -- wiring (AppConfig.ready) ------------------------------------------------------------
@@ -152,7 +152,7 @@ def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
         _follow_setting()
 
 
-def _on_recorded(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+def _on_recorded(sender: Any, instance: Any, created: bool, using: str = "default", **kwargs: Any) -> None:
     webhook = get_settings().sentry_webhook
     if created and webhook is not None:
-        on_change(instance, webhook)
+        on_change(instance, webhook, using)

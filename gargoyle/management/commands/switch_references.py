@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -21,6 +22,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        missing = [path for path in options["paths"] if not Path(path).exists()]
+        if missing:  # else every stored key would read as never referenced
+            raise CommandError(f"No such file or directory: {', '.join(missing)}")
         references = find_references(options["paths"])
         stored = set(Switch.objects.values_list("key", flat=True))
         unreferenced = sorted(stored - set(references))
