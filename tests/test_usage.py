@@ -184,7 +184,7 @@ def test_the_flusher_thread_stores_counts_on_its_own(transactional_db: Any) -> N
     with override_settings(GARGOYLE_USAGE_FLUSH_INTERVAL=1):
         own.ensure_flusher()
         own.tally("on")[1] += 3
-        for _ in range(50):
+        for _ in range(300):  # up to 30 s: a loaded machine may be slow to run the thread
             if SwitchUsage.objects.filter(switch_key="on").exists():
                 break
             own._stop.wait(0.1)
