@@ -179,6 +179,9 @@ def check_usage_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
     return messages
 
 
+_MIDDLEWARE = "gargoyle.middleware.SwitchExposureMiddleware"
+
+
 def check_integrations(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Check the integrations' settings: ``gargoyle.W015``, ``E016`` and ``W017``.
 
@@ -188,32 +191,23 @@ def check_integrations(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
         ``{"url": "https://...", "secret": "..."}``; a warning when
         ``GARGOYLE_OPENTELEMETRY`` is on but opentelemetry-api or the middleware is missing.
     """
-    from gargoyle.integrations.opentelemetry import api_problem as otel_problem
-    from gargoyle.integrations.sentry import sdk_problem
+    from gargoyle.integrations import opentelemetry, sentry
 
     messages: list[CheckMessage] = []
-    if get_settings().sentry:
-        problem = sdk_problem()
-        if problem is None and "gargoyle.middleware.SwitchExposureMiddleware" not in settings.MIDDLEWARE:
-            problem = "gargoyle.middleware.SwitchExposureMiddleware is not in MIDDLEWARE"
+    for integration, check_id, package in (
+        (sentry, "W015", "sentry-sdk 2.20 or later"),
+        (opentelemetry, "W017", "opentelemetry-api"),
+    ):
+        listener = integration.answers
+        problem = listener.problem() if listener.enabled() else None
+        if listener.enabled() and problem is None and _MIDDLEWARE not in settings.MIDDLEWARE:
+            problem = f"{_MIDDLEWARE} is not in MIDDLEWARE"
         if problem is not None:
             messages.append(
                 Warning(
-                    f"GARGOYLE_SENTRY is on, but no answer reaches Sentry: {problem}.",
-                    hint="Install sentry-sdk 2.20 or later and add the middleware (docs/integrations.rst).",
-                    id="gargoyle.W015",
-                )
-            )
-    if get_settings().opentelemetry:
-        problem = otel_problem()
-        if problem is None and "gargoyle.middleware.SwitchExposureMiddleware" not in settings.MIDDLEWARE:
-            problem = "gargoyle.middleware.SwitchExposureMiddleware is not in MIDDLEWARE"
-        if problem is not None:
-            messages.append(
-                Warning(
-                    f"GARGOYLE_OPENTELEMETRY is on, but no answer becomes a span event: {problem}.",
-                    hint="Install opentelemetry-api and add the middleware (docs/integrations.rst).",
-                    id="gargoyle.W017",
+                    f"{listener.setting} is on, but no answer reaches it: {problem}.",
+                    hint=f"Install {package} and add the middleware (docs/integrations.rst).",
+                    id=f"gargoyle.{check_id}",
                 )
             )
     webhook = getattr(settings, "GARGOYLE_SENTRY_WEBHOOK", None)

@@ -15,14 +15,9 @@ No span is recording: nothing is done (the API's no-op span).
 
 from __future__ import annotations
 
-from typing import Any
+from gargoyle.integrations import AnswerListener
 
-from django.core.signals import setting_changed
-
-from gargoyle._conf import get_settings
-from gargoyle._runtime import exposure
-
-__all__ = ["EVENT", "PROVIDER", "api_problem", "connect", "install", "record_evaluation", "uninstall"]
+__all__ = ["EVENT", "PROVIDER", "answers", "api_problem", "connect", "install", "record_evaluation", "uninstall"]
 
 EVENT = "feature_flag.evaluation"
 PROVIDER = "gargoyle"
@@ -54,31 +49,19 @@ def record_evaluation(key: str, answer: bool) -> None:
         )
 
 
+#: The listener that adds span events while ``GARGOYLE_OPENTELEMETRY`` is on.
+answers = AnswerListener("GARGOYLE_OPENTELEMETRY", record_evaluation, api_problem)
+
+
 def install() -> bool:
     """Start adding events, if opentelemetry-api is there; whether it is."""
-    if api_problem() is not None:
-        return False
-    exposure.add_listener(record_evaluation)
-    return True
+    return answers.install()
 
 
 def uninstall() -> None:
-    exposure.remove_listener(record_evaluation)
+    answers.uninstall()
 
 
 def connect() -> None:
     """Follow ``GARGOYLE_OPENTELEMETRY`` now and whenever a test changes it (AppConfig.ready)."""
-    _follow_setting()
-    setting_changed.connect(_on_setting_changed, dispatch_uid="gargoyle.integrations.opentelemetry.setting")
-
-
-def _follow_setting() -> None:
-    if get_settings().opentelemetry:
-        install()
-    else:
-        uninstall()
-
-
-def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting == "GARGOYLE_OPENTELEMETRY":
-        _follow_setting()
+    answers.connect()

@@ -22,15 +22,15 @@ import threading
 import urllib.request
 from typing import Any
 
-from django.core.signals import setting_changed
 from django.db import transaction
 from django.db.models.signals import post_save
 
 from gargoyle._conf import get_settings
-from gargoyle._runtime import exposure
+from gargoyle.integrations import AnswerListener
 
 __all__ = [
     "MIN_SDK",
+    "answers",
     "change_body",
     "connect",
     "install",
@@ -67,16 +67,17 @@ def record_flag(key: str, answer: bool) -> None:
     add_feature_flag(key, answer)
 
 
+#: The listener that gives answers to Sentry while ``GARGOYLE_SENTRY`` is on.
+answers = AnswerListener("GARGOYLE_SENTRY", record_flag, sdk_problem)
+
+
 def install() -> bool:
     """Start giving answers to Sentry, if sentry-sdk allows; whether it does."""
-    if sdk_problem() is not None:
-        return False
-    exposure.add_listener(record_flag)
-    return True
+    return answers.install()
 
 
 def uninstall() -> None:
-    exposure.remove_listener(record_flag)
+    answers.uninstall()
 
 
 # -- change tracking -----------------------------------------------------------------------
@@ -135,21 +136,8 @@ def connect() -> None:
     webhook of ``GARGOYLE_SENTRY_WEBHOOK`` as they are recorded."""
     from gargoyle._storage.change import SwitchChange
 
-    _follow_setting()
-    setting_changed.connect(_on_setting_changed, dispatch_uid="gargoyle.integrations.sentry.setting")
+    answers.connect()
     post_save.connect(_on_recorded, sender=SwitchChange, dispatch_uid="gargoyle.integrations.sentry.change")
-
-
-def _follow_setting() -> None:
-    if get_settings().sentry:
-        install()
-    else:
-        uninstall()
-
-
-def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
-    if setting == "GARGOYLE_SENTRY":
-        _follow_setting()
 
 
 def _on_recorded(sender: Any, instance: Any, created: bool, using: str = "default", **kwargs: Any) -> None:
