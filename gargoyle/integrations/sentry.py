@@ -6,8 +6,8 @@ With ``GARGOYLE_SENTRY = True`` and sentry-sdk 2.20 or later, each answer record
 request lists the switches checked before it, and what they answered.
 
 With ``GARGOYLE_SENTRY_WEBHOOK = {"url": ..., "secret": ...}``, every switch change is sent
-to Sentry's generic feature-flag change-tracking webhook, after its transaction commits, from
-a background thread: ``{"data": [{"action", "flag", "created_at", "created_by", "change_id"}],
+to Sentry's generic feature-flag change-tracking webhook, after its transaction commits, by
+one background thread in batches of up to 100: ``{"data": [{"action", "flag", "created_at", "created_by", "change_id"}],
 "meta": {"version": 1}}``, signed in the ``X-Sentry-Signature`` header (HMAC-SHA256 of the
 body with the secret, hex). A failed delivery is logged; it never fails the change.
 """
@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 import logging
+import queue
 import threading
 import urllib.request
 from typing import Any
@@ -32,6 +33,7 @@ __all__ = [
     "MIN_SDK",
     "answers",
     "change_body",
+    "change_entry",
     "connect",
     "install",
     "on_change",
@@ -88,16 +90,20 @@ def sign(body: bytes, secret: str) -> str:
     return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def change_body(switch_key: str, action: str, when: str, who: str, change_id: int | None) -> bytes:
-    """The webhook's JSON body for one change (``action``: created, updated or deleted)."""
-    entry = {
+def change_entry(switch_key: str, action: str, when: str, who: str, change_id: int | None) -> dict[str, Any]:
+    """One change as the webhook's body lists it (``action``: created, updated or deleted)."""
+    return {
         "action": action,
         "flag": switch_key,
         "created_at": when,
         "created_by": {"id": who or "gargoyle", "type": "name"},
         "change_id": change_id,
     }
-    return json.dumps({"data": [entry], "meta": {"version": 1}}).encode()
+
+
+def change_body(entries: list[dict[str, Any]]) -> bytes:
+    """The webhook's JSON body for some changes."""
+    return json.dumps({"data": entries, "meta": {"version": 1}}).encode()
 
 
 def send_change(url: str, secret: str, body: bytes, timeout: float = 5.0) -> None:
@@ -115,17 +121,47 @@ def send_change(url: str, secret: str, body: bytes, timeout: float = 5.0) -> Non
         logger.warning("gargoyle: could not send a switch change to Sentry: %s", error)
 
 
+#: Changes committed and not sent yet, as (webhook, entry); one thread sends them, in batches.
+_outbox: queue.SimpleQueue[tuple[tuple[str, str], dict[str, Any]]] = queue.SimpleQueue()
+_sender: threading.Thread | None = None
+_sender_lock = threading.Lock()
+BATCH = 100  # changes per request at most (a bulk change of 900 switches: 9 requests)
+
+
 def on_change(change: Any, webhook: dict[str, str], using: str = "default") -> None:
     """Send ``change`` (a recorded ``SwitchChange``) once its transaction, on ``using``, commits."""
     action = "created" if change.before is None else "deleted" if change.after is None else "updated"
-    body = change_body(change.switch_key, action, change.date.isoformat(), change.username, change.pk)
+    entry = change_entry(change.switch_key, action, change.date.isoformat(), change.username, change.pk)
+    target = (webhook["url"], webhook["secret"])
+    transaction.on_commit(lambda: _post_later(target, entry), using=using)
 
-    def deliver() -> None:
-        threading.Thread(
-            target=send_change, args=(webhook["url"], webhook["secret"], body), name="gargoyle-sentry", daemon=True
-        ).start()
 
-    transaction.on_commit(deliver, using=using)
+def _post_later(target: tuple[str, str], entry: dict[str, Any]) -> None:
+    global _sender
+    _outbox.put((target, entry))
+    with _sender_lock:
+        if _sender is None or not _sender.is_alive():
+            _sender = threading.Thread(target=_send_outbox, name="gargoyle-sentry", daemon=True)
+            _sender.start()
+
+
+def _send_outbox() -> None:
+    """Send what is queued, a batch per webhook, until the queue stays empty for a second."""
+    while True:
+        try:
+            batch = [_outbox.get(timeout=1.0)]
+        except queue.Empty:
+            return
+        while len(batch) < BATCH:
+            try:
+                batch.append(_outbox.get_nowait())
+            except queue.Empty:
+                break
+        by_target: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for target, entry in batch:
+            by_target.setdefault(target, []).append(entry)
+        for (url, secret), entries in by_target.items():
+            send_change(url, secret, change_body(entries))
 
 
 # -- wiring (AppConfig.ready) ------------------------------------------------------------

@@ -124,23 +124,39 @@ def hook_url() -> Any:
     server.shutdown()
 
 
+def received_entries() -> list[dict[str, Any]]:
+    return [entry for _, body in Hook.received for entry in json.loads(body)["data"]]
+
+
+def wait_for_entries(count: int) -> None:
+    for _ in range(200):
+        if len(received_entries()) >= count:
+            return
+        threading.Event().wait(0.05)
+
+
 def test_changes_reach_the_webhook_signed(hook_url: str) -> None:
     with override_settings(GARGOYLE_SENTRY_WEBHOOK={"url": hook_url, "secret": "s3cret"}):
         switch = Switch.objects.create(key="new_checkout", status=DISABLED)
         switch.status = GLOBAL
         switch.save()
         switch.delete()
-        for _ in range(100):
-            if len(Hook.received) == 3:
-                break
-            threading.Event().wait(0.05)
-    assert [json.loads(body)["data"][0]["action"] for _, body in Hook.received] == ["created", "updated", "deleted"]
-    headers, body = Hook.received[0]
-    assert headers["X-Sentry-Signature"] == hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
-    entry = json.loads(body)
-    assert entry["meta"] == {"version": 1}
-    assert entry["data"][0]["flag"] == "new_checkout"
-    assert entry["data"][0]["created_by"]["type"] == "name"
+        wait_for_entries(3)
+    assert [entry["action"] for entry in received_entries()] == ["created", "updated", "deleted"]
+    for headers, body in Hook.received:
+        assert headers["X-Sentry-Signature"] == hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+        assert json.loads(body)["meta"] == {"version": 1}
+    entry = received_entries()[0]
+    assert entry["flag"] == "new_checkout"
+    assert entry["created_by"]["type"] == "name"
+
+
+def test_many_changes_go_in_batches(hook_url: str) -> None:
+    with override_settings(GARGOYLE_SENTRY_WEBHOOK={"url": hook_url, "secret": "s"}):
+        Switch.objects.bulk_create([Switch(key=f"k{number:03}") for number in range(150)])
+        wait_for_entries(150)
+    assert len(received_entries()) == 150
+    assert 2 <= len(Hook.received) < 150  # batches of at most 100, not a request per change
 
 
 def test_a_failing_webhook_never_fails_the_change(caplog: Any) -> None:
