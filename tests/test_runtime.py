@@ -357,3 +357,18 @@ def test_a_dropped_manager_is_freed_at_once_and_hears_no_more_writes():
     assert manager_ref() is None, "the runtime kept its manager alive"
     assert runtime_ref() is None
     assert all(runtime is not None for runtime in live_runtimes())
+
+
+def test_a_runtime_left_behind_by_its_manager_ignores_setting_changes(caplog):
+    import gc
+
+    manager = SwitchManager(Switch, key="key", value="value", instances=True, auto_create=False)
+    runtime = manager._runtime  # kept alive past its manager, as a reference cycle can
+    del manager
+    gc.collect()
+    with override_settings(GARGOYLE_USAGE=False):  # rebuild: its manager is gone
+        pass
+    assert "garbage-collected" not in caplog.text
+    with override_settings(GARGOYLE_LEGACY_PERCENT=True):  # no longer listening at all
+        pass
+    assert runtime.snapshot is not None

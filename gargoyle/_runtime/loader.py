@@ -381,7 +381,11 @@ class SnapshotRuntime:
 
     def _on_setting_changed(self, *, setting: str, **kwargs: Any) -> None:
         if setting in ("GARGOYLE_SWITCH_DEFAULTS", "GARGOYLE_LEGACY_PERCENT", "GARGOYLE_USAGE"):
-            self.rebuild()
+            try:
+                self.rebuild()
+            except ReferenceError:  # its manager was collected (a test's) before this runtime: stop listening
+                setting_changed.disconnect(self._on_setting_changed)
+                request_started.disconnect(self._on_request_started)
         elif setting in ("GARGOYLE_CACHE_NAME", "GARGOYLE_CACHE_TIMEOUT", "GARGOYLE_CHECK_INTERVAL", "CACHES"):
             self._backoff_until = 0.0
             self._failing.discard("cache")  # another cache now: its first failure is news again
