@@ -7,6 +7,7 @@ that is a failure. A state passes with no violation of "serious" or "critical" i
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import re
@@ -15,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from gargoyle.constants import DISABLED, GLOBAL, INHERIT, SELECTIVE
-from gargoyle.models import Switch
+from gargoyle.models import Switch, SwitchUsage
 from tests.browser.conftest import IN_CI, VIEWPORT
 
 try:
@@ -95,6 +97,16 @@ def some_switches() -> None:
     Switch.objects.create(key="search", label="Search", status=GLOBAL)
     Switch.objects.create(key="search:facets", status=INHERIT)
     Switch.objects.create(key="legacy_banner", status=DISABLED)
+    # Usage figures with a chart, and a stale switch (settled for weeks), for the audit too.
+    now = timezone.now()
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    for back in range(0, 14 * 24, 6):
+        start = hour - datetime.timedelta(hours=back)
+        SwitchUsage.objects.create(switch_key="search", period="h", start=start, on=40, processes=2, last_checked=start)
+    SwitchUsage.objects.create(switch_key="old", period="d", start=hour - datetime.timedelta(days=60), on=1)
+    old = now - datetime.timedelta(days=60)
+    Switch.objects.filter(key="search").update(date_created=old)
+    Switch._base_manager.filter(key="search").update(date_modified=old)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
@@ -136,6 +148,9 @@ def test_every_state_of_the_panel(page, login, admin_user, panel_url, audit, sch
     audit("the confirmation before Global")
     page.keyboard.press("Escape")
 
+    expect(row_of(page, "search").locator(".gargoyle-usage-chart")).to_be_visible()
+    expect(row_of(page, "search").locator(".gargoyle-badge-stale")).to_be_visible()
+    audit("usage figures, a chart and a stale badge")
     row_of(page, "search").get_by_role("checkbox", name="Select Search").check()
     row_of(page, "legacy_banner").get_by_role("checkbox", name="Select legacy_banner").check()
     expect(page.locator("#gargoyle-bulk")).to_be_visible()
