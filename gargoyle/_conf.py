@@ -37,6 +37,7 @@ Setting = Literal[
     "GARGOYLE_SENTRY",
     "GARGOYLE_SENTRY_WEBHOOK",
     "GARGOYLE_OPENTELEMETRY",
+    "GARGOYLE_APPLY_SCHEDULES",
 ]
 
 
@@ -60,6 +61,7 @@ class Defaults(TypedDict):
     GARGOYLE_SENTRY: bool
     GARGOYLE_SENTRY_WEBHOOK: Mapping[str, str] | None
     GARGOYLE_OPENTELEMETRY: bool
+    GARGOYLE_APPLY_SCHEDULES: bool
 
 
 DEFAULTS: Defaults = {
@@ -85,6 +87,8 @@ DEFAULTS: Defaults = {
     "GARGOYLE_SENTRY": False,
     "GARGOYLE_SENTRY_WEBHOOK": None,
     "GARGOYLE_OPENTELEMETRY": False,
+    # Processes apply due scheduled changes when a version check notices them (schedules.rst).
+    "GARGOYLE_APPLY_SCHEDULES": True,
 }
 
 
@@ -107,6 +111,7 @@ class GargoyleSettings:
     sentry: bool  # answers to Sentry's feature flags
     sentry_webhook: dict[str, str] | None  # {"url", "secret"} of Sentry's change tracking
     opentelemetry: bool  # answers as span events (gargoyle.integrations.opentelemetry)
+    apply_schedules: bool  # due scheduled changes applied from the version check (gargoyle.schedules)
 
 
 @functools.cache
@@ -136,6 +141,7 @@ def get_settings() -> GargoyleSettings:
         sentry=bool(read("GARGOYLE_SENTRY")),
         sentry_webhook=_webhook(read("GARGOYLE_SENTRY_WEBHOOK")),
         opentelemetry=bool(read("GARGOYLE_OPENTELEMETRY")),
+        apply_schedules=bool(read("GARGOYLE_APPLY_SCHEDULES")),
     )
 
 

@@ -110,6 +110,8 @@ class SwitchManager:
             on_reload=self._seen_unknown.clear,
             cache=cache,
             check_interval=timeout,
+            read_next_due=_read_next_due,
+            on_due=_apply_due_schedules,
         )
 
     def __repr__(self) -> str:
@@ -455,6 +457,18 @@ def _read_db_version() -> int | None:
     from gargoyle._storage.version import read_db_version
 
     return read_db_version()
+
+
+def _read_next_due() -> float | None:
+    from gargoyle.schedules import next_due_timestamp
+
+    return next_due_timestamp()
+
+
+def _apply_due_schedules(then: Callable[[float | None], None]) -> None:
+    from gargoyle.schedules import apply_in_background
+
+    apply_in_background(then)
 
 
 #: The process-wide manager, also importable as ``from gargoyle import gargoyle``.

@@ -1,4 +1,5 @@
-"""The models: :class:`Switch`, :class:`SnapshotVersion`, ``SwitchChange`` and ``SwitchUsage``.
+"""The models: :class:`Switch`, :class:`SnapshotVersion`, ``SwitchChange``, ``SwitchUsage`` and
+``ScheduledChange``.
 
 This is the public path (gargoyle-yplan's, and Django's ``models`` module of the app). The
 models are defined in the storage layer, ``gargoyle/_storage/`` (see docs/architecture.rst).
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from gargoyle._storage.change import SwitchChange
 from gargoyle._storage.querysets import SwitchQuerySet as SwitchQuerySet
+from gargoyle._storage.schedule import ScheduledChange
 from gargoyle._storage.switch import Switch
 from gargoyle._storage.usage import SwitchUsage
 from gargoyle._storage.version import SnapshotVersion
@@ -27,6 +29,7 @@ __all__ = [
     "INCLUDE",
     "INHERIT",
     "SELECTIVE",
+    "ScheduledChange",
     "SnapshotVersion",
     "Switch",
     "SwitchChange",

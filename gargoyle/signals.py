@@ -47,3 +47,10 @@ switch_condition_removed = django.dispatch.Signal()
 #: with ``sender=None``. For statsd or Prometheus counters: add each count to your own
 #: metric here, rather than on every check.
 usage_flushed = django.dispatch.Signal()
+
+#: A scheduled change was resolved when it came due: applied or refused (see
+#: docs/schedules.rst). Arguments: ``schedule`` (the :class:`~gargoyle.models.ScheduledChange`;
+#: ``state`` is ``"applied"`` or ``"refused"``, ``outcome`` says what happened). Sent with
+#: ``sender=ScheduledChange`` after the change committed; the change itself sends the signals
+#: above like any other, with ``request=None``.
+scheduled_change_resolved = django.dispatch.Signal()

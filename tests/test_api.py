@@ -38,8 +38,17 @@ MUTATIONS = {
     "undo": {"id": "1"},
     "bulk-undo": {"id": "1"},
     "mark-reviewed": {"key": "feature"},
+    "add-schedule": {"key": "feature", "action": "status", "status": "2", "due": "2040-01-01T09:00Z"},
+    "edit-schedule": {"id": "1", "due": "2040-01-02T09:00Z"},
+    "cancel-schedule": {"id": "1"},
 }
-READS = {"switches": {}, "preview": {"key": "feature"}, "history": {"key": "feature"}, "audience": {"key": "feature"}}
+READS = {
+    "switches": {},
+    "preview": {"key": "feature"},
+    "history": {"key": "feature"},
+    "audience": {"key": "feature"},
+    "schedules": {"key": "feature"},
+}
 NEEDS = {
     "add": "gargoyle.add_switch",
     "update": "gargoyle.change_switch",
@@ -52,6 +61,9 @@ NEEDS = {
     "undo": "gargoyle.change_switch",
     "bulk-undo": "gargoyle.change_switch",
     "mark-reviewed": "gargoyle.change_switch",
+    "add-schedule": "gargoyle.change_switch",
+    "edit-schedule": "gargoyle.change_switch",
+    "cancel-schedule": "gargoyle.change_switch",
 }
 
 
@@ -532,7 +544,17 @@ def test_history_newest_first_with_users(client: Client, admin: Any) -> None:
     assert {entry["username"] for entry in entries} == {"alice"}
     assert entries[0]["before"]["status"] == DISABLED and entries[0]["after"]["status"] == SELECTIVE
     assert entries[0]["restoredFrom"] is None
-    assert set(entries[0]) == {"id", "date", "username", "summary", "before", "after", "restoredFrom"} | {
+    assert set(entries[0]) == {
+        "id",
+        "date",
+        "username",
+        "summary",
+        "before",
+        "after",
+        "restoredFrom",
+        "via",
+        "note",
+    } | {
         "undoable",
         "undoBlockedBy",
         "undoReason",
@@ -862,3 +884,106 @@ def test_payload_keeps_the_stored_label_apart_from_the_displayed_one():
 
     payload = switch_payload(Switch(key="no_label"))
     assert (payload["label"], payload["storedLabel"]) == ("no_label", "")
+
+
+# -- schedules/ ------------------------------------------------------------------------------------
+
+
+def test_a_change_scheduled_through_the_api_is_listed_moved_and_cancelled(client: Client, admin: Any, feature) -> None:
+    made = ok(
+        client.post(
+            url("add-schedule"),
+            {
+                "key": "feature",
+                "action": "set_percent",
+                "id": USER_SET,
+                "field": "percent",
+                "percent[min]": "0",
+                "percent[max]": "25",
+                "due": "2040-03-01 09:00",
+                "zone": "Europe/Berlin",
+            },
+        )
+    )
+    assert made["summary"] == "set User: Percent 25% (0-25)"
+    assert made["dueAt"] == "2040-03-01T08:00:00.000000Z"
+    assert (made["state"], made["scheduledBy"]) == ("pending", "alice")
+    listed = ok(client.get(url("schedules"), {"key": "feature"}))
+    assert [item["id"] for item in listed["schedules"]] == [made["id"]]
+    assert listed["siteTimeZone"] == "America/Chicago"
+    assert ok(client.get(url("switches")))["switches"][0]["schedules"] == [
+        {"id": made["id"], "dueAt": "2040-03-01T08:00:00.000000Z", "summary": "set User: Percent 25% (0-25)"}
+    ]
+
+    moved = ok(client.post(url("edit-schedule"), {"id": str(made["id"]), "due": "2040-03-02T09:00Z"}))
+    assert moved["dueAt"] == "2040-03-02T09:00:00.000000Z"
+    cancelled = ok(client.post(url("cancel-schedule"), {"id": str(made["id"])}))
+    assert (cancelled["state"], cancelled["outcome"]) == ("cancelled", "cancelled by alice")
+    assert ok(client.get(url("schedules")))["schedules"] == []  # only pending ones without a key
+    assert [item["state"] for item in ok(client.get(url("schedules"), {"key": "feature"}))["schedules"]] == [
+        "cancelled"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "status", "words"),
+    [
+        ({"action": "status", "status": "9"}, 400, ["status: '9'"]),
+        ({"action": "rename"}, 400, ["action: 'rename'"]),
+        ({"action": "status", "status": "2", "due": "2000-01-01T00:00Z"}, 400, ["has passed"]),
+        ({"action": "status", "status": "2", "due": "soon"}, 400, ["is not a date and time"]),
+        ({"action": "status", "status": "2", "due": "2040-03-25 02:30", "zone": "America/Chicago"}, 200, []),
+        (
+            {"action": "status", "status": "2", "due": "2040-03-11 02:30", "zone": "America/Chicago"},
+            400,
+            ["does not exist"],
+        ),
+        ({"action": "status", "status": "2", "due": "2040-11-04 01:30"}, 400, ["happens twice", "-05:00 or"]),
+        ({"action": "add_condition", "id": "nope", "field": "x"}, 404, ["no condition set 'nope'"]),
+        ({"action": "add_condition", "id": USER_SET, "field": "percent", "percent[min]": "5"}, 400, ["Percent"]),
+        ({"action": "remove_condition", "id": USER_SET, "field": "username"}, 400, ["value: this field is required"]),
+        ({"key": "ghost", "action": "status", "status": "2"}, 404, ["no switch 'ghost'"]),
+    ],
+)
+def test_bad_schedules_get_a_clear_error_and_store_nothing(client, admin, feature, fields, status, words) -> None:
+    data = {"key": "feature", "due": "2040-03-01T09:00Z", **fields}
+    response = client.post(url("add-schedule"), data)
+    if status == 200:
+        ok(response)
+        return
+    fails(response, status, *words)
+    assert ok(client.get(url("schedules")))["schedules"] == []
+
+
+def test_scheduling_global_takes_the_right_to_set_global(client: Client, login: Any, feature) -> None:
+    login(*EDITOR)
+    due = "2040-03-01T09:00Z"
+    fails(client.post(url("add-schedule"), {"key": "feature", "action": "status", "status": "3", "due": due}), 403)
+    made = ok(client.post(url("add-schedule"), {"key": "feature", "action": "status", "status": "2", "due": due}))
+    assert made["summary"] == "status → Selective"
+
+
+def test_a_resolved_schedule_cannot_be_moved_or_cancelled(client: Client, admin: Any, feature) -> None:
+    made = ok(
+        client.post(
+            url("add-schedule"), {"key": "feature", "action": "status", "status": "2", "due": "2040-01-01T00:00Z"}
+        )
+    )
+    ok(client.post(url("cancel-schedule"), {"id": str(made["id"])}))
+    fails(client.post(url("cancel-schedule"), {"id": str(made["id"])}), 400, "is already cancelled")
+    fails(client.post(url("edit-schedule"), {"id": str(made["id"]), "due": "2041-01-01T00:00Z"}), 400, "already")
+    fails(client.post(url("cancel-schedule"), {"id": "x1"}), 400, "is not a schedule id")
+
+
+def test_the_history_says_which_changes_a_schedule_made(client: Client, admin: Any, feature) -> None:
+    from gargoyle import schedules
+
+    made = ok(
+        client.post(
+            url("add-schedule"), {"key": "feature", "action": "status", "status": "2", "due": "2040-01-01T00:00Z"}
+        )
+    )
+    schedules.apply_due(now=schedules.parse_moment("2040-01-01T00:01Z"))
+    [entry, *_] = ok(client.get(url("history"), {"key": "feature"}))
+    assert (entry["username"], entry["via"]) == ("alice", "schedule")
+    assert entry["note"].startswith(f"scheduled change #{made['id']}, made by alice")

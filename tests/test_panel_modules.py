@@ -26,13 +26,14 @@ LAYERS: dict[str, set[str]] = {
         "history.js",
         "notices.js",
         "preview.js",
+        "schedule.js",
         "search.js",
         "status.js",
         "switch-dialog.js",
         "toolbar.js",
         "usage.js",
     },
-    "base": {"api.js", "dialogs.js", "dom.js", "state.js", "text.js"},
+    "base": {"api.js", "dialogs.js", "dom.js", "field-inputs.js", "state.js", "text.js"},
 }
 SAME_LAYER_ALLOWED = {"base"}
 

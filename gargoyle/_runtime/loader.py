@@ -38,6 +38,7 @@ from django.core.signals import request_started, setting_changed
 from gargoyle._authoring.condition_sets import ConditionSet
 from gargoyle._conf import get_settings
 from gargoyle._runtime import usage, versions
+from gargoyle._runtime.due import DueWatch
 from gargoyle._runtime.pending import CommitHook, PendingWrites
 from gargoyle._runtime.snapshot import EMPTY, NOT_READ, Snapshot, build_snapshot
 from gargoyle._runtime.threads import run_outside_event_loop
@@ -84,6 +85,8 @@ class SnapshotRuntime:
     :param on_reload: called after every reload (the manager forgets the unknown keys it saw).
     :param cache: a cache alias or instance for the version token (default: the setting).
     :param check_interval: seconds between version checks (default: the setting).
+    :param read_next_due: reads when the next scheduled change is due (``_runtime/due.py``).
+    :param on_due: applies what is due, when a version check notices it.
     """
 
     def __init__(
@@ -95,8 +98,11 @@ class SnapshotRuntime:
         on_reload: Callable[[], None],
         cache: str | BaseCache | None = None,
         check_interval: float | None = None,
+        read_next_due: Callable[[], float | None] | None = None,
+        on_due: Callable[[Callable[[float | None], None]], None] | None = None,
     ) -> None:
         self._load_rows = load_rows
+        self.due = DueWatch(read_next_due, on_due)
         self._read_version = read_version
         self._namespaces = namespaces
         self._on_reload = on_reload
@@ -163,6 +169,7 @@ class SnapshotRuntime:
                 return provisional
         if monotonic() >= self.next_check:
             self._check_for_changes()
+            self.due.poll()
             if get_settings().usage:  # at most once per check: the hot path never starts threads
                 usage.counter.ensure_flusher()
         return self.snapshot
@@ -274,6 +281,7 @@ class SnapshotRuntime:
         self._recovered("database")
         self._report_problems(snapshot)
         self.snapshot = snapshot
+        self.due.refresh()
         self._loaded = max(self._loaded, generation)
         self._next_db_check = now + self._interval()
         self._on_reload()

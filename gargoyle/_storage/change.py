@@ -15,6 +15,10 @@ from gargoyle._storage.validation import KEY_MAX_LENGTH
 
 __all__ = ["SwitchChange"]
 
+#: ``SwitchChange.via`` of a change a person (or code of theirs) made, and of a schedule's.
+#: (No ``choices``: a new kind of automation needs no migration.)
+BY_PERSON, VIA_SCHEDULE = "", "schedule"
+
 
 class SwitchChange(models.Model):
     """One write to one switch, with the state before and after it.
@@ -23,7 +27,9 @@ class SwitchChange(models.Model):
     ``status`` and ``value`` (``None`` before an addition and after a deletion). ``user``
     and ``username`` say who made the change, when it was made through a request; the
     username is kept when the user is deleted. ``restored_from`` points at the change
-    that a rollback restored. Newest first by default.
+    that a rollback restored. ``via`` says whether a person or a machine (a schedule)
+    made it, and ``note`` why: a machine's change names the person it acts for in
+    ``user``. Newest first by default.
     """
 
     switch_key = models.CharField(_("switch"), max_length=KEY_MAX_LENGTH, db_index=True)
@@ -43,6 +49,10 @@ class SwitchChange(models.Model):
     restored_from = models.ForeignKey(
         "self", verbose_name=_("restored from"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    #: What made the change: "" a person (or code), ``"schedule"`` a scheduled change applied.
+    via = models.CharField(_("made by"), max_length=16, blank=True, default="")
+    #: Why a machine made it: which schedule, for whom (empty for a person's change).
+    note = models.TextField(_("note"), blank=True, default="")
 
     class Meta:
         app_label = "gargoyle"

@@ -18,7 +18,7 @@ from django.db import IntegrityError, models, router, transaction
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
-from gargoyle._authoring.fields import Field
+from gargoyle._authoring.fields import Field, Percent
 from gargoyle._authoring.registry import ConditionSets, default_registry
 from gargoyle._conf import default_status, get_settings
 from gargoyle._storage import values
@@ -312,6 +312,32 @@ class Switch(models.Model):
             with contextlib.suppress(ValidationError):
                 forms.add(field.clean(condition))  # "true" was stored as "1", "00-50.0" as "0-50"
         self._edit_value(lambda value: values.remove_condition(value, namespace, field_name, forms), commit)
+
+    def set_percent(
+        self, manager: ConditionSets, condition_set: str, field_name: str, condition: Any, commit: bool = True
+    ) -> None:
+        """Make ``condition`` (e.g. ``"0-25"``) the only include range of a percent field.
+
+        What a rollout step does: exclude conditions of the field stay, other fields are
+        untouched. Like the other condition methods, it validates and locks the row.
+
+        :param manager: the manager whose registry knows the condition set.
+        :param condition_set: the condition set's id.
+        :param field_name: the name of one of its :class:`~gargoyle.conditions.Percent` fields.
+        :param condition: the range, as the field takes it.
+        :param commit: save now (locking the row); with ``False`` only this instance changes.
+        :raises ~django.core.exceptions.ValidationError: for an unknown condition set or
+            field, a field that is not a percent, or a bad range; nothing changes then.
+        """
+        condition_set_, field = lookup_field(manager, condition_set, field_name)
+        if not isinstance(field, Percent):
+            raise ValidationError(
+                _("field_name: %(set)s's %(field)r is not a percent field."),
+                params={"set": condition_set, "field": field_name},
+            )
+        condition = field.clean(condition)
+        namespace = condition_set_.get_namespace()
+        self._edit_value(lambda value: values.set_include(value, namespace, field_name, condition), commit)
 
     def clear_conditions(
         self, manager: ConditionSets, condition_set: str, field_name: str | None = None, commit: bool = True

@@ -90,6 +90,18 @@ def remove_condition(value: dict[str, Any], namespace: str, field_name: str, con
     return True
 
 
+def set_include(value: dict[str, Any], namespace: str, field_name: str, condition: str) -> bool:
+    """Make ``condition`` the field's only include condition (excludes stay); return whether
+    anything changed."""
+    entries = _entries(value, namespace, field_name)
+    kept = [entry for entry in entries if entry[0] == EXCLUDE and condition_text(entry[1]) != condition]
+    wanted = [*kept, [INCLUDE, condition]]
+    if [list(entry) for entry in entries] == wanted:
+        return False
+    value.setdefault(namespace, {})[field_name] = wanted
+    return True
+
+
 def condition_text(condition: Any) -> str:
     """A stored condition as text: itself, or the JSON of one that is not text (written by a
     script), which is how the panel shows it and how it is removed."""

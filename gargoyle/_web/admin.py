@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
@@ -115,6 +116,7 @@ class SwitchAdmin(_SwitchAdminBase):
             "permissions": self.permissions(request),
             "urls": self.api_urls(),
             "usageCounting": get_settings().usage,
+            "siteTimeZone": settings.TIME_ZONE,
         }
         # Dates and lazy strings as the API writes them, so the page compares like with like.
         written: dict[str, Any] = json.loads(dumps(data))

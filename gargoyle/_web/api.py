@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from gargoyle._authoring.fields import Choice, Field
 from gargoyle._storage.change import SwitchChange
+from gargoyle._storage.schedule import PENDING, ScheduledChange
 from gargoyle._storage.switch import Switch
 from gargoyle._storage.transactions import write_transaction
 from gargoyle._storage.validation import LABEL_MAX_LENGTH, validate_key, validate_status
@@ -27,6 +28,7 @@ from gargoyle._web import audience
 from gargoyle._web.auth import ApiError, api_view, can_view, require
 from gargoyle._writes.attribution import made_by
 from gargoyle._writes.history import recording
+from gargoyle._writes.schedules import describe_action
 from gargoyle.constants import GLOBAL, STATUSES
 from gargoyle.manager import gargoyle
 from gargoyle.preview import buckets as preview_buckets
@@ -49,7 +51,23 @@ def switch_payloads(switches: Iterable[Switch]) -> list[dict[str, Any]]:
     # SQLite limits the number of parameters of a query).
     figures = usage_of(keys if len(keys) <= 500 else None)
     stale = stale_of(switches)
-    return [_payload(switch, figures.get(switch.key), stale.get(switch.key)) for switch in switches]
+    planned = _pending_schedules(keys if len(keys) <= 500 else None)
+    return [
+        _payload(switch, figures.get(switch.key), stale.get(switch.key), planned.get(switch.key, []))
+        for switch in switches
+    ]
+
+
+def _pending_schedules(keys: list[str] | None) -> dict[str, list[dict[str, Any]]]:
+    """Each switch's pending schedules, soonest first, as ``{"id", "dueAt", "summary"}``."""
+    found = ScheduledChange.objects.filter(state=PENDING).order_by("due_at", "pk")
+    if keys is not None:
+        found = found.filter(switch_key__in=keys)
+    planned: dict[str, list[dict[str, Any]]] = {}
+    for item in found:
+        summary = describe_action(item.action, item.arguments)
+        planned.setdefault(item.switch_key, []).append({"id": item.pk, "dueAt": item.due_at, "summary": summary})
+    return planned
 
 
 def switch_payload(switch: Switch) -> dict[str, Any]:
@@ -57,12 +75,15 @@ def switch_payload(switch: Switch) -> dict[str, Any]:
     stored conditions cannot be used, or None), ``storedLabel`` (``label`` falls back to the
     key, as gargoyle-yplan's did), ``notices`` (stored values to fix, answers changed at the
     upgrade: ``[{"code", "message"}]``), ``audience``, ``audienceEstimate``, ``usage``
-    (:meth:`gargoyle.usage.SwitchUsageFigures.as_dict`, or None before any check is stored)
-    and ``stale`` (:meth:`gargoyle.stale.StaleSwitch.as_dict`, or None)."""
+    (:meth:`gargoyle.usage.SwitchUsageFigures.as_dict`, or None before any check is stored),
+    ``stale`` (:meth:`gargoyle.stale.StaleSwitch.as_dict`, or None) and ``schedules`` (its
+    pending scheduled changes, soonest first: ``[{"id", "dueAt", "summary"}]``)."""
     return switch_payloads([switch])[0]
 
 
-def _payload(switch: Switch, figures: SwitchUsageFigures | None, stale: StaleSwitch | None) -> dict[str, Any]:
+def _payload(
+    switch: Switch, figures: SwitchUsageFigures | None, stale: StaleSwitch | None, planned: list[dict[str, Any]]
+) -> dict[str, Any]:
     return {
         **switch.to_dict(gargoyle, name_fields=True),
         "problem": gargoyle.problem_of(switch),
@@ -72,6 +93,7 @@ def _payload(switch: Switch, figures: SwitchUsageFigures | None, stale: StaleSwi
         "audienceEstimate": audience.estimate(gargoyle, switch),
         "usage": figures.as_dict() if figures is not None else None,
         "stale": stale.as_dict() if stale is not None else None,
+        "schedules": planned,
     }
 
 

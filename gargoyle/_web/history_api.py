@@ -26,11 +26,14 @@ def change_payload(
     """A history entry; ``summary`` is described afresh from ``before`` and ``after`` (older
     entries stored vaguer texts), ``undoable``/``undoBlockedBy``/``undoReason`` say whether
     ``history/undo/`` can revert it alone (``refusal``: why not), ``afterIsCurrent`` whether
-    its state ``after`` is the switch as it is now (``now``: its stored fields)."""
+    its state ``after`` is the switch as it is now (``now``: its stored fields); ``via`` is
+    ``"schedule"`` for a change a schedule made for ``username``, and ``note`` says which."""
     return {
         "id": change.pk,
         "date": change.date,
         "username": change.username,
+        "via": change.via,
+        "note": change.note,
         "summary": describe(change.before, change.after, restored_from=change.restored_from_id),
         "before": change.before,
         "after": change.after,

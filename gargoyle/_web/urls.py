@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from gargoyle._web import api, bulk, history_api
+from gargoyle._web import api, bulk, history_api, schedules_api
 
 #: The URL namespace: ``reverse("gargoyle:status")``.
 app_name = "gargoyle"
@@ -24,4 +24,8 @@ urlpatterns = [
     path("history/undo/", history_api.undo_change, name="undo"),
     path("history/undo/bulk/", bulk.bulk_undo, name="bulk-undo"),
     path("upgrade/reviewed/", api.mark_reviewed, name="mark-reviewed"),
+    path("schedules/", schedules_api.schedules, name="schedules"),
+    path("schedules/add/", schedules_api.add_schedule, name="add-schedule"),
+    path("schedules/edit/", schedules_api.edit_schedule, name="edit-schedule"),
+    path("schedules/cancel/", schedules_api.cancel_schedule, name="cancel-schedule"),
 ]

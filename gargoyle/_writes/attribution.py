@@ -1,5 +1,6 @@
 """Who is making the switch changes in progress: the request that :func:`made_by` names,
-and the recorded change they restore, if any (:func:`restoring`).
+the recorded change they restore, if any (:func:`restoring`), and the machine acting for a
+person (:func:`acting_for`: a schedule applied).
 
 The write pipeline sends gargoyle's signals with the request, and the history records its
 user and the change restored. The public path of :func:`made_by` is
@@ -11,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.http import HttpRequest
 
@@ -22,6 +24,19 @@ _current_request: contextvars.ContextVar[HttpRequest | None] = contextvars.Conte
     "gargoyle_current_request", default=None
 )
 _restoring: contextvars.ContextVar[SwitchChange | None] = contextvars.ContextVar("gargoyle_restoring", default=None)
+
+
+@dataclass(frozen=True)
+class Automation:
+    """A machine making changes for a person: what it is (``via``), why (``note``), for whom."""
+
+    via: str
+    note: str
+    user: Any = None  # the site's user model, or None (a command, or a deleted user)
+    username: str = ""
+
+
+_automation: contextvars.ContextVar[Automation | None] = contextvars.ContextVar("gargoyle_automation", default=None)
 
 
 @contextlib.contextmanager
@@ -62,3 +77,18 @@ def restoring(change: SwitchChange) -> Iterator[None]:
 def current_restore() -> SwitchChange | None:
     """The change given to the innermost :func:`restoring` block, or None."""
     return _restoring.get()
+
+
+@contextlib.contextmanager
+def acting_for(automation: Automation) -> Iterator[None]:
+    """Record the switch changes made inside the block as made by ``automation``."""
+    token = _automation.set(automation)
+    try:
+        yield
+    finally:
+        _automation.reset(token)
+
+
+def current_automation() -> Automation | None:
+    """The automation given to the innermost :func:`acting_for` block, or None."""
+    return _automation.get()

@@ -22,7 +22,7 @@ from django.http import HttpRequest
 from gargoyle import signals
 from gargoyle._storage.change import SwitchChange
 from gargoyle._storage.switch import Switch
-from gargoyle._writes.attribution import current_restore
+from gargoyle._writes.attribution import current_automation, current_restore
 from gargoyle._writes.describe import describe
 
 __all__ = ["changes_of", "record", "recording"]
@@ -47,14 +47,17 @@ def record(
     """
     user: Any = getattr(request, "user", None)  # the site's user model, AnonymousUser, or None
     authenticated = user is not None and user.is_authenticated
+    automation = current_automation()
     change: SwitchChange = SwitchChange.objects.using(switch._state.db or "default").create(
         switch_key=(after or before or {}).get("key", switch.key),
-        user=user if authenticated else None,
-        username=user.get_username() if authenticated else "",
+        user=automation.user if automation else user if authenticated else None,
+        username=automation.username if automation else user.get_username() if authenticated else "",
         summary=describe(before, after, restored_from=getattr(current_restore(), "pk", None)),
         before=before,
         after=after,
         restored_from=current_restore(),
+        via=automation.via if automation else "",
+        note=automation.note if automation else "",
     )
     recorded = _recorded.get()
     if recorded is not None:

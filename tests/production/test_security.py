@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from gargoyle import urls as api_urls
 from gargoyle.history import SwitchChange
 from gargoyle.manager import gargoyle
-from gargoyle.models import SnapshotVersion, Switch
+from gargoyle.models import ScheduledChange, SnapshotVersion, Switch
 
 pytestmark = [pytest.mark.urls("tests.production.security_urls"), pytest.mark.django_db]
 
@@ -35,6 +37,7 @@ READS = {
     "preview",
     "audience",
     "history",
+    "schedules",
     "gargoyle_switch_changelist",
     "gargoyle_switch_change",
     "gargoyle_switch_delete",
@@ -60,6 +63,10 @@ DATA = {
     "preview": {"key": "feature", "username": "viewer"},
     "audience": {"key": "feature"},
     "history": {"key": "feature"},
+    "schedules": {"key": "feature"},
+    "add-schedule": {"key": "feature", "action": "status", "status": "3", "due": "2040-01-01T09:00Z"},
+    "edit-schedule": {"id": "{schedule}", "due": "2040-01-02T09:00Z"},
+    "cancel-schedule": {"id": "{schedule}"},
 }
 
 
@@ -79,7 +86,8 @@ class Endpoint:
 
     def data(self, change_id: int) -> dict[str, str]:
         data = DATA.get(self.api_name or "", {})
-        return {name: value.format(change=change_id) for name, value in data.items()}
+        schedule = ScheduledChange.objects.values_list("pk", flat=True).first() or 0
+        return {name: value.format(change=change_id, schedule=schedule) for name, value in data.items()}
 
 
 def walk(patterns: Any, prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -112,6 +120,7 @@ def snapshot() -> dict[str, list]:
         "switches": sorted(map(repr, Switch.objects.order_by("key").values_list())),
         "history": list(SwitchChange.objects.order_by("id").values_list("id", "switch_key", "before", "after")),
         "version": list(SnapshotVersion.objects.values_list("number", flat=True)),
+        "schedules": list(ScheduledChange.objects.order_by("id").values_list("id", "due_at", "state", "arguments")),
     }
 
 
@@ -121,6 +130,9 @@ def world() -> dict[str, Any]:
     switch.save()
     switch.add_condition(gargoyle, USER_SET, "username", "alice")  # two recorded changes to restore
     change = SwitchChange.objects.filter(switch_key="feature").order_by("id").last()
+    ScheduledChange.objects.create(  # one to move or cancel
+        switch_key="feature", action="status", arguments={"status": 1}, due_at=timezone.now() + timedelta(days=1)
+    )
     perms = Permission.objects.filter(content_type__app_label="gargoyle")
     viewer = User.objects.create_user("viewer", is_staff=True)
     viewer.user_permissions.set(perms.filter(codename="view_switch"))

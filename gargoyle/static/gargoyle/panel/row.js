@@ -9,6 +9,7 @@ import { h } from "./dom.js";
 import { buildHistory, loadHistory } from "./history.js";
 import { buildNotices } from "./notices.js";
 import { buildPreview } from "./preview.js";
+import { buildSchedule, buildScheduleLine, loadSchedules } from "./schedule.js";
 import { can, notify, rowId, STATUS, state, switchLabel, TOGGLES } from "./state.js";
 import { changeStatus } from "./status.js";
 import { buildUsage } from "./usage.js";
@@ -40,6 +41,8 @@ export function buildRow(item) {
   if (audience) article.append(audience);
   const usage = buildUsage(item);
   if (usage) article.append(usage);
+  const scheduled = buildScheduleLine(item);
+  if (scheduled) article.append(scheduled);
   const conditions = buildConditions(item, label);
   if (conditions) article.append(conditions);
   article.append(buildTools(item, id, open));
@@ -227,7 +230,7 @@ function buildTools(item, id, open) {
   const tools = h("div", { class: "gargoyle-tools" });
   const panels = [];
   if (can.change) panels.push(["condition", "addCondition"]);
-  panels.push(["preview", "preview"], ["history", "history"]);
+  panels.push(["preview", "preview"], ["schedule", "schedule"], ["history", "history"]);
   for (const [name, textKey] of panels) {
     tools.append(
       h(
@@ -253,7 +256,12 @@ function buildPanel(item, name, id) {
     id: `${id}-panel`,
     "aria-labelledby": `${id}-panel-title`,
   });
-  const builders = { condition: buildConditionForm, preview: buildPreview, history: buildHistory };
+  const builders = {
+    condition: buildConditionForm,
+    preview: buildPreview,
+    schedule: buildSchedule,
+    history: buildHistory,
+  };
   builders[name](item, panel, id);
   // Esc closes the box, as it closes a dialog, and gives the focus back to its button.
   panel.addEventListener("keydown", (event) => {
@@ -274,5 +282,6 @@ export function togglePanel(key, name) {
     const row = state.rows.get(key);
     row.querySelector(".gargoyle-panel-box [data-autofocus]")?.focus();
     if (name === "history") loadHistory(key);
+    if (name === "schedule") loadSchedules(key);
   }
 }

@@ -52,12 +52,13 @@ export const state = {
   query: "",
   filter: "", // "" (all) or a key of FILTERS in search.js
   selected: new Map(), // key -> true: the rows chosen for a bulk status change
-  open: new Map(), // key -> "condition" | "preview" | "history"
+  open: new Map(), // key -> "condition" | "preview" | "schedule" | "history"
   choice: new Map(), // key -> the chosen "conditionSetId\u0000field" of its condition form
   modes: new Map(), // key -> "include" | "exclude": its condition form's choice, kept until changed
   previews: new Map(), // key -> { username, ip, result }
   counts: new Map(), // key -> { signature, result } of its audience count, or { signature, error }
   histories: new Map(), // key -> list of changes, or an Error
+  schedules: new Map(), // key -> list of its scheduled changes, or an Error
   conditionFields: new Map(), // "conditionSetId\u0000field" -> { set, field }
 };
 
@@ -69,6 +70,7 @@ const ROW_STATE = [
   state.modes,
   state.previews,
   state.histories,
+  state.schedules,
   state.counts,
   state.selected,
 ];

@@ -64,3 +64,13 @@ export function relativeTime(date) {
   }
   return relativeFormat.format(Math.round(value), "year");
 }
+
+/** A date as a wall clock in ``zone`` shows it (an IANA name), in the page's language. */
+export function formatDateIn(date, zone) {
+  if (Number.isNaN(date.getTime())) return "";
+  try {
+    return new Intl.DateTimeFormat(LANG, { dateStyle: "medium", timeStyle: "short", timeZone: zone }).format(date);
+  } catch {
+    return dateFormat.format(date); // a zone this browser does not know
+  }
+}
