@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import io
+import json
 import logging
 import threading
 import time
@@ -11,6 +13,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.utils import timezone
 
@@ -386,3 +389,71 @@ def test_with_apply_schedules_off_only_the_command_applies_them() -> None:
     _check_now()
     _join_applier()
     assert ScheduledChange.objects.get(pk=made.pk).state == "pending"
+
+
+# -- the commands and the Celery task ----------------------------------------------------
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+def test_the_command_adds_lists_moves_and_cancels(switch) -> None:
+    added = run(
+        "switch_schedules", "add", "checkout", "--at", "2040-03-01 09:00", "--zone", "Europe/Berlin", "--percent", "0-5"
+    )
+    made = ScheduledChange.objects.get()
+    assert added == f"Scheduled #{made.pk}: checkout set_percent at 2040-03-01 08:00 UTC.\n"
+    assert made.arguments == {**PERCENT, "condition": "0-5"}
+    assert f"#{made.pk}  2040-03-01 08:00 UTC  checkout  set_percent" in run("switch_schedules", "list")
+    run("switch_schedules", "edit", str(made.pk), "--at", "2040-03-02T09:00Z", "--status", "global")
+    made.refresh_from_db()
+    assert (made.action, made.arguments, made.due_at) == (
+        "status",
+        {"status": GLOBAL},
+        datetime.datetime(2040, 3, 2, 9, tzinfo=UTC),
+    )
+    assert run("switch_schedules", "cancel", str(made.pk)) == f"Cancelled #{made.pk}.\n"
+    assert run("switch_schedules", "list") == "No scheduled changes.\n"
+    listed = json.loads(run("switch_schedules", "list", "--all", "--json"))
+    assert [(row["id"], row["state"]) for row in listed] == [(made.pk, "cancelled")]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["add", "checkout", "--at", "2040-03-25 02:30", "--zone", "Europe/Berlin", "--status", "global"],
+            "does not exist",
+        ),
+        (["add", "checkout", "--at", "2001-01-01T00:00Z", "--status", "global"], "has passed"),
+        (["add", "ghost", "--at", "2040-01-01T00:00Z", "--status", "global"], "there is no switch 'ghost'"),
+        (["add", "checkout", "--at", "2040-01-01T00:00Z", "--percent", "5-1"], "the lower one first"),
+        (["cancel", "404"], "there is no scheduled change 404"),
+    ],
+)
+def test_the_command_refuses_bad_input_and_stores_nothing(switch, args, message) -> None:
+    with pytest.raises(CommandError, match=message):
+        run("switch_schedules", *args)
+    assert not ScheduledChange.objects.filter(state="pending").exists()
+
+
+def test_run_switch_schedules_applies_what_is_due(switch) -> None:
+    assert run("run_switch_schedules") == "Nothing due.\n"
+    made = ScheduledChange.objects.create(
+        switch_key="checkout", action="status", arguments={"status": GLOBAL}, due_at=timezone.now()
+    )
+    assert run("run_switch_schedules").startswith(f"#{made.pk} checkout: applied: status Disabled → Global")
+    assert Switch.objects.get(key="checkout").status == GLOBAL
+
+
+def test_the_task_applies_what_is_due_without_celery_too(switch) -> None:
+    from gargoyle.tasks import run_switch_schedules
+
+    ScheduledChange.objects.create(
+        switch_key="checkout", action="status", arguments={"status": GLOBAL}, due_at=timezone.now()
+    )
+    result = run_switch_schedules() if callable(run_switch_schedules) else run_switch_schedules.apply().get()
+    assert result == {"applied": 1, "refused": 0}

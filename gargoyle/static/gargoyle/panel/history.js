@@ -52,18 +52,25 @@ function buildChange(item, id, change) {
     h("span", { class: "gargoyle-change-number", text: t("changeNumber", { id: change.id }) }),
     " ",
     h("span", { class: "gargoyle-change-summary", text: change.summary || "" }),
+    // A machine's change (a schedule applied) says which, and for whom.
+    change.note ? h("span", { class: "gargoyle-change-note", text: ` (${change.note})` }) : null,
   );
   const row = h(
     "tr",
     { id: rowId },
     h("td", {}, h("time", { datetime: change.date, title: formatDate(date) }, relativeTime(date))),
-    h("td", { text: change.username || t("someone") }),
+    h("td", { text: whoMade(change) }),
     what,
   );
   if (can.change) {
     row.append(h("td", { class: "gargoyle-history-actions" }, ...buildActions(item, change, rowId)));
   }
   return row;
+}
+
+function whoMade(change) {
+  if (change.via === "schedule") return t("bySchedule", { who: change.username || t("aCommand") });
+  return change.username || t("someone");
 }
 
 function buildActions(item, change, rowId) {

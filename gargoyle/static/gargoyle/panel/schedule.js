@@ -5,7 +5,7 @@
 // server turns them into UTC and refuses one that a change of the clocks makes unclear.
 
 import { api } from "./api.js";
-import { confirmAction } from "./dialogs.js";
+import { confirmAction, returnFocusTo } from "./dialogs.js";
 import { announce, clearFieldErrors, h, showError } from "./dom.js";
 import { buildFieldInputs, checkInputs, markInvalid } from "./field-inputs.js";
 import { can, data, notify, state, switchLabel, TOGGLES } from "./state.js";
@@ -146,6 +146,7 @@ function confirmCancel(key, found, opener) {
     action: async () => {
       await api("cancelSchedule", { method: "POST", body: { id: String(found.id) } });
       await loadSchedules(key, "tool-schedule");
+      returnFocusTo(state.rows.get(key)?.querySelector('[data-focus="tool-schedule"]') || null);
       announce(t("scheduleCancelled", { summary: found.summary }));
     },
   });
@@ -289,8 +290,11 @@ export async function loadSchedules(key, focus = null) {
     const reply = await api("schedules", { params: { key } });
     if (reply.siteTimeZone) data.siteTimeZone = reply.siteTimeZone;
     state.schedules.set(key, reply.schedules);
+    // The line under the row follows: the pending ones, soonest first (as the list sends them).
+    const item = state.switches.get(key);
+    if (item) item.schedules = reply.schedules.filter((found) => found.state === "pending");
   } catch (error) {
     state.schedules.set(key, error);
   }
-  if (state.open.get(key) === "schedule") notify("row-changed", { key, focus });
+  if (state.open.get(key) === "schedule" || focus) notify("row-changed", { key, focus });
 }
