@@ -60,6 +60,8 @@ PUBLIC_MODULES: dict[str, tuple[str, ...] | None] = {
     "gargoyle.history": None,
     "gargoyle.preview": None,
     "gargoyle.usage": None,
+    "gargoyle.schedules": None,
+    "gargoyle.tasks": None,
     "gargoyle.stale": None,
     "gargoyle.references": None,
     "gargoyle.transfer": None,
@@ -85,6 +87,8 @@ DOCUMENTED_AS: dict[str, str] = {
     "gargoyle._writes.describe": "gargoyle.history",
     "gargoyle._writes.undo": "gargoyle.history",
     "gargoyle._writes.attribution": "gargoyle.changes",
+    "gargoyle._storage.schedule": "gargoyle.models",
+    "gargoyle._writes.schedules": "gargoyle.schedules",
 }
 
 #: Public-looking names that are deliberately not documented, and why.

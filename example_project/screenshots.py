@@ -63,6 +63,7 @@ SHOTS = (
     "panel-add-condition.png",
     "panel-preview.png",
     "panel-history.png",
+    "panel-schedule.png",
     "panel-dark.png",
     "panel-empty.png",
 )
@@ -284,6 +285,27 @@ def take_screenshots(page: Any, base: str, folder: Path) -> None:
     expect(row.locator("table.gargoyle-history tbody tr")).to_have_count(7)
     row.scroll_into_view_if_needed()
     panel.shot(folder, "panel-history.png", element=row)
+
+    # The gift cards widen to 25 % on a Monday morning, scheduled; another change ready to schedule.
+    panel.api(
+        "schedules/add",
+        key="gift_cards",
+        action="set_percent",
+        id=USERS,
+        field="percent",
+        due="2030-03-04 09:00",
+        **{"percent[min]": "0", "percent[max]": "25"},
+    )
+    panel.open()
+    row = panel.row("gift_cards")
+    row.get_by_role("button", name="Schedule", exact=True).click()
+    box = row.locator(".gargoyle-panel-schedule")
+    expect(box.locator("li.gargoyle-schedule")).to_have_count(1)
+    box.get_by_label("Change").select_option(label="Set the status to Global")
+    box.get_by_label("When").fill("2030-03-11T09:00")
+    row.scroll_into_view_if_needed()
+    panel.shot(folder, "panel-schedule.png", element=row)
+    page.keyboard.press("Escape")
 
     # The dark theme follows the admin's (the operating system's preference, here).
     panel.open(color_scheme="dark")

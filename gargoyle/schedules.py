@@ -42,7 +42,7 @@ from gargoyle._storage.schedule import (
     REFUSED,
     ScheduledChange,
 )
-from gargoyle._writes.schedules import apply_due, cancel, clean_arguments, edit, next_due, schedule
+from gargoyle._writes.schedules import apply_due, cancel, clean_arguments, describe_action, edit, next_due, schedule
 
 __all__ = [
     "ACTION_ARGUMENTS",
@@ -55,6 +55,7 @@ __all__ = [
     "apply_in_background",
     "cancel",
     "clean_arguments",
+    "describe_action",
     "edit",
     "next_due",
     "next_due_timestamp",

@@ -80,8 +80,10 @@ PUBLIC = (
     "gargoyle.preview",
     "gargoyle.proxy",
     "gargoyle.references",
+    "gargoyle.schedules",
     "gargoyle.signals",
     "gargoyle.stale",
+    "gargoyle.tasks",
     "gargoyle.templatetags.gargoyle_tags",
     "gargoyle.testutils",
     "gargoyle.transfer",
@@ -163,7 +165,7 @@ EARLY_APP_MODELS = """
     import gargoyle
     from gargoyle import builtins, checks, cohorts, conditions, constants, decorators, fields
     from gargoyle import helpers, history, manager, middleware, mixins, preview, proxy, signals, testutils
-    from gargoyle import references, stale, transfer, upgrade, urls, usage
+    from gargoyle import references, schedules, stale, tasks, transfer, upgrade, urls, usage
     from gargoyle.changes import made_by
     from gargoyle.history import SwitchChange, restore
     from gargoyle.manager import SwitchManager

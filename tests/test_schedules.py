@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 from typing import Any
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -457,3 +458,49 @@ def test_the_task_applies_what_is_due_without_celery_too(switch) -> None:
     )
     result = run_switch_schedules() if callable(run_switch_schedules) else run_switch_schedules.apply().get()
     assert result == {"applied": 1, "refused": 0}
+
+
+# -- clocks ------------------------------------------------------------------------------
+
+
+def test_hosts_whose_clocks_disagree_apply_a_schedule_once(switch) -> None:
+    made = schedules.schedule("checkout", "status", {"status": GLOBAL}, soon(10))
+    behind, ahead = made.due_at - datetime.timedelta(minutes=5), made.due_at + datetime.timedelta(seconds=1)
+    assert schedules.apply_due(now=behind) == []  # its clock says not yet
+    assert len(schedules.apply_due(now=ahead)) == 1  # the first whose clock has passed applies it
+    assert schedules.apply_due(now=made.due_at + datetime.timedelta(minutes=5)) == []  # the slow one, later
+    assert SwitchChange.objects.filter(via="schedule").count() == 1
+
+
+def test_a_wall_clock_that_jumps_back_after_the_moment_does_not_hand_over_again() -> None:
+    from gargoyle._runtime.due import DueWatch
+
+    handed: list[Any] = []
+    watch = DueWatch(lambda: 1_000.0, lambda then: handed.append(then))
+    watch.refresh()
+    with mock.patch("gargoyle._runtime.due.time.time", return_value=999.0):
+        watch.poll()
+    assert handed == []  # not yet
+    with mock.patch("gargoyle._runtime.due.time.time", return_value=1_000.5):
+        watch.poll()
+    with mock.patch("gargoyle._runtime.due.time.time", return_value=2_000.0):  # an hour later: still one
+        watch.poll()
+    assert len(handed) == 1
+    handed[0](None)  # the applier: nothing more pending
+    with mock.patch("gargoyle._runtime.due.time.time", return_value=1_000.5):  # the clock set back
+        watch.poll()
+    assert len(handed) == 1
+
+
+def test_a_failing_read_of_the_schedules_is_logged_once_and_leaves_checks_alone(caplog) -> None:
+    from gargoyle._runtime.due import DueWatch
+
+    def broken() -> float:
+        raise RuntimeError("no table yet")
+
+    watch = DueWatch(broken, lambda then: None)
+    with caplog.at_level(logging.WARNING, logger="gargoyle"):
+        watch.refresh()
+        watch.refresh()
+    assert caplog.text.count("cannot read the scheduled changes (RuntimeError: no table yet)") == 1
+    assert watch.next_due is None

@@ -19,8 +19,9 @@ from gargoyle._storage.validation import KEY_MAX_LENGTH
 
 __all__ = ["ScheduledChange"]
 
-#: The actions a schedule can take, and the arguments each one needs.
+# The actions a schedule can take.
 STATUS, ADD_CONDITION, REMOVE_CONDITION, SET_PERCENT = "status", "add_condition", "remove_condition", "set_percent"
+#: Each action a schedule can take, and the arguments it needs.
 ACTION_ARGUMENTS: dict[str, tuple[str, ...]] = {
     STATUS: ("status",),
     ADD_CONDITION: ("condition_set", "field", "condition", "exclude"),
@@ -28,7 +29,7 @@ ACTION_ARGUMENTS: dict[str, tuple[str, ...]] = {
     SET_PERCENT: ("condition_set", "field", "condition"),
 }
 
-#: Where a schedule stands.
+# Where a schedule stands.
 PENDING, APPLIED, REFUSED, CANCELLED = "pending", "applied", "refused", "cancelled"
 
 
@@ -37,7 +38,7 @@ class ScheduledChange(models.Model):
 
     ``action`` is one of ``status``, ``add_condition``, ``remove_condition`` and
     ``set_percent`` (replace the include conditions of a percent field with one range);
-    ``arguments`` holds what it needs (see :data:`ACTION_ARGUMENTS`). ``scheduled_at`` is
+    ``arguments`` holds what it needs (see :data:`gargoyle.schedules.ACTION_ARGUMENTS`). ``scheduled_at`` is
     when it was made or last edited: a person's change to the switch after that moment
     makes it refused instead of applied. ``state`` is ``pending``, then ``applied``,
     ``refused`` (``outcome`` says why) or ``cancelled``; ``change`` is the history entry
