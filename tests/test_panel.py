@@ -165,7 +165,12 @@ def test_the_page_data(client_for: Any) -> None:
         "undo": f"{base}api/history/undo/",
         "audience": f"{base}api/audience/",
         "markReviewed": f"{base}api/upgrade/reviewed/",
+        "schedules": f"{base}api/schedules/",
+        "addSchedule": f"{base}api/schedules/add/",
+        "editSchedule": f"{base}api/schedules/edit/",
+        "cancelSchedule": f"{base}api/schedules/cancel/",
     }
+    assert data["siteTimeZone"] == "America/Chicago"  # the panel shows a schedule's time there too
 
 
 def test_permissions_block_follows_the_user(client_for: Any) -> None:

@@ -60,7 +60,7 @@ def _action(request: HttpRequest) -> tuple[str, dict[str, Any]]:
             _("action: %(action)r is not status, add_condition, remove_condition or set_percent.") % {"action": action},
         )
     set_id, name, field = _condition_field(data)
-    arguments = {"condition_set": set_id, "field": name}
+    arguments: dict[str, Any] = {"condition_set": set_id, "field": name}
     if action == REMOVE_CONDITION:
         return action, {**arguments, "condition": _param(data, "value")}
     arguments["condition"] = field.validate(data)

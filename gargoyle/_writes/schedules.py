@@ -77,15 +77,15 @@ def clean_arguments(action: str, arguments: Any, registry: ConditionSets | None 
     if action == STATUS:
         validate_status(arguments.get("status"))
         return {"status": arguments["status"]}
-    condition_set, field = lookup_field(
-        registry or default_registry, arguments.get("condition_set"), arguments.get("field")
-    )
+    set_id: Any = arguments.get("condition_set")  # checked by lookup_field, whatever was given
+    field_name: Any = arguments.get("field")
+    condition_set, field = lookup_field(registry or default_registry, set_id, field_name)
     if action == SET_PERCENT and not isinstance(field, Percent):
         raise ValidationError(
             _("field: %(set)s's %(field)r is not a percent field."),
             params={"set": condition_set.get_id(), "field": field.name},
         )
-    cleaned = {"condition_set": condition_set.get_id(), "field": field.name}
+    cleaned: dict[str, Any] = {"condition_set": condition_set.get_id(), "field": field.name}
     condition = arguments.get("condition")
     if action == REMOVE_CONDITION:
         if not isinstance(condition, str) or not condition:
@@ -101,11 +101,12 @@ def clean_arguments(action: str, arguments: Any, registry: ConditionSets | None 
 
 
 def describe_action(action: str, arguments: dict[str, Any]) -> str:
-    """What a schedule will do, for people: ``"status → Global"``, ``"set User: Percent to 25%
-    (0-25)"``, ``"add exclude IP Address: 10.0.0.0/8"``, ``"remove User: Username: bob"``."""
+    """What a schedule will do, for people: ``"status → Global"``, ``"set User: Percent 25%
+    (0-25)"``, ``"add exclude IP Address: 10.0.0.0/8"``, ``"remove User: Username bob"``."""
     if action == STATUS:
-        labels = dict(Switch.STATUS_CHOICES)
-        return gettext("status → %(status)s") % {"status": labels.get(arguments.get("status"), arguments.get("status"))}
+        labels: dict[Any, Any] = dict(Switch.STATUS_CHOICES)
+        status = arguments.get("status")
+        return gettext("status → %(status)s") % {"status": labels.get(status, status)}
     try:
         condition_set = default_registry.get_condition_set_by_id(arguments["condition_set"])
         name = condition_name(condition_set.get_namespace(), arguments["field"], arguments["condition"])
@@ -129,7 +130,8 @@ def _clean_due(due_at: Any, now: datetime.datetime) -> datetime.datetime:
         due_at = timezone.make_naive(due_at)  # stored on the site's wall clock, as Django does
     if due_at <= now:
         raise ValidationError(_("due_at: %(due)s has passed; give a moment in the future."), params={"due": due_at})
-    return due_at
+    cleaned: datetime.datetime = due_at
+    return cleaned
 
 
 def _who(user: Any) -> dict[str, Any]:
