@@ -61,6 +61,7 @@ PUBLIC_MODULES: dict[str, tuple[str, ...] | None] = {
     "gargoyle.preview": None,
     "gargoyle.usage": None,
     "gargoyle.schedules": None,
+    "gargoyle.rollouts": None,
     "gargoyle.tasks": None,
     "gargoyle.stale": None,
     "gargoyle.references": None,
@@ -89,6 +90,9 @@ DOCUMENTED_AS: dict[str, str] = {
     "gargoyle._writes.attribution": "gargoyle.changes",
     "gargoyle._storage.schedule": "gargoyle.models",
     "gargoyle._writes.schedules": "gargoyle.schedules",
+    "gargoyle._storage.rollout": "gargoyle.models",
+    "gargoyle._writes.rollouts": "gargoyle.rollouts",
+    "gargoyle._writes.guards": "gargoyle.rollouts",
 }
 
 #: Public-looking names that are deliberately not documented, and why.

@@ -38,6 +38,7 @@ Setting = Literal[
     "GARGOYLE_SENTRY_WEBHOOK",
     "GARGOYLE_OPENTELEMETRY",
     "GARGOYLE_APPLY_SCHEDULES",
+    "GARGOYLE_ROLLOUT_SPEED",
 ]
 
 
@@ -62,6 +63,7 @@ class Defaults(TypedDict):
     GARGOYLE_SENTRY_WEBHOOK: Mapping[str, str] | None
     GARGOYLE_OPENTELEMETRY: bool
     GARGOYLE_APPLY_SCHEDULES: bool
+    GARGOYLE_ROLLOUT_SPEED: float
 
 
 DEFAULTS: Defaults = {
@@ -89,6 +91,8 @@ DEFAULTS: Defaults = {
     "GARGOYLE_OPENTELEMETRY": False,
     # Processes apply due scheduled changes when a version check notices them (schedules.rst).
     "GARGOYLE_APPLY_SCHEDULES": True,
+    # Rollouts' clock: 60 makes a minute of hold pass in a second (demos, never production).
+    "GARGOYLE_ROLLOUT_SPEED": 1.0,
 }
 
 
@@ -112,6 +116,7 @@ class GargoyleSettings:
     sentry_webhook: dict[str, str] | None  # {"url", "secret"} of Sentry's change tracking
     opentelemetry: bool  # answers as span events (gargoyle.integrations.opentelemetry)
     apply_schedules: bool  # due scheduled changes applied from the version check (gargoyle.schedules)
+    rollout_speed: float  # how much faster than real time rollouts hold and evaluate (gargoyle.rollouts)
 
 
 @functools.cache
@@ -142,6 +147,7 @@ def get_settings() -> GargoyleSettings:
         sentry_webhook=_webhook(read("GARGOYLE_SENTRY_WEBHOOK")),
         opentelemetry=bool(read("GARGOYLE_OPENTELEMETRY")),
         apply_schedules=bool(read("GARGOYLE_APPLY_SCHEDULES")),
+        rollout_speed=_rollout_speed(read("GARGOYLE_ROLLOUT_SPEED")),
     )
 
 
@@ -254,6 +260,16 @@ def is_valid_webhook(value: Any) -> bool:
 def _webhook(value: Any) -> dict[str, str] | None:
     # An invalid value (reported by gargoyle.E016) sends nothing: never to a half-set URL.
     return dict(value) if value is not None and is_valid_webhook(value) else None
+
+
+def is_valid_rollout_speed(value: Any) -> bool:
+    return (
+        not isinstance(value, bool) and isinstance(value, (int, float)) and math.isfinite(value) and 0 < value <= 3600
+    )
+
+
+def _rollout_speed(value: Any) -> float:
+    return float(value) if is_valid_rollout_speed(value) else DEFAULTS["GARGOYLE_ROLLOUT_SPEED"]
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

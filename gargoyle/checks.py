@@ -19,6 +19,7 @@ from gargoyle._conf import (
     is_valid_flush_interval,
     is_valid_history_retention,
     is_valid_keys,
+    is_valid_rollout_speed,
     is_valid_stale_days,
     is_valid_usage_retention,
     is_valid_webhook,
@@ -75,13 +76,16 @@ def _default_errors(key: Any, default: dict[str, Any], where: str) -> list[Check
 
 
 def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Check the other settings: ``gargoyle.E003``, ``E004``, ``E006``, ``E009`` and ``E010``.
+    """Check the other settings: ``gargoyle.E003``, ``E004``, ``E006``, ``E009``, ``E010``,
+    ``E019`` and ``W020``.
 
     :returns: errors for a ``GARGOYLE_CACHE_NAME`` that is not in ``CACHES``, a
         ``GARGOYLE_CHECK_INTERVAL`` that is not a number of seconds, a
         ``GARGOYLE_CACHE_TIMEOUT`` that is neither ``None`` nor a number of seconds above 0,
         ``GARGOYLE_API_TOKENS`` that are not long tokens mapped to usernames, and a
-        ``GARGOYLE_HISTORY_RETENTION`` that is neither ``None`` nor a whole number of days.
+        ``GARGOYLE_HISTORY_RETENTION`` that is neither ``None`` nor a whole number of days,
+        and a ``GARGOYLE_ROLLOUT_SPEED`` that is not a number above 0 (a warning for one other
+        than 1 outside ``DEBUG``).
     """
     messages: list[CheckMessage] = []
     cache_name = getattr(settings, "GARGOYLE_CACHE_NAME", "default")
@@ -123,7 +127,30 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 id="gargoyle.E010",
             )
         )
-    return messages
+    return messages + _rollout_speed_messages()
+
+
+def _rollout_speed_messages() -> list[CheckMessage]:
+    """``gargoyle.E019`` for a speed that is not a number above 0; ``W020`` for a fast clock
+    outside ``DEBUG`` (a demo's setting left in production)."""
+    speed = getattr(settings, "GARGOYLE_ROLLOUT_SPEED", DEFAULTS["GARGOYLE_ROLLOUT_SPEED"])
+    if not is_valid_rollout_speed(speed):
+        return [
+            Error(
+                f"GARGOYLE_ROLLOUT_SPEED must be a number above 0 and at most 3600 (got {speed!r}).",
+                hint="1 is real time; 60 makes a rollout's minute pass in a second, for demos.",
+                id="gargoyle.E019",
+            )
+        ]
+    if speed != 1 and not settings.DEBUG:
+        return [
+            Warning(
+                f"GARGOYLE_ROLLOUT_SPEED is {speed}: rollouts hold their stages {speed} times shorter than planned.",
+                hint="A demo's setting: remove it in production.",
+                id="gargoyle.W020",
+            )
+        ]
+    return []
 
 
 def check_usage_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:

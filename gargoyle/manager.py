@@ -112,6 +112,7 @@ class SwitchManager:
             check_interval=timeout,
             read_next_due=_read_next_due,
             on_due=_apply_due_schedules,
+            read_rollouts=_read_rollouts,
         )
 
     def __repr__(self) -> str:
@@ -252,6 +253,11 @@ class SwitchManager:
         switches is noticed without it.
         """
         self._runtime.refresh()
+
+    def running_rollouts(self) -> Mapping[str, Any]:
+        """The running rollouts by switch key, whose requests the exposure middleware counts
+        (read at each reload: no query)."""
+        return self._runtime.due.rollouts
 
     def _current_snapshot(self) -> Snapshot:
         # What this thread answers from now: for the mapping methods, the reports and the
@@ -462,7 +468,13 @@ def _read_db_version() -> int | None:
 def _read_next_due() -> float | None:
     from gargoyle.schedules import next_due_timestamp
 
-    return next_due_timestamp()
+    return next_due_timestamp(rollouts=False)  # the runtime reads the rollouts' own
+
+
+def _read_rollouts() -> dict[str, Any]:
+    from gargoyle._writes.rollouts import active_rollouts
+
+    return active_rollouts()
 
 
 def _apply_due_schedules(then: Callable[[float | None], None]) -> None:

@@ -4,7 +4,10 @@ per key). Add it to ``MIDDLEWARE`` (anywhere: it only opens and closes the recor
 
     MIDDLEWARE = [..., "gargoyle.middleware.SwitchExposureMiddleware"]
 
-The Sentry integration reads the same answers (docs/measuring.rst).
+The Sentry integration reads the same answers (docs/measuring.rst), and so do the guards of
+running rollouts (docs/rollouts.rst): when a request checked a switch that is being rolled
+out, its end (a 5xx status, an unhandled exception already turned into one, the metrics
+reported with :func:`gargoyle.rollouts.report`) is counted for the rollout's guard.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
-from gargoyle._runtime import exposure
+from gargoyle._runtime import exposure, outcomes
+from gargoyle.manager import gargoyle
 
-__all__ = ["SwitchExposureMiddleware"]
+__all__ = ["SwitchExposureMiddleware", "subject_of"]
 
 
 class SwitchExposureMiddleware:
@@ -40,6 +44,7 @@ class SwitchExposureMiddleware:
             response: HttpResponseBase = self.get_response(request)
         finally:
             exposure.stop(token)
+        _count_for_rollouts(request, response)
         return response
 
     async def _acall(self, request: HttpRequest) -> HttpResponseBase:
@@ -48,4 +53,24 @@ class SwitchExposureMiddleware:
             response: HttpResponseBase = await self.get_response(request)
         finally:
             exposure.stop(token)
+        _count_for_rollouts(request, response)
         return response
+
+
+def _count_for_rollouts(request: HttpRequest, response: HttpResponseBase) -> None:
+    """Count the request for the guards of the rollouts whose switches it checked."""
+    rollouts = gargoyle.running_rollouts()
+    answers: dict[str, bool] = request.gargoyle_switches  # type: ignore[attr-defined]
+    if not rollouts or not answers or rollouts.keys().isdisjoint(answers):
+        return
+    metrics: dict[str, bool] = getattr(request, "gargoyle_metrics", None) or {}
+    outcomes.counter.record(rollouts, answers, response.status_code >= 500, metrics, subject_of(request))
+
+
+def subject_of(request: HttpRequest) -> str | None:
+    """Who a request is, for counting distinct exposed subjects: its user, else its address."""
+    user = getattr(request, "user", None)
+    if user is not None and getattr(user, "is_authenticated", False):
+        return f"user:{user.pk}"
+    address = request.META.get("REMOTE_ADDR")
+    return f"ip:{address}" if address else None

@@ -1,5 +1,5 @@
-"""The models: :class:`Switch`, :class:`SnapshotVersion`, ``SwitchChange``, ``SwitchUsage`` and
-``ScheduledChange``.
+"""The models: :class:`Switch`, :class:`SnapshotVersion`, ``SwitchChange``, ``SwitchUsage``,
+``ScheduledChange`` and the rollouts' ``Rollout``, ``RolloutSample`` and ``RolloutSubject``.
 
 This is the public path (gargoyle-yplan's, and Django's ``models`` module of the app). The
 models are defined in the storage layer, ``gargoyle/_storage/`` (see docs/architecture.rst).
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from gargoyle._storage.change import SwitchChange
 from gargoyle._storage.querysets import SwitchQuerySet as SwitchQuerySet
+from gargoyle._storage.rollout import Rollout, RolloutSample, RolloutSubject
 from gargoyle._storage.schedule import ScheduledChange
 from gargoyle._storage.switch import Switch
 from gargoyle._storage.usage import SwitchUsage
@@ -29,6 +30,9 @@ __all__ = [
     "INCLUDE",
     "INHERIT",
     "SELECTIVE",
+    "Rollout",
+    "RolloutSample",
+    "RolloutSubject",
     "ScheduledChange",
     "SnapshotVersion",
     "Switch",

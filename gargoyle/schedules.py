@@ -42,6 +42,7 @@ from gargoyle._storage.schedule import (
     REFUSED,
     ScheduledChange,
 )
+from gargoyle._writes.rollouts import evaluate_due, next_evaluation
 from gargoyle._writes.schedules import apply_due, cancel, clean_arguments, describe_action, edit, next_due, schedule
 
 __all__ = [
@@ -139,11 +140,13 @@ def _offset(moment: datetime.datetime) -> str:
 # -- applying from the version check ------------------------------------------------------
 
 
-def next_due_timestamp() -> float | None:
-    """When the next pending schedule is due, as seconds since the epoch (the runtime's clock)."""
-    due = next_due()
-    if due is None:
+def next_due_timestamp(rollouts: bool = True) -> float | None:
+    """When the next pending schedule (or, with ``rollouts``, rollout evaluation) is due, as
+    seconds since the epoch (the runtime's clock)."""
+    moments = [moment for moment in (next_due(), next_evaluation() if rollouts else None) if moment is not None]
+    if not moments:
         return None
+    due = min(moments)
     if timezone.is_naive(due):  # USE_TZ = False: stored on the site's wall clock
         due = timezone.make_aware(due)
     return due.timestamp()
@@ -153,8 +156,8 @@ _applying = threading.Lock()
 
 
 def apply_in_background(then: Callable[[float | None], None]) -> None:
-    """Apply what is due in a thread of its own (one at a time per process), then tell
-    ``then`` when the next schedule is due.
+    """Apply what is due (scheduled changes, then rollout evaluations) in a thread of its own
+    (one at a time per process), then tell ``then`` when the next is due.
 
     What a process's version check calls when it notices a due schedule; with
     ``GARGOYLE_APPLY_SCHEDULES = False`` it does nothing (the command or the Celery task
@@ -171,6 +174,7 @@ def apply_in_background(then: Callable[[float | None], None]) -> None:
 def _apply_then(then: Callable[[float | None], None]) -> None:
     try:
         apply_due()
+        evaluate_due()
         then(next_due_timestamp())
     except Exception as error:  # the database failing: the next check tries again
         logger.warning("gargoyle: could not apply the due scheduled changes (%s: %s).", type(error).__name__, error)

@@ -54,3 +54,12 @@ usage_flushed = django.dispatch.Signal()
 #: ``sender=ScheduledChange`` after the change committed; the change itself sends the signals
 #: above like any other, with ``request=None``.
 scheduled_change_resolved = django.dispatch.Signal()
+
+#: A rollout's guard tripped (see docs/rollouts.rst): the exposed group's bad requests rose
+#: beyond what the rollout tolerates, and it rolled back or paused. Arguments: ``rollout``
+#: (the :class:`~gargoyle.models.Rollout`, as it now is; ``outcome`` says what it did) and
+#: ``figures`` (the guard's figures of the metric that tripped: ``exposed_rate``,
+#: ``control_rate``, ``exposed_requests``, ``control_requests``, ``z``, ``summary()``). Sent
+#: with ``sender=Rollout`` after the rollback committed; ADMINS are mailed and the log has an
+#: error too.
+rollout_guard_tripped = django.dispatch.Signal()

@@ -80,6 +80,7 @@ PUBLIC = (
     "gargoyle.preview",
     "gargoyle.proxy",
     "gargoyle.references",
+    "gargoyle.rollouts",
     "gargoyle.schedules",
     "gargoyle.signals",
     "gargoyle.stale",
@@ -165,7 +166,7 @@ EARLY_APP_MODELS = """
     import gargoyle
     from gargoyle import builtins, checks, cohorts, conditions, constants, decorators, fields
     from gargoyle import helpers, history, manager, middleware, mixins, preview, proxy, signals, testutils
-    from gargoyle import references, schedules, stale, tasks, transfer, upgrade, urls, usage
+    from gargoyle import references, rollouts, schedules, stale, tasks, transfer, upgrade, urls, usage
     from gargoyle.changes import made_by
     from gargoyle.history import SwitchChange, restore
     from gargoyle.manager import SwitchManager

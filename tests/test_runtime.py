@@ -149,7 +149,7 @@ class TestFreshness:
         gm.is_active("feature")
         shared_cache.delete(versions.CACHE_KEY)
         new_request()
-        with django_assert_num_queries(3):  # version, rows, the next scheduled change
+        with django_assert_num_queries(4):  # version, rows, the next scheduled change, the running rollouts
             assert gm.is_active("feature")
         new_request()
         with django_assert_num_queries(0):

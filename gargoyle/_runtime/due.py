@@ -1,4 +1,5 @@
-"""Noticing that a scheduled change is due, on the version check a process already makes.
+"""Noticing that a scheduled change (or a rollout's evaluation) is due, on the version check a
+process already makes; and knowing which rollouts run, to count their requests.
 
 The runtime reads when the next pending schedule is due each time it reloads (making,
 editing or cancelling a schedule moves the version, so every process reloads), and
@@ -6,13 +7,18 @@ compares that moment with the wall clock at each version check: once per request
 ``GARGOYLE_CHECK_INTERVAL`` seconds. When it has come, it hands over to ``on_due`` (the
 manager starts a thread that applies what is due) and forgets the moment until it is told
 the next one. Nothing here runs on the hot path.
+
+The same reload reads the running rollouts (``rollouts``: switch key -> what to count), which
+the exposure middleware reads at the end of each request (``_runtime/outcomes.py``).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+
+from gargoyle._runtime.outcomes import ActiveRollout
 
 logger = logging.getLogger("gargoyle")
 
@@ -25,16 +31,20 @@ class DueWatch:
     :param read_next_due: reads the moment from the database (None: nothing pending).
     :param on_due: called once when that moment has passed, with :meth:`set_next_due` for
         telling the watch the following one.
+    :param read_rollouts: reads the running rollouts by switch key.
     """
 
     def __init__(
         self,
         read_next_due: Callable[[], float | None] | None,
         on_due: Callable[[Callable[[float | None], None]], None] | None,
+        read_rollouts: Callable[[], Mapping[str, ActiveRollout]] | None = None,
     ) -> None:
         self._read = read_next_due
         self._on_due = on_due
+        self._read_rollouts = read_rollouts
         self.next_due: float | None = None
+        self.rollouts: Mapping[str, ActiveRollout] = {}
         self._failing = False
 
     def refresh(self) -> None:
@@ -42,7 +52,12 @@ class DueWatch:
         if self._read is None:
             return
         try:
-            self.next_due = self._read()
+            next_due = self._read()
+            if self._read_rollouts is not None:
+                self.rollouts = self._read_rollouts()
+                evaluations = [rollout.next_evaluation for rollout in self.rollouts.values()]
+                next_due = min([moment for moment in (next_due, *evaluations) if moment is not None], default=None)
+            self.next_due = next_due
         except Exception as error:  # no table yet (migrations pending), or the database failing
             if not self._failing:
                 logger.warning(

@@ -39,6 +39,7 @@ from gargoyle._authoring.condition_sets import ConditionSet
 from gargoyle._conf import get_settings
 from gargoyle._runtime import usage, versions
 from gargoyle._runtime.due import DueWatch
+from gargoyle._runtime.outcomes import ActiveRollout
 from gargoyle._runtime.pending import CommitHook, PendingWrites
 from gargoyle._runtime.snapshot import EMPTY, NOT_READ, Snapshot, build_snapshot
 from gargoyle._runtime.threads import run_outside_event_loop
@@ -87,6 +88,7 @@ class SnapshotRuntime:
     :param check_interval: seconds between version checks (default: the setting).
     :param read_next_due: reads when the next scheduled change is due (``_runtime/due.py``).
     :param on_due: applies what is due, when a version check notices it.
+    :param read_rollouts: reads the running rollouts (their requests are counted).
     """
 
     def __init__(
@@ -100,9 +102,10 @@ class SnapshotRuntime:
         check_interval: float | None = None,
         read_next_due: Callable[[], float | None] | None = None,
         on_due: Callable[[Callable[[float | None], None]], None] | None = None,
+        read_rollouts: Callable[[], Mapping[str, ActiveRollout]] | None = None,
     ) -> None:
         self._load_rows = load_rows
-        self.due = DueWatch(read_next_due, on_due)
+        self.due = DueWatch(read_next_due, on_due, read_rollouts)
         self._read_version = read_version
         self._namespaces = namespaces
         self._on_reload = on_reload
@@ -170,7 +173,7 @@ class SnapshotRuntime:
         if monotonic() >= self.next_check:
             self._check_for_changes()
             self.due.poll()
-            if get_settings().usage:  # at most once per check: the hot path never starts threads
+            if get_settings().usage or self.due.rollouts:  # at most once per check: the hot path never starts threads
                 usage.counter.ensure_flusher()
         return self.snapshot
 

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from gargoyle import signals
 from gargoyle._conf import get_settings
+from gargoyle._runtime import outcomes
 from gargoyle._storage.validation import KEY_MAX_LENGTH
 
 __all__ = ["UsageCounter", "counter"]
@@ -171,6 +172,7 @@ class UsageCounter:
         while not self._stop.wait(interval):
             try:
                 self.flush()
+                outcomes.counter.flush()  # the rollouts' guards' counts ride along
             finally:
                 connections.close_all()  # this thread's connections only
 
@@ -198,3 +200,4 @@ def _flush_at_exit() -> None:
     # must not write to whatever database its settings name once the test database is gone.
     if counter.started:
         counter.flush()
+        outcomes.counter.flush()

@@ -15,9 +15,9 @@ from gargoyle._storage.validation import KEY_MAX_LENGTH
 
 __all__ = ["SwitchChange"]
 
-#: ``SwitchChange.via`` of a change a person (or code of theirs) made, and of a schedule's.
+#: ``SwitchChange.via`` of a change a person (or code of theirs) made, a schedule's, a rollout's.
 #: (No ``choices``: a new kind of automation needs no migration.)
-BY_PERSON, VIA_SCHEDULE = "", "schedule"
+BY_PERSON, VIA_SCHEDULE, VIA_ROLLOUT = "", "schedule", "rollout"
 
 
 class SwitchChange(models.Model):

@@ -34,7 +34,10 @@ def change_payload(
         "username": change.username,
         "via": change.via,
         "note": change.note,
-        "summary": describe(change.before, change.after, restored_from=change.restored_from_id),
+        # A machine's note that left the switch as it was (a rollout paused) says so in words.
+        "summary": change.summary
+        if change.via and change.before == change.after
+        else describe(change.before, change.after, restored_from=change.restored_from_id),
         "before": change.before,
         "after": change.after,
         "restoredFrom": change.restored_from_id,

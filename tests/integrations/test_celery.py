@@ -50,8 +50,8 @@ def test_the_task_applies_the_due_changes_once(app) -> None:
         switch_key="checkout", action="status", arguments={"status": GLOBAL}, due_at=due
     )
 
-    assert tasks.run_switch_schedules.delay().get() == {"applied": 1, "refused": 0}
-    assert tasks.run_switch_schedules.delay().get() == {"applied": 0, "refused": 0}
+    assert tasks.run_switch_schedules.delay().get() == {"applied": 1, "refused": 0, "rollouts": 0}
+    assert tasks.run_switch_schedules.delay().get() == {"applied": 0, "refused": 0, "rollouts": 0}
     made.refresh_from_db()
     assert made.state == "applied"
     assert Switch.objects.get(key="checkout").status == GLOBAL

@@ -1,0 +1,551 @@
+"""Progressive rollouts: starting one, the people's buttons (pause, resume, advance, abort),
+and the evaluation that advances it, makes it wait, or trips its guard.
+
+The public path is :mod:`gargoyle.rollouts`; the rules are docs/rollouts.rst's:
+
+* A running rollout is evaluated about once a minute (``EVALUATE_EVERY`` seconds divided by
+  ``GARGOYLE_ROLLOUT_SPEED``), by the same due mechanism as scheduled changes: whichever
+  process notices first, each evaluation inside a write transaction with the rollout's
+  row locked, so two processes never both advance it.
+* The guard (``guards.py``) compares the current stage's bad requests where the switch
+  answered on and off. Tripped, the rollout rolls back (to 0 %, or to the previous stage and
+  pauses) or pauses, as its ``on_trip`` says; the reason goes into the history, the
+  ``rollout_guard_tripped`` signal, a mail to ``ADMINS`` and the log.
+* Otherwise a stage widens once it was held ``hold`` seconds, exposed ``min_exposed``
+  distinct subjects and both groups have the guard's minimum sample; reaching the last stage
+  completes the rollout. Until then it waits: low traffic never aborts.
+* A person's change to the switch while it runs pauses it, with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.mail import mail_admins
+from django.db import router
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from gargoyle import signals
+from gargoyle._authoring.fields import Percent
+from gargoyle._authoring.registry import ConditionSets, default_registry
+from gargoyle._conf import get_settings
+from gargoyle._runtime.outcomes import ActiveRollout
+from gargoyle._storage.change import BY_PERSON, VIA_ROLLOUT, SwitchChange
+from gargoyle._storage.rollout import (
+    ABORTED,
+    ACTIVE,
+    COMPLETED,
+    ERRORS,
+    PAUSE,
+    PAUSED,
+    PREVIOUS_STAGE,
+    ROLL_BACK,
+    ROLLED_BACK,
+    RUNNING,
+    Rollout,
+    exposed_subjects,
+    samples_of,
+)
+from gargoyle._storage.switch import Switch
+from gargoyle._storage.transactions import write_transaction
+from gargoyle._storage.validation import lookup_field
+from gargoyle._writes.attribution import Automation, acting_for, made_by
+from gargoyle._writes.guards import GuardFigures, judge
+from gargoyle._writes.pipeline import stored_fields, switches_changed
+from gargoyle.constants import GLOBAL, SELECTIVE
+
+__all__ = [
+    "abort",
+    "active_rollouts",
+    "advance",
+    "clean_stages",
+    "evaluate_due",
+    "next_evaluation",
+    "pause",
+    "resume",
+    "start",
+]
+
+logger = logging.getLogger("gargoyle")
+
+USER_PERCENT = ("gargoyle.builtins.UserConditionSet(auth.user)", "percent")
+#: Seconds between two evaluations of a running rollout (divided by GARGOYLE_ROLLOUT_SPEED).
+EVALUATE_EVERY = 60.0
+MAX_STAGES = 20
+
+
+def speed() -> float:
+    return get_settings().rollout_speed
+
+
+# -- the plan -------------------------------------------------------------------------------
+
+
+def clean_stages(stages: Any, *, hold: Any = 3600, min_exposed: Any = 100) -> list[dict[str, Any]]:
+    """The stages as stored: ``{"percent", "hold", "min_exposed"}`` each, percents rising.
+
+    A stage may be a bare percent (``[1, 5, 25, 100]``), taking ``hold`` (seconds) and
+    ``min_exposed`` (distinct subjects) for every stage.
+
+    :raises ~django.core.exceptions.ValidationError: naming the stage and the problem.
+    """
+    if not isinstance(stages, (list, tuple)) or not 1 <= len(stages) <= MAX_STAGES:
+        raise ValidationError(_("stages: give 1 to %(max)d stages, e.g. 1, 5, 25, 100."), params={"max": MAX_STAGES})
+    cleaned: list[dict[str, Any]] = []
+    for number, stage in enumerate(stages, 1):
+        given = stage if isinstance(stage, dict) else {"percent": stage}
+        percent = _percent(given.get("percent"), number)
+        if cleaned and Decimal(percent) <= Decimal(cleaned[-1]["percent"]):
+            raise ValidationError(
+                _("stages: stage %(number)d (%(percent)s %%) must be above the one before it."),
+                params={"number": number, "percent": percent},
+            )
+        cleaned.append(
+            {
+                "percent": percent,
+                "hold": _whole(given.get("hold", hold), "hold", number),
+                "min_exposed": _whole(given.get("min_exposed", min_exposed), "min_exposed", number),
+            }
+        )
+    return cleaned
+
+
+def _percent(value: Any, number: int) -> str:
+    error = ValidationError(
+        _("stages: stage %(number)d's percent must be a number above 0 and at most 100, with two decimals at most."),
+        params={"number": number},
+    )
+    if isinstance(value, bool):
+        raise error
+    try:
+        percent = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise error from None
+    if not percent.is_finite() or not 0 < percent <= 100 or percent != percent.quantize(Decimal("0.01")):
+        raise error
+    return format(percent.normalize(), "f")
+
+
+def _whole(value: Any, name: str, number: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**9:
+        raise ValidationError(
+            _("stages: stage %(number)d's %(name)s must be a whole number, 0 or more."),
+            params={"number": number, "name": name},
+        )
+    return value
+
+
+def _clean_guard(on_trip: Any, max_increase: Any, min_requests: Any, metric: Any) -> None:
+    if on_trip not in (ROLL_BACK, PREVIOUS_STAGE, PAUSE):
+        raise ValidationError(
+            _("on_trip: %(value)r is not roll_back, previous_stage or pause."), params={"value": on_trip}
+        )
+    if isinstance(max_increase, bool) or not isinstance(max_increase, (int, float)) or not 0 <= max_increase < 1:
+        raise ValidationError(_("max_increase: a share from 0 to below 1 (0.01 is one percentage point)."))
+    if isinstance(min_requests, bool) or not isinstance(min_requests, int) or not 1 <= min_requests <= 10**9:
+        raise ValidationError(_("min_requests: a whole number, 1 or more."))
+    if not isinstance(metric, str) or len(metric) > 64 or metric == ERRORS:
+        raise ValidationError(_("metric: a name of at most 64 characters, other than “errors”."))
+
+
+# -- starting -------------------------------------------------------------------------------
+
+
+def start(
+    key: str,
+    stages: Any,
+    *,
+    condition_set: str = USER_PERCENT[0],
+    field: str = USER_PERCENT[1],
+    on_trip: str = ROLL_BACK,
+    max_increase: float = 0.01,
+    min_requests: int = 200,
+    metric: str = "",
+    user: Any = None,
+    registry: ConditionSets | None = None,
+    using: str | None = None,
+) -> Rollout:
+    """Start a rollout of switch ``key`` through ``stages`` (see :func:`clean_stages`).
+
+    The switch becomes Selective with the first stage's percent as its only include range
+    of ``field`` (its other conditions stay).
+
+    :raises ~django.core.exceptions.ValidationError: for an unknown switch, one that is
+        Global or already has a rollout running or paused, a field that is not a percent,
+        or bad stages or guard settings; nothing changes then.
+    """
+    alias = using or router.db_for_write(Rollout)
+    cleaned = clean_stages(stages)
+    _clean_guard(on_trip, max_increase, min_requests, metric)
+    found_set, found_field = lookup_field(registry or default_registry, condition_set, field)
+    if not isinstance(found_field, Percent):
+        raise ValidationError(_("field: %(field)r is not a percent field."), params={"field": field})
+    with write_transaction(alias):
+        switch = Switch.objects.using(alias).select_for_update().filter(key=key).first()
+        if switch is None:
+            raise ValidationError(_("key: there is no switch %(key)r."), params={"key": key})
+        if switch.status == GLOBAL:
+            raise ValidationError(_("key: %(key)s is Global, on for everyone already."), params={"key": key})
+        if Rollout.objects.using(alias).filter(switch_key=key, state__in=ACTIVE).exists():
+            raise ValidationError(_("key: %(key)s has a rollout already; end it first."), params={"key": key})
+        now = timezone.now()
+        rollout = Rollout.objects.using(alias).create(
+            switch_key=key,
+            condition_set=found_set.get_id(),
+            field=field,
+            stages=cleaned,
+            on_trip=on_trip,
+            max_increase=float(max_increase),
+            min_requests=min_requests,
+            metric=metric,
+            stage_started_at=now,
+            next_evaluation_at=now + _every(),
+            created_by=user if _signed_in(user) else None,
+            created_by_name=user.get_username() if _signed_in(user) else "",
+        )
+        _set_percent(rollout, switch, gettext("started by %(name)s") % {"name": _by(user)}, alias)
+        rollout.outcome = gettext("started: stage 1 of %(count)d, %(percent)s %%") % {
+            "count": len(cleaned),
+            "percent": cleaned[0]["percent"],
+        }
+        rollout.last_step_at = timezone.now()
+        rollout.save()
+        switches_changed(alias)
+    return rollout
+
+
+def _signed_in(user: Any) -> bool:
+    return user is not None and user.is_authenticated
+
+
+def _every() -> datetime.timedelta:
+    return datetime.timedelta(seconds=EVALUATE_EVERY / speed())
+
+
+# -- writing the switch -----------------------------------------------------------------------
+
+
+def _automation(rollout: Rollout, why: str) -> Automation:
+    note = gettext("rollout #%(id)s: %(why)s") % {"id": rollout.pk, "why": why}
+    return Automation(VIA_ROLLOUT, note, rollout.created_by, rollout.created_by_name)
+
+
+def _set_percent(rollout: Rollout, switch: Switch, why: str, alias: str, percent: str | None = None) -> None:
+    """Give the switch the percent of the current stage (or ``percent``), as the rollout."""
+    with made_by(None), acting_for(_automation(rollout, why)):
+        if switch.status != SELECTIVE:
+            switch.status = SELECTIVE
+            switch.save()
+        switch.set_percent(default_registry, rollout.condition_set, rollout.field, f"0-{percent or rollout.percent}")
+
+
+def _note(rollout: Rollout, why: str, alias: str) -> None:
+    """A history entry for a decision that left the switch as it was (a pause, a resume)."""
+    row = (
+        Switch.objects.using(alias)
+        .filter(key=rollout.switch_key)
+        .values("key", "label", "description", "status", "value")
+        .first()
+    )
+    if row is None:
+        return
+    automation = _automation(rollout, why)
+    SwitchChange.objects.using(alias).create(
+        switch_key=rollout.switch_key,
+        user=automation.user,
+        username=automation.username,
+        summary=why,
+        before=stored_fields(row),
+        after=stored_fields(row),
+        via=VIA_ROLLOUT,
+        note=automation.note,
+    )
+
+
+# -- people's buttons -----------------------------------------------------------------------
+
+
+def _locked(rollout_id: Any, alias: str, states: tuple[str, ...]) -> Rollout:
+    found: Rollout | None = (
+        Rollout.objects.using(alias).select_for_update().filter(pk=rollout_id).first()
+        if isinstance(rollout_id, int) and not isinstance(rollout_id, bool)
+        else None
+    )
+    if found is None:
+        raise ValidationError(_("id: there is no rollout %(id)r."), params={"id": rollout_id})
+    if found.state not in states:
+        raise ValidationError(
+            _("id: rollout %(id)s is %(state)s."), params={"id": rollout_id, "state": found.get_state_display()}
+        )
+    return found
+
+
+def _by(user: Any) -> str:
+    return user.get_username() if _signed_in(user) else gettext("a command")
+
+
+def pause(rollout_id: int, *, user: Any = None, using: str | None = None) -> Rollout:
+    """Pause a running rollout: it stays at its stage, and its guard stops judging.
+
+    :raises ~django.core.exceptions.ValidationError: for an unknown rollout or one not running.
+    """
+    alias = using or router.db_for_write(Rollout)
+    with write_transaction(alias):
+        rollout = _locked(rollout_id, alias, (RUNNING,))
+        _stop(rollout, PAUSED, gettext("paused by %(name)s") % {"name": _by(user)}, alias)
+    return rollout
+
+
+def resume(rollout_id: int, *, user: Any = None, using: str | None = None) -> Rollout:
+    """Resume a paused rollout: its stage starts afresh (hold time and samples from now).
+
+    :raises ~django.core.exceptions.ValidationError: for an unknown rollout or one not paused.
+    """
+    alias = using or router.db_for_write(Rollout)
+    with write_transaction(alias):
+        rollout = _locked(rollout_id, alias, (PAUSED,))
+        why = gettext("resumed by %(name)s") % {"name": _by(user)}
+        _restart_stage(rollout, RUNNING, why)
+        _note(rollout, why, alias)
+        rollout.save()
+        switches_changed(alias)
+    return rollout
+
+
+def advance(rollout_id: int, *, user: Any = None, using: str | None = None) -> Rollout:
+    """Widen a running or paused rollout to its next stage now, whatever its hold and
+    samples say (the last stage completes it); a paused one runs again.
+
+    :raises ~django.core.exceptions.ValidationError: for an unknown or ended rollout.
+    """
+    alias = using or router.db_for_write(Rollout)
+    with write_transaction(alias):
+        rollout = _locked(rollout_id, alias, ACTIVE)
+        _advance(rollout, gettext("advanced by %(name)s") % {"name": _by(user)}, alias)
+    return rollout
+
+
+def abort(rollout_id: int, *, user: Any = None, using: str | None = None) -> Rollout:
+    """End a running or paused rollout and turn the switch off for its percent (0 %).
+
+    :raises ~django.core.exceptions.ValidationError: for an unknown or ended rollout.
+    """
+    alias = using or router.db_for_write(Rollout)
+    with write_transaction(alias):
+        rollout = _locked(rollout_id, alias, ACTIVE)
+        _roll_back(rollout, ABORTED, gettext("aborted by %(name)s: back to 0 %%") % {"name": _by(user)}, alias)
+    return rollout
+
+
+# -- stage changes ----------------------------------------------------------------------------
+
+
+def _restart_stage(rollout: Rollout, state: str, why: str) -> None:
+    now = timezone.now()
+    rollout.state, rollout.run = state, rollout.run + 1
+    rollout.stage_started_at, rollout.next_evaluation_at = now, now + _every()
+    rollout.outcome, rollout.figures = why, {}
+    rollout.last_step_at = now
+
+
+def _advance(rollout: Rollout, why: str, alias: str) -> None:
+    last = len(rollout.stages) - 1
+    rollout.stage = min(rollout.stage + 1, last)
+    done = rollout.stage == last
+    text = gettext("%(why)s: stage %(number)d of %(count)d, %(percent)s %%") % {
+        "why": why,
+        "number": rollout.stage + 1,
+        "count": len(rollout.stages),
+        "percent": rollout.percent,
+    }
+    _restart_stage(rollout, COMPLETED if done else RUNNING, text + (gettext(" (completed)") if done else ""))
+    switch = Switch.objects.using(alias).select_for_update().filter(key=rollout.switch_key).first()
+    if switch is not None:
+        _set_percent(rollout, switch, rollout.outcome, alias)
+    rollout.last_step_at = timezone.now()
+    rollout.finished_at = rollout.last_step_at if done else None
+    rollout.save()
+    switches_changed(alias)
+
+
+def _roll_back(rollout: Rollout, state: str, why: str, alias: str, percent: str = "0") -> None:
+    _restart_stage(rollout, state, why)
+    switch = Switch.objects.using(alias).select_for_update().filter(key=rollout.switch_key).first()
+    if switch is not None:
+        _set_percent(rollout, switch, why, alias, percent=percent)
+    rollout.last_step_at = timezone.now()
+    rollout.finished_at = rollout.last_step_at if state != PAUSED else None
+    rollout.save()
+    switches_changed(alias)
+
+
+def _stop(rollout: Rollout, state: str, why: str, alias: str) -> None:
+    """Pause (the switch stays as it is), recorded in the history."""
+    _restart_stage(rollout, state, why)
+    _note(rollout, why, alias)
+    rollout.save()
+    switches_changed(alias)
+
+
+# -- evaluation -------------------------------------------------------------------------------
+
+
+def next_evaluation(using: str | None = None) -> datetime.datetime | None:
+    """When the next running rollout is due for an evaluation, or None."""
+    found: datetime.datetime | None = (
+        Rollout.objects.using(using or router.db_for_write(Rollout))
+        .filter(state=RUNNING)
+        .order_by("next_evaluation_at")
+        .values_list("next_evaluation_at", flat=True)
+        .first()
+    )
+    return found
+
+
+def active_rollouts(using: str | None = None) -> dict[str, ActiveRollout]:
+    """The running rollouts by switch key, as a process counts for them."""
+    rows = Rollout.objects.using(using or router.db_for_write(Rollout)).filter(state=RUNNING)
+    return {rollout.switch_key: _active(rollout) for rollout in rows}
+
+
+def _active(rollout: Rollout) -> ActiveRollout:
+    moment = rollout.next_evaluation_at
+    if timezone.is_naive(moment):  # USE_TZ = False: stored on the site's wall clock
+        moment = timezone.make_aware(moment)
+    minimum = rollout.stages[rollout.stage]["min_exposed"]
+    return ActiveRollout(rollout.pk, rollout.run, rollout.metric, minimum, moment.timestamp())
+
+
+def evaluate_due(*, now: datetime.datetime | None = None, using: str | None = None) -> list[Rollout]:
+    """Evaluate every running rollout that is due (see the module's description).
+
+    :returns: the rollouts evaluated.
+    """
+    alias = using or router.db_for_write(Rollout)
+    now = now or timezone.now()
+    due = Rollout.objects.using(alias).filter(state=RUNNING, next_evaluation_at__lte=now).order_by("pk")
+    evaluated = []
+    for pk in list(due.values_list("pk", flat=True)):
+        with write_transaction(alias):
+            rollout = Rollout.objects.using(alias).select_for_update().filter(pk=pk, state=RUNNING).first()
+            if rollout is None or rollout.next_evaluation_at > now:
+                continue  # evaluated (or ended) by another process meanwhile
+            tripped = _evaluate(rollout, now, alias)
+        evaluated.append(rollout)
+        if tripped is not None:
+            _alarm(rollout, tripped)
+    return evaluated
+
+
+def _evaluate(rollout: Rollout, now: datetime.datetime, alias: str) -> GuardFigures | None:
+    """Decide, and act; the figures of the metric whose guard tripped, if one did."""
+    edit = _persons_edit(rollout, alias)
+    if edit is not None:
+        _stop(rollout, PAUSED, edit, alias)
+        return None
+    figures, exposed = _figures(rollout), exposed_subjects(rollout)
+    rollout.figures = {
+        "metrics": [figure.as_dict() for figure in figures],
+        "exposedSubjects": exposed,
+        "at": now.isoformat(),
+    }
+    tripped = next((figure for figure in figures if figure.tripped), None)
+    if tripped is not None:
+        _trip(rollout, tripped, alias)
+        return tripped
+    waiting = _waiting_for(rollout, now, exposed, figures[0])
+    if waiting is None:
+        _advance(rollout, gettext("stage held and guard quiet"), alias)
+        return None
+    rollout.outcome = waiting
+    rollout.next_evaluation_at = now + _every()
+    rollout.save(update_fields=["outcome", "figures", "next_evaluation_at"])
+    return None
+
+
+def _persons_edit(rollout: Rollout, alias: str) -> str | None:
+    newer = (
+        SwitchChange.objects.using(alias)
+        .filter(switch_key=rollout.switch_key, via=BY_PERSON, date__gt=rollout.last_step_at)
+        .order_by("-date", "-id")
+        .first()
+    )
+    if newer is None:
+        if Switch.objects.using(alias).filter(key=rollout.switch_key).exists():
+            return None
+        return gettext("paused: the switch %(key)s no longer exists") % {"key": rollout.switch_key}
+    return gettext("paused: %(who)s changed the switch (%(what)s)") % {
+        "who": newer.username or gettext("someone"),
+        "what": newer.summary,
+    }
+
+
+def _figures(rollout: Rollout) -> list[GuardFigures]:
+    samples = samples_of(rollout)
+    metrics = [ERRORS] + ([rollout.metric] if rollout.metric else [])
+    return [
+        judge(
+            metric,
+            samples.get((True, metric), (0, 0)),
+            samples.get((False, metric), (0, 0)),
+            max_increase=rollout.max_increase,
+            min_requests=rollout.min_requests,
+        )
+        for metric in metrics
+    ]
+
+
+def _waiting_for(rollout: Rollout, now: datetime.datetime, exposed: int, errors: GuardFigures) -> str | None:
+    """What the stage still waits for, or None when it may widen."""
+    stage = rollout.stages[rollout.stage]
+    left = rollout.stage_started_at + datetime.timedelta(seconds=stage["hold"] / speed()) - now
+    missing = []
+    if left > datetime.timedelta(0):
+        missing.append(gettext("%(minutes)d min of hold") % {"minutes": max(1, round(left.total_seconds() / 60))})
+    if exposed < stage["min_exposed"]:
+        missing.append(gettext("%(have)d of %(need)d exposed") % {"have": exposed, "need": stage["min_exposed"]})
+    if not errors.enough:
+        missing.append(
+            gettext("requests on/off %(on)d/%(off)d of %(need)d each")
+            % {"on": errors.exposed_requests, "off": errors.control_requests, "need": rollout.min_requests}
+        )
+    return gettext("waiting: %(what)s") % {"what": ", ".join(missing)} if missing else None
+
+
+def _trip(rollout: Rollout, figures: GuardFigures, alias: str) -> None:
+    why = gettext("guard tripped: %(figures)s") % {"figures": figures.summary()}
+    if rollout.on_trip == PAUSE:
+        _stop(rollout, PAUSED, why + gettext("; paused"), alias)
+    elif rollout.on_trip == PREVIOUS_STAGE and rollout.stage > 0:
+        rollout.stage -= 1
+        _roll_back(
+            rollout,
+            PAUSED,
+            why + gettext("; back to stage %(number)d and paused") % {"number": rollout.stage + 1},
+            alias,
+            percent=rollout.percent,
+        )
+    else:
+        _roll_back(rollout, ROLLED_BACK, why + gettext("; rolled back to 0 %"), alias)
+
+
+def _alarm(rollout: Rollout, figures: GuardFigures) -> None:
+    """Tell people, after the rollback committed: the signal, the log, a mail to ADMINS."""
+    logger.error("gargoyle: rollout #%s of %r: %s", rollout.pk, rollout.switch_key, rollout.outcome)
+    signals.rollout_guard_tripped.send_robust(sender=Rollout, rollout=rollout, figures=figures)
+    mail_admins(
+        gettext("Rollout of %(key)s stopped") % {"key": rollout.switch_key},
+        gettext("Rollout #%(id)s of the switch %(key)s: %(outcome)s")
+        % {
+            "id": rollout.pk,
+            "key": rollout.switch_key,
+            "outcome": rollout.outcome,
+        },
+        fail_silently=True,
+    )
