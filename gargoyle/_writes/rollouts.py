@@ -346,15 +346,15 @@ def abort(rollout_id: int, *, user: Any = None, using: str | None = None) -> Rol
 # -- stage changes ----------------------------------------------------------------------------
 
 
-def _restart_stage(rollout: Rollout, state: str, why: str) -> None:
-    now = timezone.now()
+def _restart_stage(rollout: Rollout, state: str, why: str, now: datetime.datetime | None = None) -> None:
+    now = now or timezone.now()
     rollout.state, rollout.run = state, rollout.run + 1
     rollout.stage_started_at, rollout.next_evaluation_at = now, now + _every()
     rollout.outcome, rollout.figures = why, {}
     rollout.last_step_at = now
 
 
-def _advance(rollout: Rollout, why: str, alias: str) -> None:
+def _advance(rollout: Rollout, why: str, alias: str, now: datetime.datetime | None = None) -> None:
     last = len(rollout.stages) - 1
     rollout.stage = min(rollout.stage + 1, last)
     done = rollout.stage == last
@@ -364,7 +364,7 @@ def _advance(rollout: Rollout, why: str, alias: str) -> None:
         "count": len(rollout.stages),
         "percent": rollout.percent,
     }
-    _restart_stage(rollout, COMPLETED if done else RUNNING, text + (gettext(" (completed)") if done else ""))
+    _restart_stage(rollout, COMPLETED if done else RUNNING, text + (gettext(" (completed)") if done else ""), now)
     switch = Switch.objects.using(alias).select_for_update().filter(key=rollout.switch_key).first()
     if switch is not None:
         _set_percent(rollout, switch, rollout.outcome, alias)
@@ -374,8 +374,10 @@ def _advance(rollout: Rollout, why: str, alias: str) -> None:
     switches_changed(alias)
 
 
-def _roll_back(rollout: Rollout, state: str, why: str, alias: str, percent: str = "0") -> None:
-    _restart_stage(rollout, state, why)
+def _roll_back(
+    rollout: Rollout, state: str, why: str, alias: str, percent: str = "0", now: datetime.datetime | None = None
+) -> None:
+    _restart_stage(rollout, state, why, now)
     switch = Switch.objects.using(alias).select_for_update().filter(key=rollout.switch_key).first()
     if switch is not None:
         _set_percent(rollout, switch, why, alias, percent=percent)
@@ -385,9 +387,9 @@ def _roll_back(rollout: Rollout, state: str, why: str, alias: str, percent: str 
     switches_changed(alias)
 
 
-def _stop(rollout: Rollout, state: str, why: str, alias: str) -> None:
+def _stop(rollout: Rollout, state: str, why: str, alias: str, now: datetime.datetime | None = None) -> None:
     """Pause (the switch stays as it is), recorded in the history."""
-    _restart_stage(rollout, state, why)
+    _restart_stage(rollout, state, why, now)
     _note(rollout, why, alias)
     rollout.save()
     switches_changed(alias)
@@ -447,7 +449,7 @@ def _evaluate(rollout: Rollout, now: datetime.datetime, alias: str) -> GuardFigu
     """Decide, and act; the figures of the metric whose guard tripped, if one did."""
     edit = _persons_edit(rollout, alias)
     if edit is not None:
-        _stop(rollout, PAUSED, edit, alias)
+        _stop(rollout, PAUSED, edit, alias, now)
         return None
     figures, exposed = _figures(rollout), exposed_subjects(rollout)
     rollout.figures = {
@@ -457,11 +459,11 @@ def _evaluate(rollout: Rollout, now: datetime.datetime, alias: str) -> GuardFigu
     }
     tripped = next((figure for figure in figures if figure.tripped), None)
     if tripped is not None:
-        _trip(rollout, tripped, alias)
+        _trip(rollout, tripped, alias, now)
         return tripped
     waiting = _waiting_for(rollout, now, exposed, figures[0])
     if waiting is None:
-        _advance(rollout, gettext("stage held and guard quiet"), alias)
+        _advance(rollout, gettext("stage held and guard quiet"), alias, now)
         return None
     rollout.outcome = waiting
     rollout.next_evaluation_at = now + _every()
@@ -518,10 +520,10 @@ def _waiting_for(rollout: Rollout, now: datetime.datetime, exposed: int, errors:
     return gettext("waiting: %(what)s") % {"what": ", ".join(missing)} if missing else None
 
 
-def _trip(rollout: Rollout, figures: GuardFigures, alias: str) -> None:
+def _trip(rollout: Rollout, figures: GuardFigures, alias: str, now: datetime.datetime) -> None:
     why = gettext("guard tripped: %(figures)s") % {"figures": figures.summary()}
     if rollout.on_trip == PAUSE:
-        _stop(rollout, PAUSED, why + gettext("; paused"), alias)
+        _stop(rollout, PAUSED, why + gettext("; paused"), alias, now)
     elif rollout.on_trip == PREVIOUS_STAGE and rollout.stage > 0:
         rollout.stage -= 1
         _roll_back(
@@ -530,9 +532,10 @@ def _trip(rollout: Rollout, figures: GuardFigures, alias: str) -> None:
             why + gettext("; back to stage %(number)d and paused") % {"number": rollout.stage + 1},
             alias,
             percent=rollout.percent,
+            now=now,
         )
     else:
-        _roll_back(rollout, ROLLED_BACK, why + gettext("; rolled back to 0 %"), alias)
+        _roll_back(rollout, ROLLED_BACK, why + gettext("; rolled back to 0 %"), alias, now=now)
 
 
 def _alarm(rollout: Rollout, figures: GuardFigures) -> None:
