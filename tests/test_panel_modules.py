@@ -26,6 +26,7 @@ LAYERS: dict[str, set[str]] = {
         "history.js",
         "notices.js",
         "preview.js",
+        "rollout.js",
         "schedule.js",
         "search.js",
         "status.js",

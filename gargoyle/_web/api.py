@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 
 from gargoyle._authoring.fields import Choice, Field
 from gargoyle._storage.change import SwitchChange
+from gargoyle._storage.rollout import ACTIVE, Rollout
 from gargoyle._storage.schedule import PENDING, ScheduledChange
 from gargoyle._storage.switch import Switch
 from gargoyle._storage.transactions import write_transaction
@@ -52,8 +53,12 @@ def switch_payloads(switches: Iterable[Switch]) -> list[dict[str, Any]]:
     figures = usage_of(keys if len(keys) <= 500 else None)
     stale = stale_of(switches)
     planned = _pending_schedules(keys if len(keys) <= 500 else None)
+    running = _running_rollouts(keys if len(keys) <= 500 else None)
     return [
-        _payload(switch, figures.get(switch.key), stale.get(switch.key), planned.get(switch.key, []))
+        {
+            **_payload(switch, figures.get(switch.key), stale.get(switch.key), planned.get(switch.key, [])),
+            "rollout": running.get(switch.key),
+        }
         for switch in switches
     ]
 
@@ -77,8 +82,28 @@ def switch_payload(switch: Switch) -> dict[str, Any]:
     upgrade: ``[{"code", "message"}]``), ``audience``, ``audienceEstimate``, ``usage``
     (:meth:`gargoyle.usage.SwitchUsageFigures.as_dict`, or None before any check is stored),
     ``stale`` (:meth:`gargoyle.stale.StaleSwitch.as_dict`, or None) and ``schedules`` (its
-    pending scheduled changes, soonest first: ``[{"id", "dueAt", "summary"}]``)."""
+    pending scheduled changes, soonest first: ``[{"id", "dueAt", "summary"}]``) and ``rollout``
+    (its running or paused rollout: ``{"id", "state", "stage", "stageCount", "percent",
+    "outcome"}``, or None)."""
     return switch_payloads([switch])[0]
+
+
+def _running_rollouts(keys: list[str] | None) -> dict[str, dict[str, Any]]:
+    """Each switch's running or paused rollout, for its row."""
+    found = Rollout.objects.filter(state__in=ACTIVE)
+    if keys is not None:
+        found = found.filter(switch_key__in=keys)
+    return {
+        rollout.switch_key: {
+            "id": rollout.pk,
+            "state": rollout.state,
+            "stage": rollout.stage,
+            "stageCount": len(rollout.stages),
+            "percent": rollout.percent,
+            "outcome": rollout.outcome,
+        }
+        for rollout in found
+    }
 
 
 def _payload(

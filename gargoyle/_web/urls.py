@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from gargoyle._web import api, bulk, history_api, schedules_api
+from gargoyle._web import api, bulk, history_api, rollouts_api, schedules_api
 
 #: The URL namespace: ``reverse("gargoyle:status")``.
 app_name = "gargoyle"
@@ -28,4 +28,10 @@ urlpatterns = [
     path("schedules/add/", schedules_api.add_schedule, name="add-schedule"),
     path("schedules/edit/", schedules_api.edit_schedule, name="edit-schedule"),
     path("schedules/cancel/", schedules_api.cancel_schedule, name="cancel-schedule"),
+    path("rollouts/", rollouts_api.rollouts_of, name="rollouts"),
+    path("rollouts/start/", rollouts_api.start, name="start-rollout"),
+    path("rollouts/pause/", rollouts_api.pause, name="pause-rollout"),
+    path("rollouts/resume/", rollouts_api.resume, name="resume-rollout"),
+    path("rollouts/advance/", rollouts_api.advance, name="advance-rollout"),
+    path("rollouts/abort/", rollouts_api.abort, name="abort-rollout"),
 ]

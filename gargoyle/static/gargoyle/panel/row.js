@@ -9,6 +9,7 @@ import { h } from "./dom.js";
 import { buildHistory, loadHistory } from "./history.js";
 import { buildNotices } from "./notices.js";
 import { buildPreview } from "./preview.js";
+import { buildRollout, buildRolloutLine, reload as loadRollouts } from "./rollout.js";
 import { buildSchedule, buildScheduleLine, loadSchedules } from "./schedule.js";
 import { can, notify, rowId, STATUS, state, switchLabel, TOGGLES } from "./state.js";
 import { changeStatus } from "./status.js";
@@ -41,6 +42,8 @@ export function buildRow(item) {
   if (audience) article.append(audience);
   const usage = buildUsage(item);
   if (usage) article.append(usage);
+  const rollout = buildRolloutLine(item);
+  if (rollout) article.append(rollout);
   const scheduled = buildScheduleLine(item);
   if (scheduled) article.append(scheduled);
   const conditions = buildConditions(item, label);
@@ -230,7 +233,7 @@ function buildTools(item, id, open) {
   const tools = h("div", { class: "gargoyle-tools" });
   const panels = [];
   if (can.change) panels.push(["condition", "addCondition"]);
-  panels.push(["preview", "preview"], ["schedule", "schedule"], ["history", "history"]);
+  panels.push(["preview", "preview"], ["rollout", "rollout"], ["schedule", "schedule"], ["history", "history"]);
   for (const [name, textKey] of panels) {
     tools.append(
       h(
@@ -259,6 +262,7 @@ function buildPanel(item, name, id) {
   const builders = {
     condition: buildConditionForm,
     preview: buildPreview,
+    rollout: buildRollout,
     schedule: buildSchedule,
     history: buildHistory,
   };
@@ -283,5 +287,6 @@ export function togglePanel(key, name) {
     row.querySelector(".gargoyle-panel-box [data-autofocus]")?.focus();
     if (name === "history") loadHistory(key);
     if (name === "schedule") loadSchedules(key);
+    if (name === "rollout") loadRollouts(key);
   }
 }

@@ -52,13 +52,14 @@ export const state = {
   query: "",
   filter: "", // "" (all) or a key of FILTERS in search.js
   selected: new Map(), // key -> true: the rows chosen for a bulk status change
-  open: new Map(), // key -> "condition" | "preview" | "schedule" | "history"
+  open: new Map(), // key -> "condition" | "preview" | "rollout" | "schedule" | "history"
   choice: new Map(), // key -> the chosen "conditionSetId\u0000field" of its condition form
   modes: new Map(), // key -> "include" | "exclude": its condition form's choice, kept until changed
   previews: new Map(), // key -> { username, ip, result }
   counts: new Map(), // key -> { signature, result } of its audience count, or { signature, error }
   histories: new Map(), // key -> list of changes, or an Error
   schedules: new Map(), // key -> list of its scheduled changes, or an Error
+  rollouts: new Map(), // key -> { rollout, past } of its rollouts, or an Error
   conditionFields: new Map(), // "conditionSetId\u0000field" -> { set, field }
 };
 
@@ -71,6 +72,7 @@ const ROW_STATE = [
   state.previews,
   state.histories,
   state.schedules,
+  state.rollouts,
   state.counts,
   state.selected,
 ];
