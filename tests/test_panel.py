@@ -169,6 +169,12 @@ def test_the_page_data(client_for: Any) -> None:
         "addSchedule": f"{base}api/schedules/add/",
         "editSchedule": f"{base}api/schedules/edit/",
         "cancelSchedule": f"{base}api/schedules/cancel/",
+        "rollouts": f"{base}api/rollouts/",
+        "startRollout": f"{base}api/rollouts/start/",
+        "pauseRollout": f"{base}api/rollouts/pause/",
+        "resumeRollout": f"{base}api/rollouts/resume/",
+        "advanceRollout": f"{base}api/rollouts/advance/",
+        "abortRollout": f"{base}api/rollouts/abort/",
     }
     assert data["siteTimeZone"] == "America/Chicago"  # the panel shows a schedule's time there too
 

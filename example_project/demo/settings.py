@@ -35,7 +35,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Which switches each request checked: the guards of rollouts count from it.
+    "gargoyle.middleware.SwitchExposureMiddleware",
 ]
+
+# The demo's fast clock: a rollout's ten-minute stage passes in ten seconds, and counts are
+# stored every two seconds (both are for demos only: manage.py check warns outside DEBUG).
+GARGOYLE_ROLLOUT_SPEED = float(os.environ.get("EXAMPLE_ROLLOUT_SPEED", "60"))
+GARGOYLE_USAGE_FLUSH_INTERVAL = 2
 
 ROOT_URLCONF = "demo.urls"
 WSGI_APPLICATION = "demo.wsgi.application"

@@ -65,7 +65,23 @@ DEMO_SWITCHES = [
     DemoSwitch("product_reviews:photos", INHERIT, "Review photos", "Photos in reviews; follows product_reviews."),
     DemoSwitch("gift_cards", DISABLED, "Gift cards", "The /gift-cards/ page, not launched yet."),
     DemoSwitch("dark_mode", DISABLED, "Dark mode", "A dark theme for the whole shop."),
+    DemoSwitch(
+        "quick_view",
+        DISABLED,
+        "Quick view",
+        "A product preview on the catalogue, rolled out by a guarded rollout (see the README).",
+    ),
 ]
+
+#: The guarded rollout seed_demo starts for quick_view, on the visitors' IP addresses (so
+#: anonymous traffic from `manage.py simulate_traffic` counts): 5 %, 25 %, 50 %, then
+#: everyone, each stage held 10 minutes (10 seconds with the demo's fast clock) and until 20
+#: visitors got it.
+QUICK_VIEW_ROLLOUT = {
+    "stages": [{"percent": percent, "hold": 600, "min_exposed": 20} for percent in (5, 25, 50)] + [100],
+    "condition_set": "gargoyle.builtins.IPAddressConditionSet",
+    "min_requests": 50,
+}
 
 DEMO_USERS = [
     DemoUser("admin", "superuser: may change every switch in the panel", is_staff=True, is_superuser=True),

@@ -1,5 +1,6 @@
 """The shop's pages. Each asks gargoyle in one of the ways the docs teach."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.generic import TemplateView
@@ -11,7 +12,11 @@ from shop.models import Product
 
 
 def catalogue(request):
-    return render(request, "shop/catalogue.html", {"products": Product.objects.all()})
+    quick_view = gargoyle.is_active("quick_view", request)
+    if quick_view and getattr(settings, "SHOP_BREAK_QUICK_VIEW", False):
+        # `manage.py simulate_traffic --broken`: the new code fails, so its guard trips.
+        raise RuntimeError("quick view is broken (a simulated bug)")
+    return render(request, "shop/catalogue.html", {"products": Product.objects.all(), "quick_view": quick_view})
 
 
 def product(request, slug):

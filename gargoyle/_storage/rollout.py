@@ -157,6 +157,9 @@ def add_outcomes(
     and exposed subjects' digests, in one transaction; rows of ended rollouts are skipped."""
     alias = using or router.db_for_write(RolloutSample)
     with transaction.atomic(using=alias):
+        # A write first (matching no row): on SQLite a transaction that reads before it writes
+        # is refused at once when another writes, where one that writes first waits its turn.
+        RolloutSample.objects.using(alias).filter(rollout_id=0).update(requests=F("requests"))
         known = set(
             Rollout.objects.using(alias)
             .filter(pk__in={key[0] for key in samples} | {run[0] for run in subjects})

@@ -509,7 +509,11 @@ def _waiting_for(rollout: Rollout, now: datetime.datetime, exposed: int, errors:
     left = rollout.stage_started_at + datetime.timedelta(seconds=stage["hold"] / speed()) - now
     missing = []
     if left > datetime.timedelta(0):
-        missing.append(gettext("%(minutes)d min of hold") % {"minutes": max(1, round(left.total_seconds() / 60))})
+        seconds = left.total_seconds()
+        if seconds < 90:
+            missing.append(gettext("%(seconds)d s of hold") % {"seconds": max(1, round(seconds))})
+        else:
+            missing.append(gettext("%(minutes)d min of hold") % {"minutes": round(seconds / 60)})
     if exposed < stage["min_exposed"]:
         missing.append(gettext("%(have)d of %(need)d exposed") % {"have": exposed, "need": stage["min_exposed"]})
     if not errors.enough:

@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 from django.utils import timezone
 
-from gargoyle import gargoyle
+from gargoyle import gargoyle, rollouts
 from gargoyle.history import SwitchChange
 from gargoyle.models import Switch, SwitchUsage
 from shop.demo_data import (
@@ -22,6 +22,7 @@ from shop.demo_data import (
     DEMO_SWITCHES,
     DEMO_USAGE,
     DEMO_USERS,
+    QUICK_VIEW_ROLLOUT,
     SHOPPER_PASSWORD,
     USAGE_DAYS,
 )
@@ -39,6 +40,7 @@ class Command(BaseCommand):
         for demo in DEMO_SWITCHES:
             self._switch(demo)
         self._age_new_switches()
+        self._rollout()
         self.stdout.write("Users:")
         for demo in DEMO_USERS:
             self._user(demo)
@@ -113,6 +115,12 @@ class Command(BaseCommand):
             created += product_created
         self.created += created
         self.stdout.write(f"Products: {created} created, {len(DEMO_PRODUCTS) - created} already there.")
+
+    def _rollout(self):
+        """Start quick_view's guarded rollout, when the switch was just created."""
+        if "quick_view" in self.new_switches:
+            rollouts.start("quick_view", **QUICK_VIEW_ROLLOUT)
+            self.stdout.write("  quick_view: guarded rollout started (watch it with manage.py simulate_traffic)")
 
     def _age_new_switches(self):
         """Date the switches just created as DEMO_AGES says (plain SQL: scenery, not a change)."""
