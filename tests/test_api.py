@@ -41,6 +41,11 @@ MUTATIONS = {
     "add-schedule": {"key": "feature", "action": "status", "status": "2", "due": "2040-01-01T09:00Z"},
     "edit-schedule": {"id": "1", "due": "2040-01-02T09:00Z"},
     "cancel-schedule": {"id": "1"},
+    "start-rollout": {"key": "feature", "stages": "1, 100"},
+    "pause-rollout": {"id": "1"},
+    "resume-rollout": {"id": "1"},
+    "advance-rollout": {"id": "1"},
+    "abort-rollout": {"id": "1"},
 }
 READS = {
     "switches": {},
@@ -48,6 +53,7 @@ READS = {
     "history": {"key": "feature"},
     "audience": {"key": "feature"},
     "schedules": {"key": "feature"},
+    "rollouts": {"key": "feature"},
 }
 NEEDS = {
     "add": "gargoyle.add_switch",
@@ -64,6 +70,11 @@ NEEDS = {
     "add-schedule": "gargoyle.change_switch",
     "edit-schedule": "gargoyle.change_switch",
     "cancel-schedule": "gargoyle.change_switch",
+    "start-rollout": "gargoyle.change_switch",
+    "pause-rollout": "gargoyle.change_switch",
+    "resume-rollout": "gargoyle.change_switch",
+    "advance-rollout": "gargoyle.change_switch",
+    "abort-rollout": "gargoyle.change_switch",
 }
 
 
@@ -987,3 +998,64 @@ def test_the_history_says_which_changes_a_schedule_made(client: Client, admin: A
     [entry, *_] = ok(client.get(url("history"), {"key": "feature"}))
     assert (entry["username"], entry["via"]) == ("alice", "schedule")
     assert entry["note"].startswith(f"scheduled change #{made['id']}, made by alice")
+
+
+# -- rollouts/ -------------------------------------------------------------------------------------
+
+
+def test_a_rollout_started_through_the_api_shows_and_answers_its_buttons(client: Client, admin: Any, feature) -> None:
+    started = ok(
+        client.post(
+            url("start-rollout"),
+            {
+                "key": "feature",
+                "stages": "1, 10; 100",
+                "hold": "30",
+                "min_exposed": "50",
+                "max_increase": "2",
+                "on_trip": "pause",
+                "min_requests": "300",
+                "metric": "payment_failed",
+            },
+        )
+    )
+    assert (started["state"], started["stage"], started["percent"], started["onTrip"]) == ("running", 0, "1", "pause")
+    assert started["stages"][0] == {"percent": "1", "hold": 1800, "min_exposed": 50}
+    assert (started["maxIncrease"], started["minRequests"], started["metric"]) == (0.02, 300, "payment_failed")
+    assert started["createdBy"] == "alice"
+    assert ok(client.get(url("switches")))["switches"][0]["rollout"] == {
+        "id": started["id"],
+        "state": "running",
+        "stage": 0,
+        "stageCount": 3,
+        "percent": "1",
+        "outcome": "started: stage 1 of 3, 1 %",
+    }
+    rid = str(started["id"])
+    assert ok(client.post(url("pause-rollout"), {"id": rid}))["state"] == "paused"
+    assert ok(client.post(url("resume-rollout"), {"id": rid}))["state"] == "running"
+    assert ok(client.post(url("advance-rollout"), {"id": rid}))["percent"] == "10"
+    assert ok(client.post(url("abort-rollout"), {"id": rid}))["state"] == "aborted"
+    listed = ok(client.get(url("rollouts"), {"key": "feature"}))
+    assert listed["rollout"] is None and [past["state"] for past in listed["past"]] == ["aborted"]
+    fails(client.post(url("resume-rollout"), {"id": rid}), 400, "is aborted")
+    fails(client.post(url("pause-rollout"), {"id": "x"}), 400, "is not a rollout id")
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ({"stages": "1, 1"}, ["stage 2 (1 %) must be above"]),
+        ({"stages": "1, lots"}, ["stage 2's percent must be a number"]),
+        ({"stages": "1", "hold": "soon"}, ["hold: 'soon' is not a number"]),
+        ({"stages": "1", "hold": "-5"}, ["hold: give the minutes"]),
+        ({"stages": "1", "on_trip": "explode"}, ["on_trip: 'explode'"]),
+        ({"stages": "1", "id": USER_SET, "field": "username"}, ["not a percent field"]),
+    ],
+)
+def test_a_bad_rollout_gets_a_clear_error_and_changes_nothing(
+    client: Client, admin: Any, feature, fields, words
+) -> None:
+    fails(client.post(url("start-rollout"), {"key": "feature", **fields}), 400, *words)
+    assert ok(client.get(url("rollouts"), {"key": "feature"})) == {"rollout": None, "past": []}
+    assert stored("feature").status == DISABLED and stored("feature").value == {}

@@ -23,7 +23,7 @@ from django.utils import timezone
 from gargoyle import urls as api_urls
 from gargoyle.history import SwitchChange
 from gargoyle.manager import gargoyle
-from gargoyle.models import ScheduledChange, SnapshotVersion, Switch
+from gargoyle.models import Rollout, ScheduledChange, SnapshotVersion, Switch
 
 pytestmark = [pytest.mark.urls("tests.production.security_urls"), pytest.mark.django_db]
 
@@ -38,6 +38,7 @@ READS = {
     "audience",
     "history",
     "schedules",
+    "rollouts",
     "gargoyle_switch_changelist",
     "gargoyle_switch_change",
     "gargoyle_switch_delete",
@@ -67,6 +68,12 @@ DATA = {
     "add-schedule": {"key": "feature", "action": "status", "status": "3", "due": "2040-01-01T09:00Z"},
     "edit-schedule": {"id": "{schedule}", "due": "2040-01-02T09:00Z"},
     "cancel-schedule": {"id": "{schedule}"},
+    "rollouts": {"key": "feature"},
+    "start-rollout": {"key": "feature", "stages": "1, 100"},
+    "pause-rollout": {"id": "{rollout}"},
+    "resume-rollout": {"id": "{rollout}"},
+    "advance-rollout": {"id": "{rollout}"},
+    "abort-rollout": {"id": "{rollout}"},
 }
 
 
@@ -86,8 +93,11 @@ class Endpoint:
 
     def data(self, change_id: int) -> dict[str, str]:
         data = DATA.get(self.api_name or "", {})
-        schedule = ScheduledChange.objects.values_list("pk", flat=True).first() or 0
-        return {name: value.format(change=change_id, schedule=schedule) for name, value in data.items()}
+        schedule = ScheduledChange.objects.filter(state="pending").order_by("-pk").values_list("pk", flat=True).first()
+        rollout = Rollout.objects.order_by("-pk").values_list("pk", flat=True).first()
+        return {
+            name: value.format(change=change_id, schedule=schedule, rollout=rollout) for name, value in data.items()
+        }
 
 
 def walk(patterns: Any, prefix: str = "") -> list[tuple[str, URLPattern]]:
@@ -121,6 +131,7 @@ def snapshot() -> dict[str, list]:
         "history": list(SwitchChange.objects.order_by("id").values_list("id", "switch_key", "before", "after")),
         "version": list(SnapshotVersion.objects.values_list("number", flat=True)),
         "schedules": list(ScheduledChange.objects.order_by("id").values_list("id", "due_at", "state", "arguments")),
+        "rollouts": list(Rollout.objects.order_by("id").values_list("id", "state", "stage", "run")),
     }
 
 
@@ -132,6 +143,12 @@ def world() -> dict[str, Any]:
     change = SwitchChange.objects.filter(switch_key="feature").order_by("id").last()
     ScheduledChange.objects.create(  # one to move or cancel
         switch_key="feature", action="status", arguments={"status": 1}, due_at=timezone.now() + timedelta(days=1)
+    )
+    Rollout.objects.create(  # one to pause, advance or abort (on a switch of its own: "feature" may start one)
+        switch_key="other",
+        condition_set=USER_SET,
+        field="percent",
+        stages=[{"percent": "1", "hold": 0, "min_exposed": 0}],
     )
     perms = Permission.objects.filter(content_type__app_label="gargoyle")
     viewer = User.objects.create_user("viewer", is_staff=True)
@@ -245,6 +262,23 @@ def test_the_permitted_user_gets_through(world):
         if endpoint.api_name in ("undo", "bulk-undo"):  # a change nothing came after, so that it can be undone alone
             Switch.objects.get(key="feature").add_condition(gargoyle, USER_SET, "username", "zoe")
             world["change"] = SwitchChange.objects.filter(switch_key="feature").order_by("id").last().pk
+        if endpoint.api_name == "start-rollout":  # the first mount's started one: ended, so another may start
+            Rollout.objects.filter(switch_key="feature").update(state="aborted")
+        if endpoint.api_name in ("edit-schedule", "cancel-schedule"):
+            ScheduledChange.objects.create(  # a pending one, the newest: the one the endpoint's data names
+                switch_key="feature",
+                action="status",
+                arguments={"status": 1},
+                due_at=timezone.now() + timedelta(days=1),
+            )
+        if endpoint.api_name in ("pause-rollout", "resume-rollout", "advance-rollout", "abort-rollout"):
+            Rollout.objects.create(  # the newest, so the one the endpoint's data names; in the state it takes
+                switch_key=f"rolled-{endpoint.route}",
+                condition_set=USER_SET,
+                field="percent",
+                stages=[{"percent": str(percent), "hold": 0, "min_exposed": 0} for percent in (1, 5, 100)],
+                state="paused" if endpoint.api_name == "resume-rollout" else "running",
+            )
         client = client_for(world["superuser"])
         url = endpoint.url("feature", world["change"])
         if endpoint.reads:
