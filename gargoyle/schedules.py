@@ -91,8 +91,11 @@ def parse_moment(text: str, zone: str | None = None) -> datetime.datetime:
     """
     if not isinstance(text, str):
         raise ValidationError(_("due_at: give the moment as text, e.g. 2027-03-01 09:00."))
+    cleaned = text.strip()
+    if cleaned[-1:] in ("Z", "z"):  # UTC; Python 3.10's fromisoformat does not read the letter
+        cleaned = cleaned[:-1] + "+00:00"
     try:
-        moment = datetime.datetime.fromisoformat(text.strip())
+        moment = datetime.datetime.fromisoformat(cleaned)
     except ValueError:
         raise ValidationError(
             _("due_at: %(text)r is not a date and time (e.g. 2027-03-01 09:00, or with an offset: +01:00)."),
