@@ -34,7 +34,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(django|asgiref|typing|collections|contextvars|datetime|decimal|ipaddress|pathlib)\..*"),
     # Internal types in public signatures (docs/architecture.rst): named, not linked; each
     # parameter's description says what it takes (e.g. "the manager whose registry knows...").
-    (r"py:class", r"(gargoyle\._[a-z_.]+\.)?(ConditionSets|ConditionRegistry)"),
+    (r"py:class", r"(gargoyle\._[a-z_.]+\.)?(ConditionSets|ConditionRegistry|ActiveRollout)"),
 ]
 
 autodoc_member_order = "bysource"

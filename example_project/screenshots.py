@@ -64,6 +64,7 @@ SHOTS = (
     "panel-preview.png",
     "panel-history.png",
     "panel-schedule.png",
+    "panel-rollout.png",
     "panel-dark.png",
     "panel-empty.png",
 )
@@ -307,6 +308,15 @@ def take_screenshots(page: Any, base: str, folder: Path) -> None:
     panel.shot(folder, "panel-schedule.png", element=row)
     page.keyboard.press("Escape")
 
+    # Quick view's guarded rollout, with the guard's figures from the simulated visitors.
+    panel.open()
+    row = panel.row("quick_view")
+    row.get_by_role("button", name="Rollout", exact=True).click()
+    expect(row.locator("table.gargoyle-rollout-table")).to_be_visible()
+    row.scroll_into_view_if_needed()
+    panel.shot(folder, "panel-rollout.png", element=row)
+    page.keyboard.press("Escape")
+
     # The dark theme follows the admin's (the operating system's preference, here).
     panel.open(color_scheme="dark")
     expect(panel.row("new_checkout")).to_be_visible()
@@ -330,6 +340,8 @@ def run(folder: Path) -> None:
         log("a fresh example database: create_database, migrate, seed_demo")
         for command in (["create_database"], ["migrate", "--noinput"], ["seed_demo"]):
             manage(env, *command)
+        log("a few seconds of visitors, so that quick_view's rollout has figures")
+        manage(env, "simulate_traffic", "--seconds", "5")
         with shop_server(env, Path(scratch) / "server.log") as base, sync_playwright() as playwright:
             log(f"the shop runs at {base}")
             browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)

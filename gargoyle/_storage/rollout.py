@@ -37,7 +37,7 @@ class Rollout(models.Model):
     the seconds to hold it at least, and how many distinct subjects must have been exposed
     (answered on) before it may widen. ``stage`` is the index of the current one, ``run``
     counts the stage's restarts (samples are kept per run, so a resumed stage starts
-    afresh). The guard compares the share of bad requests (:data:`ERRORS`, and ``metric``
+    afresh). The guard compares the share of bad requests (:data:`gargoyle.rollouts.ERRORS`, and ``metric``
     when the site reports one) where the switch answered on with that where it answered off.
     """
 

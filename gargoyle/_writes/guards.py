@@ -56,10 +56,12 @@ class GuardFigures:
 
     @property
     def exposed_rate(self) -> float:
+        """The share of bad requests where the switch answered on (0 without requests)."""
         return self.exposed_bad / self.exposed_requests if self.exposed_requests else 0.0
 
     @property
     def control_rate(self) -> float:
+        """The share of bad requests where the switch answered off (0 without requests)."""
         return self.control_bad / self.control_requests if self.control_requests else 0.0
 
     def summary(self) -> str:

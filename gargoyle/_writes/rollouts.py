@@ -411,7 +411,8 @@ def next_evaluation(using: str | None = None) -> datetime.datetime | None:
 
 
 def active_rollouts(using: str | None = None) -> dict[str, ActiveRollout]:
-    """The running rollouts by switch key, as a process counts for them."""
+    """The running rollouts by switch key, as a process counts for them: each an
+    ``ActiveRollout`` (``rollout_id``, ``run``, ``metric``, ``min_exposed``, ``next_evaluation``)."""
     rows = Rollout.objects.using(using or router.db_for_write(Rollout)).filter(state=RUNNING)
     return {rollout.switch_key: _active(rollout) for rollout in rows}
 

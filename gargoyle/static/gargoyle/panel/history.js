@@ -70,6 +70,7 @@ function buildChange(item, id, change) {
 
 function whoMade(change) {
   if (change.via === "schedule") return t("bySchedule", { who: change.username || t("aCommand") });
+  if (change.via === "rollout") return t("byRollout", { who: change.username || t("aCommand") });
   return change.username || t("someone");
 }
 
