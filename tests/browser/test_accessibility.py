@@ -138,6 +138,22 @@ def test_every_state_of_the_panel(page, login, admin_user, panel_url, audit, sch
     expect(row.get_by_role("list").last).to_be_visible()
     audit("the history")
 
+    row.get_by_role("button", name="Schedule", exact=True).click()
+    box = row.locator(".gargoyle-panel-schedule")
+    box.get_by_label("When").fill("2040-01-01T09:00")
+    box.get_by_role("button", name="Schedule", exact=True).click()
+    expect(box.locator("li.gargoyle-schedule")).to_have_count(1)
+    audit("the schedule box, with a change to come")
+
+    rollout_row = row_of(page, "search:facets")
+    rollout_row.get_by_role("button", name="Rollout", exact=True).click()
+    expect(rollout_row.get_by_role("button", name="Start the rollout")).to_be_visible()
+    audit("the rollout form")
+    rollout_row.get_by_role("button", name="Start the rollout").click()
+    expect(rollout_row.locator(".gargoyle-rollout-state")).to_contain_text("Rolling out")
+    audit("a running rollout")
+    rollout_row.get_by_role("button", name="Rollout", exact=True).click()
+
     page.get_by_role("button", name="Add a switch").first.click()
     expect(page.get_by_role("dialog")).to_be_visible()
     audit("the add dialog")

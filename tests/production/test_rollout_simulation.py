@@ -87,9 +87,16 @@ def test_a_healthy_rollout_completes(database):
     report(f"rollout simulation: healthy, completed after {result['sent']:,} requests")
 
 
-def test_a_rollout_broken_at_its_second_stage_rolls_back_within_the_delay(database):
+@pytest.mark.parametrize("cache", ["locmem", "redis"])
+def test_a_rollout_broken_at_its_second_stage_rolls_back_within_the_delay(database, cache):
+    if cache == "redis":
+        require_server("Redis", 6379)
     stages = [{"percent": 10, "hold": 60, "min_exposed": 20}, {"percent": 30, "hold": 600, "min_exposed": 20}, 100]
-    environment = {"GARGOYLE_SIMULATION_FAILURE": "0.3", "GARGOYLE_SIMULATION_BREAK_AT": "30"}
+    environment = {
+        "GARGOYLE_SIMULATION_FAILURE": "0.3",
+        "GARGOYLE_SIMULATION_BREAK_AT": "30",
+        "GARGOYLE_SIMULATION_CACHE": cache,
+    }
     result = run(database, stages, GUARD, environment, seconds=120, pause=0)
 
     assert result["state"] == "rolled_back", result["outcome"]
@@ -101,7 +108,10 @@ def test_a_rollout_broken_at_its_second_stage_rolls_back_within_the_delay(databa
     delay = (rolled - widened).total_seconds()
     # Documented: a flush (1 s here), an evaluation interval (60 s / 60) and a check interval
     # (0.2 s), once the stage has the guard's minimum sample in each group.
-    report(f"rollout simulation: broken at stage 2, rolled back {delay:.1f} s after it began: {result['outcome']}")
+    report(
+        f"rollout simulation ({cache}): broken at stage 2, rolled back {delay:.1f} s after it began: "
+        + result["outcome"]
+    )
     assert delay < 30
     assert rolled - widened > datetime.timedelta(0)
 
