@@ -92,6 +92,7 @@ DOCUMENTED_AS: dict[str, str] = {
     "gargoyle._writes.schedules": "gargoyle.schedules",
     "gargoyle._storage.rollout": "gargoyle.models",
     "gargoyle._writes.rollouts": "gargoyle.rollouts",
+    "gargoyle._writes.rollout_evaluation": "gargoyle.rollouts",
     "gargoyle._writes.guards": "gargoyle.rollouts",
 }
 

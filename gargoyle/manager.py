@@ -472,7 +472,7 @@ def _read_next_due() -> float | None:
 
 
 def _read_rollouts() -> dict[str, Any]:
-    from gargoyle._writes.rollouts import active_rollouts
+    from gargoyle._writes.rollout_evaluation import active_rollouts
 
     return active_rollouts()
 

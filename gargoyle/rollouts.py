@@ -33,18 +33,8 @@ from gargoyle._storage.rollout import (
     Rollout,
 )
 from gargoyle._writes.guards import MIN_BAD, Z_TRIP, GuardFigures, judge, wilson
-from gargoyle._writes.rollouts import (
-    EVALUATE_EVERY,
-    abort,
-    active_rollouts,
-    advance,
-    clean_stages,
-    evaluate_due,
-    next_evaluation,
-    pause,
-    resume,
-    start,
-)
+from gargoyle._writes.rollout_evaluation import active_rollouts, evaluate_due, next_evaluation
+from gargoyle._writes.rollouts import EVALUATE_EVERY, abort, advance, clean_stages, pause, resume, start
 
 __all__ = [
     "ABORTED",

@@ -42,7 +42,7 @@ from gargoyle._storage.schedule import (
     REFUSED,
     ScheduledChange,
 )
-from gargoyle._writes.rollouts import evaluate_due, next_evaluation
+from gargoyle._writes.rollout_evaluation import evaluate_due, next_evaluation
 from gargoyle._writes.schedules import apply_due, cancel, clean_arguments, describe_action, edit, next_due, schedule
 
 __all__ = [

@@ -13,9 +13,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from gargoyle._conf import get_settings
-from gargoyle._storage.rollout import ACTIVE, Rollout
+from gargoyle._storage.rollout import ACTIVE, ROLL_BACK, Rollout
 from gargoyle._web.api import _get_switch, _param
-from gargoyle._web.auth import ApiError, api_view
+from gargoyle._web.auth import ApiError, View, api_view
 from gargoyle._writes import rollouts
 
 #: How many ended rollouts of a switch ``rollouts/?key=`` lists.
@@ -89,7 +89,7 @@ def start(request: HttpRequest) -> dict[str, Any]:
     ``min_requests``, ``metric``, and the percent field (``id``, ``field``)."""
     key = _get_switch(_param(request.POST, "key")).key
     options: dict[str, Any] = {
-        "on_trip": request.POST.get("on_trip") or rollouts.ROLL_BACK,
+        "on_trip": request.POST.get("on_trip") or ROLL_BACK,
         "max_increase": _number(request, "max_increase", 1.0, float) / 100,
         "min_requests": _number(request, "min_requests", 200),
         "metric": request.POST.get("metric", "").strip(),
@@ -101,7 +101,9 @@ def start(request: HttpRequest) -> dict[str, Any]:
     return rollout_payload(rollouts.start(key, _stages(request), user=request.user, **options))
 
 
-def _button(action: Callable[..., Rollout]) -> Callable[[HttpRequest], dict[str, Any]]:
+def _button(action: Callable[..., Rollout]) -> View:
+    """The endpoint of one of the rollout's buttons: ``action`` on rollout ``id``, as the caller."""
+
     def view(request: HttpRequest) -> dict[str, Any]:
         text = _param(request.POST, "id")
         if not text.isascii() or not text.isdigit() or len(text) > 18:

@@ -1,5 +1,6 @@
-"""Progressive rollouts: starting one, the people's buttons (pause, resume, advance, abort),
-and the evaluation that advances it, makes it wait, or trips its guard.
+"""Progressive rollouts: the plan, starting one, the people's buttons (pause, resume,
+advance, abort) and the stage changes they and the evaluation (``rollout_evaluation.py``)
+make to the switch.
 
 The public path is :mod:`gargoyle.rollouts`; the rules are docs/rollouts.rst's:
 
@@ -25,18 +26,15 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.mail import mail_admins
 from django.db import router
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from gargoyle import signals
 from gargoyle._authoring.fields import Percent
 from gargoyle._authoring.registry import ConditionSets, default_registry
 from gargoyle._conf import get_settings
-from gargoyle._runtime.outcomes import ActiveRollout
-from gargoyle._storage.change import BY_PERSON, VIA_ROLLOUT, SwitchChange
+from gargoyle._storage.change import VIA_ROLLOUT, SwitchChange
 from gargoyle._storage.rollout import (
     ABORTED,
     ACTIVE,
@@ -46,30 +44,27 @@ from gargoyle._storage.rollout import (
     PAUSED,
     PREVIOUS_STAGE,
     ROLL_BACK,
-    ROLLED_BACK,
     RUNNING,
     Rollout,
-    exposed_subjects,
-    samples_of,
 )
 from gargoyle._storage.switch import Switch
 from gargoyle._storage.transactions import write_transaction
 from gargoyle._storage.validation import lookup_field
 from gargoyle._writes.attribution import Automation, acting_for, made_by
-from gargoyle._writes.guards import GuardFigures, judge
 from gargoyle._writes.pipeline import stored_fields, switches_changed
 from gargoyle.constants import GLOBAL, SELECTIVE
 
 __all__ = [
     "abort",
-    "active_rollouts",
     "advance",
+    "advance_stage",
     "clean_stages",
-    "evaluate_due",
-    "next_evaluation",
+    "evaluation_interval",
     "pause",
     "resume",
+    "roll_back",
     "start",
+    "stop_stage",
 ]
 
 logger = logging.getLogger("gargoyle")
@@ -205,7 +200,7 @@ def start(
             min_requests=min_requests,
             metric=metric,
             stage_started_at=now,
-            next_evaluation_at=now + _every(),
+            next_evaluation_at=now + evaluation_interval(),
             created_by=user if _signed_in(user) else None,
             created_by_name=user.get_username() if _signed_in(user) else "",
         )
@@ -224,7 +219,7 @@ def _signed_in(user: Any) -> bool:
     return user is not None and user.is_authenticated
 
 
-def _every() -> datetime.timedelta:
+def evaluation_interval() -> datetime.timedelta:
     return datetime.timedelta(seconds=EVALUATE_EVERY / speed())
 
 
@@ -298,7 +293,7 @@ def pause(rollout_id: int, *, user: Any = None, using: str | None = None) -> Rol
     alias = using or router.db_for_write(Rollout)
     with write_transaction(alias):
         rollout = _locked(rollout_id, alias, (RUNNING,))
-        _stop(rollout, PAUSED, gettext("paused by %(name)s") % {"name": _by(user)}, alias)
+        stop_stage(rollout, PAUSED, gettext("paused by %(name)s") % {"name": _by(user)}, alias)
     return rollout
 
 
@@ -327,7 +322,7 @@ def advance(rollout_id: int, *, user: Any = None, using: str | None = None) -> R
     alias = using or router.db_for_write(Rollout)
     with write_transaction(alias):
         rollout = _locked(rollout_id, alias, ACTIVE)
-        _advance(rollout, gettext("advanced by %(name)s") % {"name": _by(user)}, alias)
+        advance_stage(rollout, gettext("advanced by %(name)s") % {"name": _by(user)}, alias)
     return rollout
 
 
@@ -339,7 +334,7 @@ def abort(rollout_id: int, *, user: Any = None, using: str | None = None) -> Rol
     alias = using or router.db_for_write(Rollout)
     with write_transaction(alias):
         rollout = _locked(rollout_id, alias, ACTIVE)
-        _roll_back(rollout, ABORTED, gettext("aborted by %(name)s: back to 0 %%") % {"name": _by(user)}, alias)
+        roll_back(rollout, ABORTED, gettext("aborted by %(name)s: back to 0 %%") % {"name": _by(user)}, alias)
     return rollout
 
 
@@ -349,12 +344,12 @@ def abort(rollout_id: int, *, user: Any = None, using: str | None = None) -> Rol
 def _restart_stage(rollout: Rollout, state: str, why: str, now: datetime.datetime | None = None) -> None:
     now = now or timezone.now()
     rollout.state, rollout.run = state, rollout.run + 1
-    rollout.stage_started_at, rollout.next_evaluation_at = now, now + _every()
+    rollout.stage_started_at, rollout.next_evaluation_at = now, now + evaluation_interval()
     rollout.outcome, rollout.figures = why, {}
     rollout.last_step_at = now
 
 
-def _advance(rollout: Rollout, why: str, alias: str, now: datetime.datetime | None = None) -> None:
+def advance_stage(rollout: Rollout, why: str, alias: str, now: datetime.datetime | None = None) -> None:
     last = len(rollout.stages) - 1
     rollout.stage = min(rollout.stage + 1, last)
     done = rollout.stage == last
@@ -374,7 +369,7 @@ def _advance(rollout: Rollout, why: str, alias: str, now: datetime.datetime | No
     switches_changed(alias)
 
 
-def _roll_back(
+def roll_back(
     rollout: Rollout, state: str, why: str, alias: str, percent: str = "0", now: datetime.datetime | None = None
 ) -> None:
     _restart_stage(rollout, state, why, now)
@@ -387,173 +382,9 @@ def _roll_back(
     switches_changed(alias)
 
 
-def _stop(rollout: Rollout, state: str, why: str, alias: str, now: datetime.datetime | None = None) -> None:
+def stop_stage(rollout: Rollout, state: str, why: str, alias: str, now: datetime.datetime | None = None) -> None:
     """Pause (the switch stays as it is), recorded in the history."""
     _restart_stage(rollout, state, why, now)
     _note(rollout, why, alias)
     rollout.save()
     switches_changed(alias)
-
-
-# -- evaluation -------------------------------------------------------------------------------
-
-
-def next_evaluation(using: str | None = None) -> datetime.datetime | None:
-    """When the next running rollout is due for an evaluation, or None."""
-    found: datetime.datetime | None = (
-        Rollout.objects.using(using or router.db_for_write(Rollout))
-        .filter(state=RUNNING)
-        .order_by("next_evaluation_at")
-        .values_list("next_evaluation_at", flat=True)
-        .first()
-    )
-    return found
-
-
-def active_rollouts(using: str | None = None) -> dict[str, ActiveRollout]:
-    """The running rollouts by switch key, as a process counts for them: each an
-    ``ActiveRollout`` (``rollout_id``, ``run``, ``metric``, ``min_exposed``, ``next_evaluation``)."""
-    rows = Rollout.objects.using(using or router.db_for_write(Rollout)).filter(state=RUNNING)
-    return {rollout.switch_key: _active(rollout) for rollout in rows}
-
-
-def _active(rollout: Rollout) -> ActiveRollout:
-    moment = rollout.next_evaluation_at
-    if timezone.is_naive(moment):  # USE_TZ = False: stored on the site's wall clock
-        moment = timezone.make_aware(moment)
-    minimum = rollout.stages[rollout.stage]["min_exposed"]
-    return ActiveRollout(rollout.pk, rollout.run, rollout.metric, minimum, moment.timestamp())
-
-
-def evaluate_due(*, now: datetime.datetime | None = None, using: str | None = None) -> list[Rollout]:
-    """Evaluate every running rollout that is due (see the module's description).
-
-    :returns: the rollouts evaluated.
-    """
-    alias = using or router.db_for_write(Rollout)
-    now = now or timezone.now()
-    due = Rollout.objects.using(alias).filter(state=RUNNING, next_evaluation_at__lte=now).order_by("pk")
-    evaluated = []
-    for pk in list(due.values_list("pk", flat=True)):
-        with write_transaction(alias):
-            rollout = Rollout.objects.using(alias).select_for_update().filter(pk=pk, state=RUNNING).first()
-            if rollout is None or rollout.next_evaluation_at > now:
-                continue  # evaluated (or ended) by another process meanwhile
-            tripped = _evaluate(rollout, now, alias)
-        evaluated.append(rollout)
-        if tripped is not None:
-            _alarm(rollout, tripped)
-    return evaluated
-
-
-def _evaluate(rollout: Rollout, now: datetime.datetime, alias: str) -> GuardFigures | None:
-    """Decide, and act; the figures of the metric whose guard tripped, if one did."""
-    edit = _persons_edit(rollout, alias)
-    if edit is not None:
-        _stop(rollout, PAUSED, edit, alias, now)
-        return None
-    figures, exposed = _figures(rollout), exposed_subjects(rollout)
-    rollout.figures = {
-        "metrics": [figure.as_dict() for figure in figures],
-        "exposedSubjects": exposed,
-        "at": now.isoformat(),
-    }
-    tripped = next((figure for figure in figures if figure.tripped), None)
-    if tripped is not None:
-        _trip(rollout, tripped, alias, now)
-        return tripped
-    waiting = _waiting_for(rollout, now, exposed, figures[0])
-    if waiting is None:
-        _advance(rollout, gettext("stage held and guard quiet"), alias, now)
-        return None
-    rollout.outcome = waiting
-    rollout.next_evaluation_at = now + _every()
-    rollout.save(update_fields=["outcome", "figures", "next_evaluation_at"])
-    return None
-
-
-def _persons_edit(rollout: Rollout, alias: str) -> str | None:
-    newer = (
-        SwitchChange.objects.using(alias)
-        .filter(switch_key=rollout.switch_key, via=BY_PERSON, date__gt=rollout.last_step_at)
-        .order_by("-date", "-id")
-        .first()
-    )
-    if newer is None:
-        if Switch.objects.using(alias).filter(key=rollout.switch_key).exists():
-            return None
-        return gettext("paused: the switch %(key)s no longer exists") % {"key": rollout.switch_key}
-    return gettext("paused: %(who)s changed the switch (%(what)s)") % {
-        "who": newer.username or gettext("someone"),
-        "what": newer.summary,
-    }
-
-
-def _figures(rollout: Rollout) -> list[GuardFigures]:
-    samples = samples_of(rollout)
-    metrics = [ERRORS] + ([rollout.metric] if rollout.metric else [])
-    return [
-        judge(
-            metric,
-            samples.get((True, metric), (0, 0)),
-            samples.get((False, metric), (0, 0)),
-            max_increase=rollout.max_increase,
-            min_requests=rollout.min_requests,
-        )
-        for metric in metrics
-    ]
-
-
-def _waiting_for(rollout: Rollout, now: datetime.datetime, exposed: int, errors: GuardFigures) -> str | None:
-    """What the stage still waits for, or None when it may widen."""
-    stage = rollout.stages[rollout.stage]
-    left = rollout.stage_started_at + datetime.timedelta(seconds=stage["hold"] / speed()) - now
-    missing = []
-    if left > datetime.timedelta(0):
-        seconds = left.total_seconds()
-        if seconds < 90:
-            missing.append(gettext("%(seconds)d s of hold") % {"seconds": max(1, round(seconds))})
-        else:
-            missing.append(gettext("%(minutes)d min of hold") % {"minutes": round(seconds / 60)})
-    if exposed < stage["min_exposed"]:
-        missing.append(gettext("%(have)d of %(need)d exposed") % {"have": exposed, "need": stage["min_exposed"]})
-    if not errors.enough:
-        missing.append(
-            gettext("requests on/off %(on)d/%(off)d of %(need)d each")
-            % {"on": errors.exposed_requests, "off": errors.control_requests, "need": rollout.min_requests}
-        )
-    return gettext("waiting: %(what)s") % {"what": ", ".join(missing)} if missing else None
-
-
-def _trip(rollout: Rollout, figures: GuardFigures, alias: str, now: datetime.datetime) -> None:
-    why = gettext("guard tripped: %(figures)s") % {"figures": figures.summary()}
-    if rollout.on_trip == PAUSE:
-        _stop(rollout, PAUSED, why + gettext("; paused"), alias, now)
-    elif rollout.on_trip == PREVIOUS_STAGE and rollout.stage > 0:
-        rollout.stage -= 1
-        _roll_back(
-            rollout,
-            PAUSED,
-            why + gettext("; back to stage %(number)d and paused") % {"number": rollout.stage + 1},
-            alias,
-            percent=rollout.percent,
-            now=now,
-        )
-    else:
-        _roll_back(rollout, ROLLED_BACK, why + gettext("; rolled back to 0 %"), alias, now=now)
-
-
-def _alarm(rollout: Rollout, figures: GuardFigures) -> None:
-    """Tell people, after the rollback committed: the signal, the log, a mail to ADMINS."""
-    logger.error("gargoyle: rollout #%s of %r: %s", rollout.pk, rollout.switch_key, rollout.outcome)
-    signals.rollout_guard_tripped.send_robust(sender=Rollout, rollout=rollout, figures=figures)
-    mail_admins(
-        gettext("Rollout of %(key)s stopped") % {"key": rollout.switch_key},
-        gettext("Rollout #%(id)s of the switch %(key)s: %(outcome)s")
-        % {
-            "id": rollout.pk,
-            "key": rollout.switch_key,
-            "outcome": rollout.outcome,
-        },
-        fail_silently=True,
-    )
