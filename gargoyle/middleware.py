@@ -64,7 +64,9 @@ def _count_for_rollouts(request: HttpRequest, response: HttpResponseBase) -> Non
     if not rollouts or not answers or rollouts.keys().isdisjoint(answers):
         return
     metrics: dict[str, bool] = getattr(request, "gargoyle_metrics", None) or {}
-    outcomes.counter.record(rollouts, answers, response.status_code >= 500, metrics, subject_of(request))
+    user = getattr(request, "user", None)
+    signed_in = bool(user is not None and getattr(user, "is_authenticated", False))
+    outcomes.counter.record(rollouts, answers, response.status_code >= 500, metrics, subject_of(request), signed_in)
 
 
 def subject_of(request: HttpRequest) -> str | None:

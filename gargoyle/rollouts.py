@@ -34,7 +34,7 @@ from gargoyle._storage.rollout import (
 )
 from gargoyle._writes.guards import MIN_BAD, Z_TRIP, GuardFigures, judge, wilson
 from gargoyle._writes.rollout_evaluation import active_rollouts, evaluate_due, next_evaluation
-from gargoyle._writes.rollouts import EVALUATE_EVERY, abort, advance, clean_stages, pause, resume, start
+from gargoyle._writes.rollouts import EVALUATE_EVERY, RolloutMoved, abort, advance, clean_stages, pause, resume, start
 
 __all__ = [
     "ABORTED",
@@ -52,6 +52,7 @@ __all__ = [
     "Z_TRIP",
     "GuardFigures",
     "Rollout",
+    "RolloutMoved",
     "abort",
     "active_rollouts",
     "advance",

@@ -101,9 +101,14 @@ def parse_moment(text: str, zone: str | None = None) -> datetime.datetime:
             _("due_at: %(text)r is not a date and time (e.g. 2027-03-01 09:00, or with an offset: +01:00)."),
             params={"text": text},
         ) from None
-    if moment.tzinfo is None:
-        moment = _on_wall_clock(moment, _zone(zone))
-    return moment.astimezone(datetime.timezone.utc)
+    try:
+        if moment.tzinfo is None:
+            moment = _on_wall_clock(moment, _zone(zone))
+        return moment.astimezone(datetime.timezone.utc)
+    except (OverflowError, ValueError):  # the first or last days a datetime can hold
+        raise ValidationError(
+            _("due_at: %(text)r is out of the range of dates that can be scheduled."), params={"text": text}
+        ) from None
 
 
 def _zone(name: str | None) -> zoneinfo.ZoneInfo:
@@ -130,7 +135,7 @@ def _on_wall_clock(moment: datetime.datetime, zone: zoneinfo.ZoneInfo) -> dateti
     raise ValidationError(
         _(
             "due_at: %(moment)s happens twice in %(zone)s (the clocks go back then); "
-            "add the UTC offset: %(a)s or %(b)s."
+            "give it with its UTC offset, %(a)s or %(b)s, or as a time in UTC."
         ),
         params={**params, "a": _offset(first), "b": _offset(second)},
     )
@@ -175,12 +180,16 @@ def apply_in_background(then: Callable[[float | None], None]) -> None:
 
 
 def _apply_then(then: Callable[[float | None], None]) -> None:
+    failed = False
+    for run in (apply_due, evaluate_due):  # the rollouts are judged even when schedules fail
+        try:
+            run()
+        except Exception as error:  # the database failing: the next check tries again
+            logger.warning("gargoyle: could not apply what is due (%s: %s).", type(error).__name__, error)
+            failed = True
     try:
-        apply_due()
-        evaluate_due()
-        then(next_due_timestamp())
-    except Exception as error:  # the database failing: the next check tries again
-        logger.warning("gargoyle: could not apply the due scheduled changes (%s: %s).", type(error).__name__, error)
+        then(time.time() + get_settings().check_interval if failed else next_due_timestamp())
+    except Exception:  # the database failing: look again at the next interval
         then(time.time() + get_settings().check_interval)
     finally:
         connections.close_all()  # this thread's connections only

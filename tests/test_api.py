@@ -1059,3 +1059,14 @@ def test_a_bad_rollout_gets_a_clear_error_and_changes_nothing(
     fails(client.post(url("start-rollout"), {"key": "feature", **fields}), 400, *words)
     assert ok(client.get(url("rollouts"), {"key": "feature"})) == {"rollout": None, "past": []}
     assert stored("feature").status == DISABLED and stored("feature").value == {}
+
+
+def test_advance_answers_409_when_the_rollout_moved_since_the_page_was_drawn(
+    client: Client, admin: Any, feature
+) -> None:
+    started = ok(client.post(url("start-rollout"), {"key": "feature", "stages": "1, 5, 25"}))
+    rid = str(started["id"])
+    assert ok(client.post(url("advance-rollout"), {"id": rid, "stage": "0"}))["percent"] == "5"
+    fails(client.post(url("advance-rollout"), {"id": rid, "stage": "0"}), 409, "is at stage 2 of 3 (5 %) now")
+    fails(client.post(url("advance-rollout"), {"id": rid, "stage": "first"}), 400, "is not a stage number")
+    assert ok(client.get(url("rollouts"), {"key": "feature"}))["rollout"]["percent"] == "5"

@@ -367,3 +367,105 @@ def test_requests_of_switches_without_a_running_rollout_are_not_counted() -> Non
     counter.take()
     Client().get("/checkout/")
     assert counter.samples == {}
+
+
+# -- what the review found: automation meeting automation, failures, moved stages -----------
+
+
+def test_a_schedule_made_before_a_rollback_is_refused_after_it(started, alice) -> None:
+    from gargoyle import schedules
+
+    soon = timezone.now() + datetime.timedelta(minutes=5)
+    schedules.schedule(
+        "checkout", "set_percent", {"condition_set": USER_SET, "field": "percent", "condition": "0-25"}, soon
+    )
+    rollouts.abort(started.pk, user=alice)  # the incident: back to 0 %
+    [refused] = schedules.apply_due(now=soon + datetime.timedelta(minutes=1))
+    assert refused.state == "refused"
+    assert refused.outcome.startswith("refused: a rollout (alice) changed the switch after this was scheduled")
+    assert percent_of("checkout") == [["i", "0-0"]]
+
+
+def test_a_scheduled_change_to_a_rolled_out_switch_pauses_the_rollout(started) -> None:
+    from gargoyle import schedules
+
+    soon = timezone.now() + datetime.timedelta(minutes=5)
+    schedules.schedule("checkout", "status", {"status": DISABLED}, soon)
+    schedules.apply_due(now=soon)
+    paused = evaluate(started)
+    assert paused.state == "paused"
+    assert paused.outcome == "paused: a schedule of someone changed the switch (status Selective → Disabled)"
+    assert Switch.objects.get(key="checkout").status == DISABLED  # the rollout did not turn it back on
+
+
+def test_one_rollout_that_cannot_change_its_switch_does_not_stop_the_others(switch, caplog) -> None:
+    Switch.objects.create(key="other", status=DISABLED)
+    stuck = rollouts.start("checkout", [1, 100])
+    broken = rollouts.start("other", [1, 100])
+    Rollout.objects.filter(pk=stuck.pk).update(condition_set="gone.ConditionSet")  # no longer registered
+    counts(stuck, exposed=(300, 1), control=(3000, 9))
+    counts(broken, exposed=(1000, 80), control=(1000, 2))
+
+    with caplog.at_level(logging.ERROR, logger="gargoyle"):
+        rollouts.evaluate_due(now=timezone.now() + HOUR * 2)
+
+    stuck.refresh_from_db()
+    broken.refresh_from_db()
+    assert stuck.state == "paused"
+    assert stuck.outcome.startswith("paused: its change was refused: condition_set: 'gone.ConditionSet'")
+    assert broken.state == "rolled_back"
+    assert f"could not evaluate rollout #{stuck.pk}" in caplog.text
+
+
+def test_advance_from_a_stage_the_rollout_left_changes_nothing(started) -> None:
+    rollouts.advance(started.pk, from_stage=0)
+    with pytest.raises(rollouts.RolloutMoved, match=r"is at stage 2 of 4 \(5 %\) now"):
+        rollouts.advance(started.pk, from_stage=0)  # a second click on the same, stale, box
+    assert percent_of("checkout") == [["i", "0-5"]]
+
+
+def test_a_metric_of_the_sites_own_holds_the_stage_until_its_sample_is_there(switch) -> None:
+    rollout = rollouts.start("checkout", [1, 100], metric="payment_failed")
+    counts(rollout, exposed=(300, 1), control=(3000, 9))
+    counts(rollout, exposed=(3, 3), control=(30, 0), metric="payment_failed")
+    waiting = evaluate(rollout)
+    assert (waiting.state, waiting.stage) == ("running", 0)
+    assert waiting.outcome == "waiting: payment_failed on/off 3/30 of 200 each"
+
+
+@pytest.mark.urls(__name__)
+@pytest.mark.django_db(transaction=True)
+@override_settings(
+    MIDDLEWARE=[
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "gargoyle.middleware.SwitchExposureMiddleware",
+    ]
+)
+def test_a_user_percent_counts_signed_in_requests_only(django_user_model) -> None:
+    Switch.objects.create(key="checkout", status=DISABLED)
+    rollout = rollouts.start("checkout", [100])
+    counter.take()
+    gargoyle._runtime.next_check = 0.0
+    client = Client()
+    client.get("/checkout/")  # anonymous: a user percent never judges it
+    client.force_login(django_user_model.objects.create_user("dora"))
+    assert client.get("/checkout/").content == b"on"
+    counter.flush()
+    assert {(s.exposed, s.requests) for s in RolloutSample.objects.filter(rollout=rollout)} == {(True, 1)}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_async_view_reads_the_schedules_outside_its_event_loop() -> None:
+    import asyncio
+
+    Switch.objects.create(key="checkout", status=DISABLED)
+    rollout = rollouts.start("checkout", [1, 100])
+
+    async def check() -> None:
+        gargoyle._runtime.next_check = 0.0
+        await gargoyle.ais_active("checkout")
+
+    asyncio.run(check())
+    assert gargoyle.running_rollouts()["checkout"].rollout_id == rollout.pk
+    assert gargoyle._runtime.due.next_due == rollout.next_evaluation_at.timestamp()

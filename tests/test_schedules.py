@@ -320,7 +320,13 @@ def test_unreadable_moments_are_refused(text, zone, message) -> None:
 
 def test_a_schedule_made_across_a_dst_change_applies_at_its_utc_moment(switch) -> None:
     due = schedules.parse_moment("2027-03-28 03:30", "Europe/Berlin")  # first hour of summer time
-    ScheduledChange.objects.create(switch_key="checkout", action="status", arguments={"status": GLOBAL}, due_at=due)
+    ScheduledChange.objects.create(
+        base_change=SwitchChange.newest_id(),
+        switch_key="checkout",
+        action="status",
+        arguments={"status": GLOBAL},
+        due_at=due,
+    )
     assert schedules.apply_due(now=datetime.datetime(2027, 3, 28, 1, 29, tzinfo=UTC)) == []
     assert len(schedules.apply_due(now=datetime.datetime(2027, 3, 28, 1, 30, tzinfo=UTC))) == 1
 
@@ -444,7 +450,11 @@ def test_the_command_refuses_bad_input_and_stores_nothing(switch, args, message)
 def test_run_switch_schedules_applies_what_is_due(switch) -> None:
     assert run("run_switch_schedules") == "Nothing due.\n"
     made = ScheduledChange.objects.create(
-        switch_key="checkout", action="status", arguments={"status": GLOBAL}, due_at=timezone.now()
+        base_change=SwitchChange.newest_id(),
+        switch_key="checkout",
+        action="status",
+        arguments={"status": GLOBAL},
+        due_at=timezone.now(),
     )
     assert run("run_switch_schedules").startswith(f"#{made.pk} checkout: applied: status Disabled → Global")
     assert Switch.objects.get(key="checkout").status == GLOBAL
@@ -454,7 +464,11 @@ def test_the_task_applies_what_is_due_without_celery_too(switch) -> None:
     from gargoyle.tasks import run_switch_schedules
 
     ScheduledChange.objects.create(
-        switch_key="checkout", action="status", arguments={"status": GLOBAL}, due_at=timezone.now()
+        base_change=SwitchChange.newest_id(),
+        switch_key="checkout",
+        action="status",
+        arguments={"status": GLOBAL},
+        due_at=timezone.now(),
     )
     result = run_switch_schedules() if callable(run_switch_schedules) else run_switch_schedules.apply().get()
     assert result == {"applied": 1, "refused": 0, "rollouts": 0}
@@ -504,3 +518,30 @@ def test_a_failing_read_of_the_schedules_is_logged_once_and_leaves_checks_alone(
         watch.refresh()
     assert caplog.text.count("cannot read the scheduled changes (RuntimeError: no table yet)") == 1
     assert watch.next_due is None
+
+
+def test_a_failing_receiver_does_not_hold_the_other_schedules_back(switch) -> None:
+    def broken(sender: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a receiver's bug")
+
+    Switch.objects.create(key="other", status=DISABLED)
+    schedules.schedule("checkout", "status", {"status": GLOBAL}, soon())
+    schedules.schedule("other", "status", {"status": GLOBAL}, soon())
+    signals.scheduled_change_resolved.connect(broken)
+    try:
+        assert len(schedules.apply_due(now=later())) == 2
+    finally:
+        signals.scheduled_change_resolved.disconnect(broken)
+
+
+@pytest.mark.parametrize("text", ["0001-01-01T00:00+01:00", "9999-12-31 23:59"])
+def test_dates_at_the_ends_of_the_calendar_are_refused_clearly(text) -> None:
+    with pytest.raises(ValidationError, match="out of the range of dates"):
+        schedules.parse_moment(text, "America/New_York")
+
+
+@override_settings(USE_TZ=False, TIME_ZONE="America/New_York")
+def test_without_use_tz_the_api_row_says_utc(switch) -> None:
+    made = schedules.schedule("checkout", "status", {"status": GLOBAL}, schedules.parse_moment("2030-01-01T12:00Z"))
+    assert ScheduledChange.objects.get(pk=made.pk).due_at == datetime.datetime(2030, 1, 1, 7, 0)  # New York's clock
+    assert made.as_row()["dueAt"] == datetime.datetime(2030, 1, 1, 12, 0, tzinfo=UTC)

@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 
+from gargoyle._runtime import outcomes
 from gargoyle._runtime.outcomes import ActiveRollout
 
 logger = logging.getLogger("gargoyle")
@@ -55,6 +56,7 @@ class DueWatch:
             next_due = self._read()
             if self._read_rollouts is not None:
                 self.rollouts = self._read_rollouts()
+                outcomes.counter.forget({(found.rollout_id, found.run) for found in self.rollouts.values()})
                 evaluations = [rollout.next_evaluation for rollout in self.rollouts.values()]
                 next_due = min([moment for moment in (next_due, *evaluations) if moment is not None], default=None)
             self.next_due = next_due

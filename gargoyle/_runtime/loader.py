@@ -284,7 +284,7 @@ class SnapshotRuntime:
         self._recovered("database")
         self._report_problems(snapshot)
         self.snapshot = snapshot
-        self.due.refresh()
+        run_outside_event_loop(self.due.refresh)  # queries: never on an async view's event loop
         self._loaded = max(self._loaded, generation)
         self._next_db_check = now + self._interval()
         self._on_reload()

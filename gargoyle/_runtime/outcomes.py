@@ -17,6 +17,8 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from django.conf import settings
+
 logger = logging.getLogger("gargoyle")
 
 __all__ = ["ActiveRollout", "OutcomeCounter", "counter"]
@@ -33,6 +35,9 @@ class ActiveRollout:
     metric: str
     min_exposed: int
     next_evaluation: float  # seconds since the epoch
+    #: Only requests of signed-in users count (a user percent never judges anonymous ones,
+    #: which would all land in the control group).
+    signed_in_only: bool = False
 
 
 SampleKey = tuple[int, int, bool, str]  # rollout id, run, exposed, metric
@@ -55,12 +60,13 @@ class OutcomeCounter:
         error: bool,
         metrics: Mapping[str, bool],
         subject: str | None,
+        signed_in: bool = True,
     ) -> None:
         """Count one finished request for every rollout whose switch it checked."""
         with self._lock:
             for key, answer in answers.items():
                 rollout = rollouts.get(key)
-                if rollout is None:
+                if rollout is None or (rollout.signed_in_only and not signed_in):
                     continue
                 self._add((rollout.rollout_id, rollout.run, answer, ERRORS), error)
                 if rollout.metric and rollout.metric in metrics:
@@ -80,7 +86,8 @@ class OutcomeCounter:
         stored = self._stored.get(run, set())
         if len(stored) >= rollout.min_exposed:
             return  # enough seen here: the stage needs no more
-        digest = hashlib.blake2b(subject.encode(), digest_size=16).hexdigest()
+        # Keyed with the site's secret: an address's digest cannot be found by trying them all.
+        digest = hashlib.blake2b(subject.encode(), digest_size=16, key=_key()).hexdigest()
         if digest not in stored:
             self.subjects.setdefault(run, set()).add(digest)
 
@@ -114,6 +121,10 @@ class OutcomeCounter:
         """Drop the digests remembered for stage runs no longer active (after a reload)."""
         with self._lock:
             self._stored = {run: digests for run, digests in self._stored.items() if run in keep}
+
+
+def _key() -> bytes:
+    return hashlib.blake2b(str(settings.SECRET_KEY).encode(), digest_size=32, person=b"gargoyle-exposed").digest()
 
 
 #: The process's counter, filled by the exposure middleware.

@@ -54,6 +54,12 @@ class SwitchChange(models.Model):
     #: Why a machine made it: which schedule, for whom (empty for a person's change).
     note = models.TextField(_("note"), blank=True, default="")
 
+    @classmethod
+    def newest_id(cls, using: str | None = None) -> int:
+        """The id of the newest history entry (0 without any): a marker that later entries pass."""
+        found: int | None = cls.objects.using(using).aggregate(newest=models.Max("id"))["newest"]
+        return found or 0
+
     class Meta:
         app_label = "gargoyle"
         ordering = ("-date", "-id")

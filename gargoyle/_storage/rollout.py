@@ -68,6 +68,9 @@ class Rollout(models.Model):
     stage_started_at = models.DateTimeField(_("stage started"), default=now)
     next_evaluation_at = models.DateTimeField(_("next evaluation"), default=now)
     last_step_at = models.DateTimeField(_("last step"), default=now)
+    #: The newest history entry after the rollout's last step: a change recorded after it
+    #: that is not the rollout's own pauses the rollout.
+    last_step_change = models.BigIntegerField(_("newest change at the last step"), default=0)
     created_at = models.DateTimeField(_("created"), default=now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -7,17 +7,30 @@ the write pipeline (``gargoyle._writes.schedules``); the public path is
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
 from gargoyle._storage.change import SwitchChange
 from gargoyle._storage.validation import KEY_MAX_LENGTH
 
-__all__ = ["ScheduledChange"]
+__all__ = ["ScheduledChange", "as_utc"]
+
+
+def as_utc(moment: datetime.datetime | None) -> datetime.datetime | None:
+    """A stored moment in UTC: as it is with ``USE_TZ``, read on the site's wall clock
+    (``TIME_ZONE``) without it, where Django stores naive local times."""
+    if moment is None:
+        return None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.get_default_timezone())
+    return moment.astimezone(datetime.timezone.utc)
+
 
 # The actions a schedule can take.
 STATUS, ADD_CONDITION, REMOVE_CONDITION, SET_PERCENT = "status", "add_condition", "remove_condition", "set_percent"
@@ -38,8 +51,9 @@ class ScheduledChange(models.Model):
 
     ``action`` is one of ``status``, ``add_condition``, ``remove_condition`` and
     ``set_percent`` (replace the include conditions of a percent field with one range);
-    ``arguments`` holds what it needs (see :data:`gargoyle.schedules.ACTION_ARGUMENTS`). ``scheduled_at`` is
-    when it was made or last edited: a person's change to the switch after that moment
+    ``arguments`` holds what it needs (see :data:`gargoyle.schedules.ACTION_ARGUMENTS`).
+    ``scheduled_at`` is when it was made or last edited, and ``base_change`` the newest
+    history entry then: a change to the switch recorded after it, other than a schedule's,
     makes it refused instead of applied. ``state`` is ``pending``, then ``applied``,
     ``refused`` (``outcome`` says why) or ``cancelled``; ``change`` is the history entry
     written when it applied.
@@ -64,6 +78,9 @@ class ScheduledChange(models.Model):
     due_at = models.DateTimeField(_("due"))
     state = models.CharField(_("state"), max_length=10, choices=STATES, default=PENDING)
     scheduled_at = models.DateTimeField(_("scheduled"), default=now)
+    #: The id of the newest history entry when it was made or last edited: a change recorded
+    #: after it (a higher id) is newer than the schedule, whatever the hosts' clocks say.
+    base_change = models.BigIntegerField(_("newest change when scheduled"), default=0)
     scheduled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("scheduled by"),
@@ -97,11 +114,11 @@ class ScheduledChange(models.Model):
             "key": self.switch_key,
             "action": self.action,
             "arguments": dict(self.arguments),
-            "dueAt": self.due_at,
+            "dueAt": as_utc(self.due_at),
             "state": self.state,
-            "scheduledAt": self.scheduled_at,
+            "scheduledAt": as_utc(self.scheduled_at),
             "scheduledBy": self.scheduled_by_name,
-            "resolvedAt": self.resolved_at,
+            "resolvedAt": as_utc(self.resolved_at),
             "outcome": self.outcome,
             "changeId": self.change_id,
         }

@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 from gargoyle._authoring.fields import Choice, Field
 from gargoyle._storage.change import SwitchChange
 from gargoyle._storage.rollout import ACTIVE, Rollout
-from gargoyle._storage.schedule import PENDING, ScheduledChange
+from gargoyle._storage.schedule import PENDING, ScheduledChange, as_utc
 from gargoyle._storage.switch import Switch
 from gargoyle._storage.transactions import write_transaction
 from gargoyle._storage.validation import LABEL_MAX_LENGTH, validate_key, validate_status
@@ -71,7 +71,9 @@ def _pending_schedules(keys: list[str] | None) -> dict[str, list[dict[str, Any]]
     planned: dict[str, list[dict[str, Any]]] = {}
     for item in found:
         summary = describe_action(item.action, item.arguments)
-        planned.setdefault(item.switch_key, []).append({"id": item.pk, "dueAt": item.due_at, "summary": summary})
+        planned.setdefault(item.switch_key, []).append(
+            {"id": item.pk, "dueAt": as_utc(item.due_at), "summary": summary}
+        )
     return planned
 
 

@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from gargoyle._conf import get_settings
 from gargoyle._storage.rollout import ACTIVE, ROLL_BACK, Rollout
+from gargoyle._storage.schedule import as_utc
 from gargoyle._web.api import _get_switch, _param
-from gargoyle._web.auth import ApiError, View, api_view
+from gargoyle._web.auth import ApiError, View, api_view, message_of
 from gargoyle._writes import rollouts
 
 #: How many ended rollouts of a switch ``rollouts/?key=`` lists.
@@ -39,14 +40,14 @@ def rollout_payload(rollout: Rollout) -> dict[str, Any]:
         "maxIncrease": rollout.max_increase,
         "minRequests": rollout.min_requests,
         "metric": rollout.metric,
-        "stageStartedAt": rollout.stage_started_at,
-        "holdEndsAt": hold_ends,
-        "nextEvaluationAt": rollout.next_evaluation_at,
+        "stageStartedAt": as_utc(rollout.stage_started_at),
+        "holdEndsAt": as_utc(hold_ends),
+        "nextEvaluationAt": as_utc(rollout.next_evaluation_at),
         "outcome": rollout.outcome,
         "figures": rollout.figures,
         "createdBy": rollout.created_by_name,
-        "createdAt": rollout.created_at,
-        "finishedAt": rollout.finished_at,
+        "createdAt": as_utc(rollout.created_at),
+        "finishedAt": as_utc(rollout.finished_at),
     }
 
 
@@ -117,5 +118,21 @@ def _button(action: Callable[..., Rollout]) -> View:
 
 pause = _button(rollouts.pause)
 resume = _button(rollouts.resume)
-advance = _button(rollouts.advance)
 abort = _button(rollouts.abort)
+
+
+@api_view("POST", "gargoyle.change_switch")
+def advance(request: HttpRequest) -> dict[str, Any]:
+    """Widen rollout ``id`` to its next stage now; with ``stage`` (the stage the caller saw,
+    from 0), a 409 instead when it moved meanwhile."""
+    text = _param(request.POST, "id")
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        raise ApiError(400, _("id: %(id)r is not a rollout id.") % {"id": text})
+    seen = request.POST.get("stage", "")
+    if seen and (not seen.isascii() or not seen.isdigit() or len(seen) > 3):
+        raise ApiError(400, _("stage: %(stage)r is not a stage number.") % {"stage": seen})
+    try:
+        moved = rollouts.advance(int(text), user=request.user, from_stage=int(seen) if seen else None)
+    except rollouts.RolloutMoved as error:
+        raise ApiError(409, message_of(error)) from None
+    return rollout_payload(moved)

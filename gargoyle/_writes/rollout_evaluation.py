@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import logging
 
+from django.core.exceptions import ValidationError
 from django.core.mail import mail_admins
 from django.db import router
 from django.utils import timezone
@@ -17,7 +18,7 @@ from django.utils.translation import gettext
 
 from gargoyle import signals
 from gargoyle._runtime.outcomes import ActiveRollout
-from gargoyle._storage.change import BY_PERSON, SwitchChange
+from gargoyle._storage.change import VIA_ROLLOUT, VIA_SCHEDULE, SwitchChange
 from gargoyle._storage.rollout import (
     ERRORS,
     PAUSE,
@@ -29,6 +30,7 @@ from gargoyle._storage.rollout import (
     exposed_subjects,
     samples_of,
 )
+from gargoyle._storage.schedule import as_utc
 from gargoyle._storage.switch import Switch
 from gargoyle._storage.transactions import write_transaction
 from gargoyle._writes.guards import GuardFigures, judge
@@ -37,6 +39,9 @@ from gargoyle._writes.rollouts import advance_stage, evaluation_interval, roll_b
 __all__ = ["active_rollouts", "evaluate_due", "next_evaluation"]
 
 logger = logging.getLogger("gargoyle")
+
+#: The built-in user condition set: a percent of it judges signed-in users only.
+USER_SET_PREFIX = "gargoyle.builtins.UserConditionSet("
 
 
 def next_evaluation(using: str | None = None) -> datetime.datetime | None:
@@ -63,11 +68,17 @@ def _active(rollout: Rollout) -> ActiveRollout:
     if timezone.is_naive(moment):  # USE_TZ = False: stored on the site's wall clock
         moment = timezone.make_aware(moment)
     minimum = rollout.stages[rollout.stage]["min_exposed"]
-    return ActiveRollout(rollout.pk, rollout.run, rollout.metric, minimum, moment.timestamp())
+    users_only = rollout.condition_set.startswith(USER_SET_PREFIX)
+    return ActiveRollout(rollout.pk, rollout.run, rollout.metric, minimum, moment.timestamp(), users_only)
 
 
 def evaluate_due(*, now: datetime.datetime | None = None, using: str | None = None) -> list[Rollout]:
     """Evaluate every running rollout that is due (see the module's description).
+
+    One rollout failing (its condition set unregistered, the database failing) never keeps
+    the others from being judged: a rollout whose change the switch refuses is paused with
+    the reason, any other error is logged and the rollout is tried again at its next
+    evaluation.
 
     :returns: the rollouts evaluated.
     """
@@ -76,20 +87,51 @@ def evaluate_due(*, now: datetime.datetime | None = None, using: str | None = No
     due = Rollout.objects.using(alias).filter(state=RUNNING, next_evaluation_at__lte=now).order_by("pk")
     evaluated = []
     for pk in list(due.values_list("pk", flat=True)):
-        with write_transaction(alias):
-            rollout = Rollout.objects.using(alias).select_for_update().filter(pk=pk, state=RUNNING).first()
-            if rollout is None or rollout.next_evaluation_at > now:
-                continue  # evaluated (or ended) by another process meanwhile
-            tripped = _evaluate(rollout, now, alias)
+        # Claimed first with one conditional update: of the processes that noticed it at the
+        # same moment, only one goes on to take the write lock.
+        later = now + evaluation_interval()
+        claimed = Rollout.objects.using(alias).filter(pk=pk, state=RUNNING, next_evaluation_at__lte=now)
+        if not claimed.update(next_evaluation_at=later):
+            continue  # evaluated (or ended) by another process meanwhile
+        try:
+            rollout, tripped = _evaluate_one(pk, now, alias)
+        except Exception as error:  # one rollout's failure is not the others'
+            _failed(pk, error, alias)
+            continue
+        if rollout is None:
+            continue
         evaluated.append(rollout)
         if tripped is not None:
             _alarm(rollout, tripped)
     return evaluated
 
 
+def _evaluate_one(pk: int, now: datetime.datetime, alias: str) -> tuple[Rollout | None, GuardFigures | None]:
+    with write_transaction(alias):
+        rollout = Rollout.objects.using(alias).select_for_update().filter(pk=pk, state=RUNNING).first()
+        if rollout is None:
+            return None, None  # ended by a person meanwhile
+        return rollout, _evaluate(rollout, now, alias)
+
+
+def _failed(pk: int, error: Exception, alias: str) -> None:
+    """A change the switch refuses pauses the rollout, with the reason; other errors are logged."""
+    logger.error("gargoyle: could not evaluate rollout #%s: %s: %s", pk, type(error).__name__, error)
+    if not isinstance(error, ValidationError):
+        return  # perhaps passing (the database): tried again at its next evaluation
+    why = gettext("paused: its change was refused: %(error)s") % {"error": " ".join(error.messages)}
+    try:
+        with write_transaction(alias):
+            rollout = Rollout.objects.using(alias).select_for_update().filter(pk=pk, state=RUNNING).first()
+            if rollout is not None:
+                stop_stage(rollout, PAUSED, why, alias)
+    except Exception as again:
+        logger.error("gargoyle: could not pause rollout #%s either: %s", pk, again)
+
+
 def _evaluate(rollout: Rollout, now: datetime.datetime, alias: str) -> GuardFigures | None:
     """Decide, and act; the figures of the metric whose guard tripped, if one did."""
-    edit = _persons_edit(rollout, alias)
+    edit = _edit_by_others(rollout, alias)
     if edit is not None:
         stop_stage(rollout, PAUSED, edit, alias, now)
         return None
@@ -97,13 +139,13 @@ def _evaluate(rollout: Rollout, now: datetime.datetime, alias: str) -> GuardFigu
     rollout.figures = {
         "metrics": [figure.as_dict() for figure in figures],
         "exposedSubjects": exposed,
-        "at": now.isoformat(),
+        "at": as_utc(now).isoformat(),  # type: ignore[union-attr]  # now is never None
     }
     tripped = next((figure for figure in figures if figure.tripped), None)
     if tripped is not None:
         _trip(rollout, tripped, alias, now)
         return tripped
-    waiting = _waiting_for(rollout, now, exposed, figures[0])
+    waiting = _waiting_for(rollout, now, exposed, figures)
     if waiting is None:
         advance_stage(rollout, gettext("stage held and guard quiet"), alias, now)
         return None
@@ -113,19 +155,23 @@ def _evaluate(rollout: Rollout, now: datetime.datetime, alias: str) -> GuardFigu
     return None
 
 
-def _persons_edit(rollout: Rollout, alias: str) -> str | None:
+def _edit_by_others(rollout: Rollout, alias: str) -> str | None:
     newer = (
         SwitchChange.objects.using(alias)
-        .filter(switch_key=rollout.switch_key, via=BY_PERSON, date__gt=rollout.last_step_at)
-        .order_by("-date", "-id")
+        .filter(switch_key=rollout.switch_key, pk__gt=rollout.last_step_change)
+        .exclude(via=VIA_ROLLOUT)  # by id, not date: the hosts' clocks may disagree
+        .order_by("-id")
         .first()
     )
     if newer is None:
         if Switch.objects.using(alias).filter(key=rollout.switch_key).exists():
             return None
         return gettext("paused: the switch %(key)s no longer exists") % {"key": rollout.switch_key}
+    who = newer.username or gettext("someone")
+    if newer.via == VIA_SCHEDULE:
+        who = gettext("a schedule of %(name)s") % {"name": who}
     return gettext("paused: %(who)s changed the switch (%(what)s)") % {
-        "who": newer.username or gettext("someone"),
+        "who": who,
         "what": newer.summary,
     }
 
@@ -145,8 +191,9 @@ def _figures(rollout: Rollout) -> list[GuardFigures]:
     ]
 
 
-def _waiting_for(rollout: Rollout, now: datetime.datetime, exposed: int, errors: GuardFigures) -> str | None:
-    """What the stage still waits for, or None when it may widen."""
+def _waiting_for(rollout: Rollout, now: datetime.datetime, exposed: int, figures: list[GuardFigures]) -> str | None:
+    """What the stage still waits for, or None when it may widen (every metric's guard must
+    have its minimum sample)."""
     stage = rollout.stages[rollout.stage]
     left = rollout.stage_started_at + datetime.timedelta(seconds=stage["hold"] / speed()) - now
     missing = []
@@ -158,10 +205,22 @@ def _waiting_for(rollout: Rollout, now: datetime.datetime, exposed: int, errors:
             missing.append(gettext("%(minutes)d min of hold") % {"minutes": round(seconds / 60)})
     if exposed < stage["min_exposed"]:
         missing.append(gettext("%(have)d of %(need)d exposed") % {"have": exposed, "need": stage["min_exposed"]})
-    if not errors.enough:
-        missing.append(
+    for figure in figures:
+        if figure.enough:
+            continue
+        template = (
             gettext("requests on/off %(on)d/%(off)d of %(need)d each")
-            % {"on": errors.exposed_requests, "off": errors.control_requests, "need": rollout.min_requests}
+            if figure.metric == ERRORS
+            else gettext("%(metric)s on/off %(on)d/%(off)d of %(need)d each")
+        )
+        missing.append(
+            template
+            % {
+                "metric": figure.metric,
+                "on": figure.exposed_requests,
+                "off": figure.control_requests,
+                "need": rollout.min_requests,
+            }
         )
     return gettext("waiting: %(what)s") % {"what": ", ".join(missing)} if missing else None
 

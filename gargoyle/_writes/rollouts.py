@@ -55,6 +55,7 @@ from gargoyle._writes.pipeline import stored_fields, switches_changed
 from gargoyle.constants import GLOBAL, SELECTIVE
 
 __all__ = [
+    "RolloutMoved",
     "abort",
     "advance",
     "advance_stage",
@@ -73,6 +74,8 @@ USER_PERCENT = ("gargoyle.builtins.UserConditionSet(auth.user)", "percent")
 #: Seconds between two evaluations of a running rollout (divided by GARGOYLE_ROLLOUT_SPEED).
 EVALUATE_EVERY = 60.0
 MAX_STAGES = 20
+#: The most distinct subjects a stage may wait for (each process remembers those it stored).
+MAX_EXPOSED = 100_000
 
 
 def speed() -> float:
@@ -105,7 +108,7 @@ def clean_stages(stages: Any, *, hold: Any = 3600, min_exposed: Any = 100) -> li
             {
                 "percent": percent,
                 "hold": _whole(given.get("hold", hold), "hold", number),
-                "min_exposed": _whole(given.get("min_exposed", min_exposed), "min_exposed", number),
+                "min_exposed": _whole(given.get("min_exposed", min_exposed), "min_exposed", number, MAX_EXPOSED),
             }
         )
     return cleaned
@@ -127,11 +130,11 @@ def _percent(value: Any, number: int) -> str:
     return format(percent.normalize(), "f")
 
 
-def _whole(value: Any, name: str, number: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10**9:
+def _whole(value: Any, name: str, number: int, limit: int = 10**9) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= limit:
         raise ValidationError(
-            _("stages: stage %(number)d's %(name)s must be a whole number, 0 or more."),
-            params={"number": number, "name": name},
+            _("stages: stage %(number)d's %(name)s must be a whole number from 0 to %(limit)d."),
+            params={"number": number, "name": name, "limit": limit},
         )
     return value
 
@@ -209,7 +212,7 @@ def start(
             "count": len(cleaned),
             "percent": cleaned[0]["percent"],
         }
-        rollout.last_step_at = timezone.now()
+        _stepped(rollout, alias)
         rollout.save()
         switches_changed(alias)
     return rollout
@@ -308,20 +311,38 @@ def resume(rollout_id: int, *, user: Any = None, using: str | None = None) -> Ro
         why = gettext("resumed by %(name)s") % {"name": _by(user)}
         _restart_stage(rollout, RUNNING, why)
         _note(rollout, why, alias)
+        _stepped(rollout, alias)  # what a person changed while it was paused is accepted now
         rollout.save()
         switches_changed(alias)
     return rollout
 
 
-def advance(rollout_id: int, *, user: Any = None, using: str | None = None) -> Rollout:
+class RolloutMoved(ValidationError):
+    """The rollout is no longer at the stage the caller saw (it advanced or fell back meanwhile)."""
+
+
+def advance(rollout_id: int, *, user: Any = None, from_stage: int | None = None, using: str | None = None) -> Rollout:
     """Widen a running or paused rollout to its next stage now, whatever its hold and
     samples say (the last stage completes it); a paused one runs again.
 
+    :param from_stage: the stage (from 0) the caller saw: if the rollout moved since (an
+        evaluation widened it meanwhile), nothing happens and :class:`RolloutMoved` is raised,
+        so that a click never lands a stage further than the person confirmed.
     :raises ~django.core.exceptions.ValidationError: for an unknown or ended rollout.
     """
     alias = using or router.db_for_write(Rollout)
     with write_transaction(alias):
         rollout = _locked(rollout_id, alias, ACTIVE)
+        if from_stage is not None and from_stage != rollout.stage:
+            raise RolloutMoved(
+                _("stage: rollout %(id)s is at stage %(number)d of %(count)d (%(percent)s %%) now; look again."),
+                params={
+                    "id": rollout_id,
+                    "number": rollout.stage + 1,
+                    "count": len(rollout.stages),
+                    "percent": rollout.percent,
+                },
+            )
         advance_stage(rollout, gettext("advanced by %(name)s") % {"name": _by(user)}, alias)
     return rollout
 
@@ -341,12 +362,17 @@ def abort(rollout_id: int, *, user: Any = None, using: str | None = None) -> Rol
 # -- stage changes ----------------------------------------------------------------------------
 
 
+def _stepped(rollout: Rollout, alias: str) -> None:
+    """Mark the rollout's own changes so far: any later one that is not its own pauses it."""
+    rollout.last_step_at = timezone.now()
+    rollout.last_step_change = SwitchChange.newest_id(alias)
+
+
 def _restart_stage(rollout: Rollout, state: str, why: str, now: datetime.datetime | None = None) -> None:
     now = now or timezone.now()
     rollout.state, rollout.run = state, rollout.run + 1
     rollout.stage_started_at, rollout.next_evaluation_at = now, now + evaluation_interval()
     rollout.outcome, rollout.figures = why, {}
-    rollout.last_step_at = now
 
 
 def advance_stage(rollout: Rollout, why: str, alias: str, now: datetime.datetime | None = None) -> None:
@@ -363,7 +389,7 @@ def advance_stage(rollout: Rollout, why: str, alias: str, now: datetime.datetime
     switch = Switch.objects.using(alias).select_for_update().filter(key=rollout.switch_key).first()
     if switch is not None:
         _set_percent(rollout, switch, rollout.outcome, alias)
-    rollout.last_step_at = timezone.now()
+    _stepped(rollout, alias)
     rollout.finished_at = rollout.last_step_at if done else None
     rollout.save()
     switches_changed(alias)
@@ -376,7 +402,7 @@ def roll_back(
     switch = Switch.objects.using(alias).select_for_update().filter(key=rollout.switch_key).first()
     if switch is not None:
         _set_percent(rollout, switch, why, alias, percent=percent)
-    rollout.last_step_at = timezone.now()
+    _stepped(rollout, alias)
     rollout.finished_at = rollout.last_step_at if state != PAUSED else None
     rollout.save()
     switches_changed(alias)
@@ -386,5 +412,6 @@ def stop_stage(rollout: Rollout, state: str, why: str, alias: str, now: datetime
     """Pause (the switch stays as it is), recorded in the history."""
     _restart_stage(rollout, state, why, now)
     _note(rollout, why, alias)
+    _stepped(rollout, alias)
     rollout.save()
     switches_changed(alias)

@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from gargoyle import signals
 from gargoyle._authoring.fields import Percent
 from gargoyle._authoring.registry import ConditionSets, default_registry
-from gargoyle._storage.change import BY_PERSON, VIA_SCHEDULE, SwitchChange
+from gargoyle._storage.change import VIA_ROLLOUT, VIA_SCHEDULE, SwitchChange
 from gargoyle._storage.schedule import (
     ACTION_ARGUMENTS,
     ADD_CONDITION,
@@ -41,6 +41,7 @@ from gargoyle._storage.schedule import (
     SET_PERCENT,
     STATUS,
     ScheduledChange,
+    as_utc,
 )
 from gargoyle._storage.switch import Switch
 from gargoyle._storage.transactions import write_transaction
@@ -127,7 +128,7 @@ def _clean_due(due_at: Any, now: datetime.datetime) -> datetime.datetime:
     if settings.USE_TZ and timezone.is_naive(due_at):
         raise ValidationError(_("due_at: give a time with its time zone (%(due)s has none)."), params={"due": due_at})
     if not settings.USE_TZ and timezone.is_aware(due_at):
-        due_at = timezone.make_naive(due_at)  # stored on the site's wall clock, as Django does
+        due_at = timezone.make_naive(due_at, timezone.get_default_timezone())  # the site's wall clock, as Django
     if due_at <= now:
         raise ValidationError(_("due_at: %(due)s has passed; give a moment in the future."), params={"due": due_at})
     cleaned: datetime.datetime = due_at
@@ -168,7 +169,12 @@ def schedule(
         if not Switch.objects.using(alias).filter(key=key).exists():
             raise ValidationError(_("key: there is no switch %(key)r."), params={"key": key})
         made = ScheduledChange.objects.using(alias).create(
-            switch_key=key, action=action, arguments=arguments, due_at=due_at, **_who(user)
+            switch_key=key,
+            action=action,
+            arguments=arguments,
+            due_at=due_at,
+            base_change=SwitchChange.newest_id(alias),  # under the version lock: no write is in flight
+            **_who(user),
         )
         switches_changed(alias)  # every process learns the new next_due
     return made
@@ -216,6 +222,7 @@ def edit(
         if due_at is not None:
             found.due_at = _clean_due(due_at, timezone.now())
         found.scheduled_at = timezone.now()
+        found.base_change = SwitchChange.newest_id(alias)
         for name, value in _who(user).items():
             setattr(found, name, value)
         found.save()
@@ -258,7 +265,8 @@ def apply_due(*, now: datetime.datetime | None = None, using: str | None = None)
     """Apply (or refuse) every pending schedule due by ``now``, oldest first, each at most once.
 
     Safe to run from many processes at once. A schedule that cannot be applied for a reason
-    that may pass (the database failing) stays pending and the error propagates.
+    that may pass (the database failing) is logged and stays pending, to be tried again by
+    the next run; the others go on.
 
     :returns: the schedules this call resolved (applied or refused).
     """
@@ -267,14 +275,24 @@ def apply_due(*, now: datetime.datetime | None = None, using: str | None = None)
     due = ScheduledChange.objects.using(alias).filter(state=PENDING, due_at__lte=now).order_by("due_at", "pk")
     resolved = []
     for pk in list(due.values_list("pk", flat=True)[:BATCH]):
-        with write_transaction(alias):  # the version row first: one lock order with every writer
-            found = ScheduledChange.objects.using(alias).select_for_update().filter(pk=pk, state=PENDING).first()
-            if found is None:
-                continue  # applied or cancelled by another process meanwhile
-            _resolve(found, alias)
-        resolved.append(found)
-        _announce(found)
+        try:
+            found = _apply_one(pk, alias)
+        except Exception as error:  # one schedule's failure is not the others'
+            logger.error("gargoyle: could not apply scheduled change #%s: %s: %s", pk, type(error).__name__, error)
+            continue
+        if found is not None:
+            resolved.append(found)
+            _announce(found)
     return resolved
+
+
+def _apply_one(pk: int, alias: str) -> ScheduledChange | None:
+    with write_transaction(alias):  # the version row first: one lock order with every writer
+        found = ScheduledChange.objects.using(alias).select_for_update().filter(pk=pk, state=PENDING).first()
+        if found is None:
+            return None  # applied or cancelled by another process meanwhile
+        _resolve(found, alias)
+    return found
 
 
 def _resolve(found: ScheduledChange, alias: str) -> None:
@@ -297,21 +315,28 @@ def _refusal(found: ScheduledChange, alias: str) -> str | None:
     """Why the schedule must not apply now, or None."""
     if not Switch.objects.using(alias).filter(key=found.switch_key).exists():
         return gettext("refused: the switch %(key)s no longer exists (deleted or renamed).") % {"key": found.switch_key}
-    newer = (
+    newer = (  # by id, not date: the hosts' clocks may disagree
         SwitchChange.objects.using(alias)
-        .filter(switch_key=found.switch_key, via=BY_PERSON, date__gt=found.scheduled_at)
-        .order_by("-date", "-id")
+        .filter(switch_key=found.switch_key, pk__gt=found.base_change)
+        .exclude(via=VIA_SCHEDULE)  # a plan of schedules builds on itself
+        .order_by("-id")
         .first()
     )
     if newer is not None:
         return gettext("refused: %(who)s changed the switch after this was scheduled (%(what)s, %(when)s UTC).") % {
-            "who": newer.username or gettext("someone"),
+            "who": _who_made(newer),
             "what": newer.summary,
             "when": _utc(newer.date),
         }
     if found.scheduled_by_name and not _may_still(found):
         return gettext("refused: %(name)s may no longer make this change.") % {"name": found.scheduled_by_name}
     return None
+
+
+def _who_made(change: SwitchChange) -> str:
+    if change.via == VIA_ROLLOUT:  # a rollback, an abort: the rollout acts for its starter
+        return gettext("a rollout") + (f" ({change.username})" if change.username else "")
+    return change.username or gettext("someone")
 
 
 def _may_still(found: ScheduledChange) -> bool:
@@ -322,9 +347,8 @@ def _may_still(found: ScheduledChange) -> bool:
 
 
 def _utc(moment: datetime.datetime) -> str:
-    if timezone.is_aware(moment):
-        moment = moment.astimezone(datetime.timezone.utc)
-    return moment.strftime("%Y-%m-%d %H:%M")
+    found = as_utc(moment)
+    return found.strftime("%Y-%m-%d %H:%M") if found else ""
 
 
 def _make(found: ScheduledChange, alias: str) -> SwitchChange | None:
@@ -360,4 +384,4 @@ def _act(switch: Switch, action: str, arguments: dict[str, Any]) -> None:
 def _announce(found: ScheduledChange) -> None:
     if found.state == REFUSED:
         logger.warning("gargoyle: scheduled change #%s of %r %s", found.pk, found.switch_key, found.outcome)
-    signals.scheduled_change_resolved.send(sender=ScheduledChange, schedule=found)
+    signals.scheduled_change_resolved.send_robust(sender=ScheduledChange, schedule=found)

@@ -58,6 +58,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("scheduled_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="scheduled")),
+                ("base_change", models.BigIntegerField(default=0, verbose_name="newest change when scheduled")),
                 ("scheduled_by_name", models.CharField(blank=True, max_length=150, verbose_name="scheduled by (name)")),
                 ("resolved_at", models.DateTimeField(blank=True, null=True, verbose_name="resolved")),
                 ("outcome", models.TextField(blank=True, verbose_name="outcome")),

@@ -69,6 +69,7 @@ class Migration(migrations.Migration):
                     models.DateTimeField(default=django.utils.timezone.now, verbose_name="next evaluation"),
                 ),
                 ("last_step_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="last step")),
+                ("last_step_change", models.BigIntegerField(default=0, verbose_name="newest change at the last step")),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="created")),
                 ("created_by_name", models.CharField(blank=True, max_length=150, verbose_name="created by (name)")),
                 ("outcome", models.TextField(blank=True, verbose_name="latest decision")),

@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 
 from gargoyle.constants import DISABLED, GLOBAL
-from gargoyle.models import ScheduledChange, Switch
+from gargoyle.models import ScheduledChange, Switch, SwitchChange
 
 if os.environ.get("GARGOYLE_INTEGRATION_TESTS") == "1":
     import celery
@@ -47,7 +47,11 @@ def test_the_task_applies_the_due_changes_once(app) -> None:
     Switch.objects.create(key="checkout", status=DISABLED)
     due = timezone.now() - datetime.timedelta(seconds=1)
     made = ScheduledChange.objects.create(
-        switch_key="checkout", action="status", arguments={"status": GLOBAL}, due_at=due
+        base_change=SwitchChange.newest_id(),
+        switch_key="checkout",
+        action="status",
+        arguments={"status": GLOBAL},
+        due_at=due,
     )
 
     assert tasks.run_switch_schedules.delay().get() == {"applied": 1, "refused": 0, "rollouts": 0}

@@ -31,7 +31,7 @@ def setup_database(database: str, due_in: float) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from gargoyle.models import ScheduledChange, Switch
+    from gargoyle.models import ScheduledChange, Switch, SwitchChange
 
     call_command("migrate", verbosity=0)
     start = timezone.now() + datetime.timedelta(seconds=due_in)
@@ -39,6 +39,7 @@ def setup_database(database: str, due_in: float) -> None:
         Switch.objects.create(key=f"switch-{number}", status=2)
         for step, condition in enumerate(STEPS):
             ScheduledChange.objects.create(
+                base_change=SwitchChange.newest_id(),
                 switch_key=f"switch-{number}",
                 action="set_percent",
                 arguments={"condition_set": USER_SET, "field": "percent", "condition": condition},

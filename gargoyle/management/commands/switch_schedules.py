@@ -4,6 +4,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from gargoyle._storage.schedule import as_utc
 from gargoyle.constants import DISABLED, GLOBAL, INHERIT, SELECTIVE
 from gargoyle.schedules import ScheduledChange, cancel, edit, parse_moment, schedule
 
@@ -52,20 +53,22 @@ class Command(BaseCommand):
         elif not rows:
             self.stdout.write("No scheduled changes.")
         for row in [] if options["json"] else rows:
-            due = row["dueAt"].strftime("%Y-%m-%d %H:%M %Z")
+            due = row["dueAt"].strftime("%Y-%m-%d %H:%M UTC")
             what = f"{row['action']} {json.dumps(row['arguments'])}"
             self.stdout.write(f"#{row['id']}  {due}  {row['key']}  {what}  [{row['state']}] {row['outcome']}".rstrip())
 
     def _add(self, options: dict[str, Any]) -> None:
         action, arguments = _action(options)
         made = schedule(options["key"], action, arguments, parse_moment(options["at"], options["zone"]))
-        self.stdout.write(f"Scheduled #{made.pk}: {made.switch_key} {made.action} at {made.due_at:%Y-%m-%d %H:%M} UTC.")
+        self.stdout.write(
+            f"Scheduled #{made.pk}: {made.switch_key} {made.action} at {as_utc(made.due_at):%Y-%m-%d %H:%M} UTC."
+        )
 
     def _edit(self, options: dict[str, Any]) -> None:
         action, arguments = _action(options) if _has_action(options) else (None, None)
         due = parse_moment(options["at"], options["zone"]) if options["at"] else None
         changed = edit(options["id"], due_at=due, action=action, arguments=arguments)
-        self.stdout.write(f"Edited #{changed.pk}: {changed.action} at {changed.due_at:%Y-%m-%d %H:%M} UTC.")
+        self.stdout.write(f"Edited #{changed.pk}: {changed.action} at {as_utc(changed.due_at):%Y-%m-%d %H:%M} UTC.")
 
     def _cancel(self, options: dict[str, Any]) -> None:
         cancelled = cancel(options["id"])

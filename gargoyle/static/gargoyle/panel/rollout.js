@@ -178,13 +178,21 @@ const ENDPOINTS = { pause: "pauseRollout", resume: "resumeRollout", advance: "ad
 
 function press(item, rollout, name, opener, confirm) {
   const run = async () => {
-    const updated = await api(ENDPOINTS[name], { method: "POST", body: { id: String(rollout.id) } });
+    const body = { id: String(rollout.id) };
+    // Advance names the stage the person saw: if an evaluation widened it meanwhile, the server refuses.
+    if (name === "advance") body.stage = String(rollout.stage);
+    const updated = await api(ENDPOINTS[name], { method: "POST", body });
     notify("switches-loaded", await api("switches")); // its percent changed
     await reload(item.key);
     announce(t("rolloutDone", { label: switchLabel(item), outcome: updated.outcome }));
   };
   if (!confirm) {
-    run().catch((failure) => announce(failure.message, "error"));
+    opener.disabled = true; // no second request while the first is on its way
+    run()
+      .catch((failure) => announce(failure.message, "error"))
+      .finally(() => {
+        opener.disabled = false;
+      });
     return;
   }
   const next = rollout.stages[Math.min(rollout.stage + 1, rollout.stages.length - 1)];
@@ -195,7 +203,12 @@ function press(item, rollout, name, opener, confirm) {
     danger: name === "abort",
     opener,
     action: async () => {
-      await run();
+      try {
+        await run();
+      } catch (failure) {
+        await reload(item.key); // it moved meanwhile: the box shows where it is now
+        throw failure; // and the dialog says why nothing happened
+      }
       returnFocusTo(state.rows.get(item.key)?.querySelector('[data-focus="tool-rollout"]') || null);
     },
   });
