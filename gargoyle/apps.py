@@ -16,6 +16,7 @@ class GargoyleAppConfig(AppConfig):
         from gargoyle.checks import (
             announce_upgrade,
             check_integrations,
+            check_rollouts,
             check_settings,
             check_stale_switches,
             check_stored_switches,
@@ -31,6 +32,7 @@ class GargoyleAppConfig(AppConfig):
         checks.register(check_stored_switches, checks.Tags.database)
         checks.register(check_upgrade, checks.Tags.database)
         checks.register(check_stale_switches, checks.Tags.database)
+        checks.register(check_rollouts, checks.Tags.database)
         from gargoyle.integrations import opentelemetry, sentry
 
         sentry.connect()

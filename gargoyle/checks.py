@@ -275,6 +275,32 @@ def check_stale_switches(app_configs: Any = None, databases: Any = None, **kwarg
     ]
 
 
+def check_rollouts(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Warn, ``gargoyle.W021``, of rollouts running without ``SwitchExposureMiddleware``.
+
+    A database check: without the middleware no request is counted, so a rollout's guard
+    waits for its minimum sample forever (docs/rollouts.rst).
+    """
+    from gargoyle.models import Rollout
+
+    if _MIDDLEWARE in settings.MIDDLEWARE or not databases or router.db_for_read(Rollout) not in databases:
+        return []
+    try:
+        running = list(Rollout.objects.filter(state="running").values_list("switch_key", flat=True)[:10])
+    except (DatabaseError, ImproperlyConfigured):
+        return []  # not migrated yet
+    return [
+        Warning(
+            f"Switch {key!r} is being rolled out, but {_MIDDLEWARE} is not in MIDDLEWARE: its guard counts no "
+            "request, and its stages wait for their minimum sample forever.",
+            hint=f"Add {_MIDDLEWARE!r} to MIDDLEWARE.",
+            obj=key,
+            id="gargoyle.W021",
+        )
+        for key in running
+    ]
+
+
 def check_stored_switches(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Check the stored switches: ``gargoyle.W005``.
 

@@ -469,3 +469,15 @@ def test_an_async_view_reads_the_schedules_outside_its_event_loop() -> None:
     asyncio.run(check())
     assert gargoyle.running_rollouts()["checkout"].rollout_id == rollout.pk
     assert gargoyle._runtime.due.next_due == rollout.next_evaluation_at.timestamp()
+
+
+def test_a_rollout_without_the_exposure_middleware_is_reported(started) -> None:
+    from gargoyle.checks import check_rollouts
+
+    with override_settings(MIDDLEWARE=[]):
+        [warning] = check_rollouts(databases=["default"])
+    assert warning.id == "gargoyle.W021" and warning.obj == "checkout"
+    with override_settings(MIDDLEWARE=["gargoyle.middleware.SwitchExposureMiddleware"]):
+        assert check_rollouts(databases=["default"]) == []
+    with override_settings(MIDDLEWARE=[]):
+        assert check_rollouts(databases=None) == []  # a database check: only when asked for
