@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
@@ -39,6 +39,8 @@ Setting = Literal[
     "GARGOYLE_OPENTELEMETRY",
     "GARGOYLE_APPLY_SCHEDULES",
     "GARGOYLE_ROLLOUT_SPEED",
+    "GARGOYLE_CLIENT_SWITCHES",
+    "GARGOYLE_CONTEXT_SUBJECTS",
 ]
 
 
@@ -64,6 +66,8 @@ class Defaults(TypedDict):
     GARGOYLE_OPENTELEMETRY: bool
     GARGOYLE_APPLY_SCHEDULES: bool
     GARGOYLE_ROLLOUT_SPEED: float
+    GARGOYLE_CLIENT_SWITCHES: Collection[str]
+    GARGOYLE_CONTEXT_SUBJECTS: str | Callable[[dict[str, Any]], Any] | None
 
 
 DEFAULTS: Defaults = {
@@ -93,6 +97,10 @@ DEFAULTS: Defaults = {
     "GARGOYLE_APPLY_SCHEDULES": True,
     # Rollouts' clock: 60 makes a minute of hold pass in a second (demos, never production).
     "GARGOYLE_ROLLOUT_SPEED": 1.0,
+    # OFREP and the browser (gargoyle.ofrep): the switches a browser session may ask for.
+    "GARGOYLE_CLIENT_SWITCHES": (),
+    # Evaluation contexts as subjects (gargoyle.contexts): None is gargoyle's own mapping.
+    "GARGOYLE_CONTEXT_SUBJECTS": None,
 }
 
 
@@ -117,6 +125,8 @@ class GargoyleSettings:
     opentelemetry: bool  # answers as span events (gargoyle.integrations.opentelemetry)
     apply_schedules: bool  # due scheduled changes applied from the version check (gargoyle.schedules)
     rollout_speed: float  # how much faster than real time rollouts hold and evaluate (gargoyle.rollouts)
+    client_switches: frozenset[str]  # what browser sessions may ask OFREP for (gargoyle.ofrep)
+    context_subjects: str | Callable[[dict[str, Any]], Any] | None  # gargoyle.contexts
 
 
 @functools.cache
@@ -148,6 +158,8 @@ def get_settings() -> GargoyleSettings:
         opentelemetry=bool(read("GARGOYLE_OPENTELEMETRY")),
         apply_schedules=bool(read("GARGOYLE_APPLY_SCHEDULES")),
         rollout_speed=_rollout_speed(read("GARGOYLE_ROLLOUT_SPEED")),
+        client_switches=_keys(read("GARGOYLE_CLIENT_SWITCHES")),
+        context_subjects=_context_subjects(read("GARGOYLE_CONTEXT_SUBJECTS")),
     )
 
 
@@ -270,6 +282,16 @@ def is_valid_rollout_speed(value: Any) -> bool:
 
 def _rollout_speed(value: Any) -> float:
     return float(value) if is_valid_rollout_speed(value) else DEFAULTS["GARGOYLE_ROLLOUT_SPEED"]
+
+
+def is_valid_context_subjects(value: Any) -> bool:
+    """Whether ``value`` can be ``GARGOYLE_CONTEXT_SUBJECTS``: None, a dotted path or a callable."""
+    return value is None or (isinstance(value, str) and "." in value) or callable(value)
+
+
+def _context_subjects(value: Any) -> str | Callable[[dict[str, Any]], Any] | None:
+    # An invalid value (reported by gargoyle.E023) falls back to gargoyle's own mapping.
+    return value if is_valid_context_subjects(value) else None
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -31,6 +31,7 @@ from gargoyle._runtime.snapshot import Snapshot, try_compile_rules
 from gargoyle._runtime.subjects import async_subjects_of
 from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, SELECTIVE
 from gargoyle.proxy import SwitchProxy
+from gargoyle.signals import switches_reloaded
 from gargoyle.upgrade import Notice, answer_changes, stored_notices
 
 if TYPE_CHECKING:  # the models cannot be imported before Django's apps are ready
@@ -100,6 +101,7 @@ class SwitchManager:
         self._registry = ConditionRegistry() if registry is None else registry
         self._seen_unknown: set[str] = set()
         self._upgrade_report: tuple[Snapshot, dict[str, list[Notice]]] | None = None
+        self._rows_heard: Mapping[str, Any] | None = None  # the rows switches_reloaded last told of
         # The runtime calls back without keeping the manager alive (a dropped manager is freed
         # at once, and stops hearing writes), and looks the methods up per call (subclasses
         # and tests may replace them).
@@ -107,7 +109,7 @@ class SwitchManager:
             load_rows=_calling(self, "_load_rows"),
             read_version=_read_db_version,
             namespaces=_calling(self, "namespaces"),
-            on_reload=self._seen_unknown.clear,
+            on_reload=_calling(self, "_reloaded"),
             cache=cache,
             check_interval=timeout,
             read_next_due=_read_next_due,
@@ -253,6 +255,19 @@ class SwitchManager:
         switches is noticed without it.
         """
         self._runtime.refresh()
+
+    def _reloaded(self) -> None:
+        """After every reload: forget the unknown keys met, and tell who listens what changed."""
+        self._seen_unknown.clear()
+        snapshot, previous = self._runtime.snapshot, self._rows_heard
+        rows = snapshot.rows
+        if rows is previous or not snapshot.loaded:
+            return
+        self._rows_heard = rows
+        if previous is not None and switches_reloaded.has_listeners():  # not for the first load
+            changed = frozenset(key for key in rows.keys() | previous.keys() if rows.get(key) != previous.get(key))
+            if changed:
+                switches_reloaded.send_robust(sender=self, changed=changed)
 
     def running_rollouts(self) -> Mapping[str, Any]:
         """The running rollouts by switch key, whose requests the exposure middleware counts

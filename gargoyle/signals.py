@@ -63,3 +63,11 @@ scheduled_change_resolved = django.dispatch.Signal()
 #: with ``sender=Rollout`` after the rollback committed; ADMINS are mailed and the log has an
 #: error too.
 rollout_guard_tripped = django.dispatch.Signal()
+
+#: A process's manager now answers from switches that changed (see docs/architecture.rst,
+#: Freshness): sent once per reload that changed a stored switch, from the thread that
+#: reloaded (a request's, at its version check), so keep receivers quick. Arguments:
+#: ``changed`` (a frozenset of the keys added, changed or deleted). Sent with
+#: ``sender=`` the :class:`~gargoyle.manager.SwitchManager`. The OpenFeature provider
+#: (:mod:`gargoyle.openfeature`) turns it into its ``PROVIDER_CONFIGURATION_CHANGED`` event.
+switches_reloaded = django.dispatch.Signal()

@@ -52,7 +52,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "gargoyle.usage",
         ),
     ),
-    ("web", ("gargoyle._web", "gargoyle.admin", "gargoyle.urls", "gargoyle.management")),
+    ("web", ("gargoyle._web", "gargoyle.admin", "gargoyle.urls", "gargoyle.ofrep", "gargoyle.management")),
 ]
 
 #: The public modules: the paths of gargoyle-yplan and of the manual. Every other module is
@@ -66,7 +66,9 @@ PUBLIC = (
     "gargoyle.cohorts",
     "gargoyle.conditions",
     "gargoyle.constants",
+    "gargoyle.contexts",
     "gargoyle.decorators",
+    "gargoyle.evaluations",
     "gargoyle.fields",
     "gargoyle.helpers",
     "gargoyle.history",
@@ -77,9 +79,12 @@ PUBLIC = (
     "gargoyle.middleware",
     "gargoyle.mixins",
     "gargoyle.models",
+    "gargoyle.ofrep",
+    "gargoyle.openfeature",
     "gargoyle.preview",
     "gargoyle.proxy",
     "gargoyle.references",
+    "gargoyle.resolution",
     "gargoyle.rollouts",
     "gargoyle.schedules",
     "gargoyle.signals",
@@ -167,6 +172,7 @@ EARLY_APP_MODELS = """
     from gargoyle import builtins, checks, cohorts, conditions, constants, decorators, fields
     from gargoyle import helpers, history, manager, middleware, mixins, preview, proxy, signals, testutils
     from gargoyle import references, rollouts, schedules, stale, tasks, transfer, upgrade, urls, usage
+    from gargoyle import contexts, evaluations, ofrep, resolution
     from gargoyle.changes import made_by
     from gargoyle.history import SwitchChange, restore
     from gargoyle.manager import SwitchManager

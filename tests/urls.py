@@ -1,8 +1,9 @@
-from django.urls import path
+from django.urls import include, path
 
 from tests.testapp import views
 
 urlpatterns = [
+    path("", include("gargoyle.ofrep")),
     path("switched/", views.switched, name="switched"),
     path("switched-redirect/", views.switched_redirect, name="switched-redirect"),
     path("switched-async/", views.switched_async, name="switched-async"),

@@ -88,6 +88,14 @@ class Rules:
                 included = True
         return included or not self.has_includes
 
+    def decided_by_a_condition(self, subjects: list[Any]) -> bool:
+        """Whether some condition (include or exclude) matched, so it decided the answer.
+
+        Not on the hot path: ``gargoyle.resolution`` asks it to give an answer its reason.
+        ``evaluate`` is on when no condition matched only if the switch has no includes.
+        """
+        return any(group.judge(subjects) is not None for group in self.groups)
+
 
 class CompiledSwitch:
     """One switch, ready to evaluate: status, parent link and compiled rules.

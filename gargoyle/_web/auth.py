@@ -244,7 +244,7 @@ def _token_user(request: HttpRequest) -> Any:
             _("authentication: API tokens of fewer than %(length)s characters are refused; make a longer one.")
             % {"length": MIN_API_TOKEN_LENGTH},
         )
-    username = _lookup_token(token, get_settings().api_tokens)
+    username = lookup_token(token, get_settings().api_tokens)
     if username is None:
         raise ApiError(401, _("authentication: unknown API token."))
     User = get_user_model()
@@ -254,7 +254,7 @@ def _token_user(request: HttpRequest) -> Any:
         raise ApiError(401, _("authentication: the API token's user does not exist.")) from None
 
 
-def _lookup_token(token: str, tokens: Mapping[Any, Any]) -> str | None:
+def lookup_token(token: str, tokens: Mapping[Any, Any]) -> str | None:
     found = None
     given = token.encode()
     for known, username in tokens.items():
