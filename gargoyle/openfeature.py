@@ -31,7 +31,7 @@ from openfeature.exception import ErrorCode
 from openfeature.flag_evaluation import FlagResolutionDetails, FlagValueType, Reason
 from openfeature.provider import AbstractProvider, Metadata
 
-from gargoyle.contexts import InvalidContext, context_of, subjects_from_context
+from gargoyle.contexts import InvalidContext, TargetingKeyMissing, context_of, subjects_from_context
 from gargoyle.manager import SwitchManager, gargoyle
 from gargoyle.resolution import FLAG_NOT_FOUND, Resolution, aresolve, known, resolve
 from gargoyle.signals import switches_reloaded
@@ -58,12 +58,21 @@ class GargoyleProvider(AbstractProvider):
         :func:`gargoyle.contexts.subjects_from_context`, which follows
         ``GARGOYLE_CONTEXT_SUBJECTS``). It raises
         :class:`~gargoyle.contexts.InvalidContext` for a context it cannot use.
+    :param require_targeting_key: answer ``TARGETING_KEY_MISSING`` (and the default) for a
+        context without a targeting key, rather than judging an anonymous visitor.
     """
 
-    def __init__(self, manager: SwitchManager | None = None, subjects: SubjectsFunction | None = None) -> None:
+    def __init__(
+        self,
+        manager: SwitchManager | None = None,
+        subjects: SubjectsFunction | None = None,
+        *,
+        require_targeting_key: bool = False,
+    ) -> None:
         super().__init__()
         self.manager = gargoyle if manager is None else manager
         self.subjects = subjects_from_context if subjects is None else subjects
+        self.require_targeting_key = require_targeting_key
 
     def get_metadata(self) -> Metadata:
         """``Metadata(name="gargoyle")``."""
@@ -107,9 +116,11 @@ class GargoyleProvider(AbstractProvider):
         return _details(resolution, default_value)
 
     def _subjects(self, context: EvaluationContext | None) -> list[Any]:
-        if context is None:
-            return list(self.subjects({}))
-        return list(self.subjects({"targetingKey": context.targeting_key, **context.attributes}))
+        targeting_key = None if context is None else context.targeting_key
+        if self.require_targeting_key and targeting_key is None:
+            raise TargetingKeyMissing("The evaluation context has no targeting key.")
+        attributes = {} if context is None else context.attributes
+        return list(self.subjects({"targetingKey": targeting_key, **attributes}))
 
     # -- other types: a switch is no string, number or object -----------------------------------
 
