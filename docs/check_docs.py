@@ -67,6 +67,11 @@ PUBLIC_MODULES: dict[str, tuple[str, ...] | None] = {
     "gargoyle.references": None,
     "gargoyle.transfer": None,
     "gargoyle.urls": None,
+    "gargoyle.ofrep": None,
+    "gargoyle.resolution": None,
+    "gargoyle.contexts": None,
+    "gargoyle.evaluations": None,
+    "gargoyle.openfeature": None,
     "gargoyle.checks": None,
     "gargoyle.upgrade": ("Notice", "answer_changes", "stored_notices", "STORED_CODES"),
     "gargoyle.changes": ("made_by",),
@@ -94,6 +99,7 @@ DOCUMENTED_AS: dict[str, str] = {
     "gargoyle._writes.rollouts": "gargoyle.rollouts",
     "gargoyle._writes.rollout_evaluation": "gargoyle.rollouts",
     "gargoyle._writes.guards": "gargoyle.rollouts",
+    "gargoyle._integration_checks": "gargoyle.checks",
 }
 
 #: Public-looking names that are deliberately not documented, and why.

@@ -32,6 +32,8 @@ nitpick_ignore_regex = [
     # Django's, asgiref's and the standard library's objects: the build needs no network, so
     # there is no intersphinx inventory to link them to; their names are plain in signatures.
     (r"py:.*", r"(django|asgiref|typing|collections|contextvars|datetime|decimal|ipaddress|pathlib)\..*"),
+    # The OpenFeature SDK's types in gargoyle.openfeature's signatures, likewise.
+    (r"py:.*", r"(openfeature\..*|FlagValueType|SubjectsFunction)"),
     # Internal types in public signatures (docs/architecture.rst): named, not linked; each
     # parameter's description says what it takes (e.g. "the manager whose registry knows...").
     (r"py:class", r"(gargoyle\._[a-z_.]+\.)?(ConditionSets|ConditionRegistry|ActiveRollout)"),

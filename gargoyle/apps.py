@@ -16,6 +16,7 @@ class GargoyleAppConfig(AppConfig):
         from gargoyle.checks import (
             announce_upgrade,
             check_integrations,
+            check_open_standards,
             check_rollouts,
             check_settings,
             check_stale_switches,
@@ -29,6 +30,7 @@ class GargoyleAppConfig(AppConfig):
         checks.register(check_settings)
         checks.register(check_usage_settings)
         checks.register(check_integrations)
+        checks.register(check_open_standards)
         checks.register(check_stored_switches, checks.Tags.database)
         checks.register(check_upgrade, checks.Tags.database)
         checks.register(check_stale_switches, checks.Tags.database)

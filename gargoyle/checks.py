@@ -22,10 +22,24 @@ from gargoyle._conf import (
     is_valid_rollout_speed,
     is_valid_stale_days,
     is_valid_usage_retention,
-    is_valid_webhook,
 )
+from gargoyle._integration_checks import MIDDLEWARE as _MIDDLEWARE
+from gargoyle._integration_checks import check_integrations, check_open_standards
 from gargoyle._storage.validation import KEY_MAX_LENGTH, validate_description, validate_label
 from gargoyle.constants import SELECTIVE, STATUSES
+
+__all__ = [
+    "announce_upgrade",
+    "check_integrations",
+    "check_open_standards",
+    "check_rollouts",
+    "check_settings",
+    "check_stale_switches",
+    "check_stored_switches",
+    "check_switch_defaults",
+    "check_upgrade",
+    "check_usage_settings",
+]
 
 
 def check_switch_defaults(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
@@ -201,49 +215,6 @@ def check_usage_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
                 f"a list of switch keys (got {stale_days!r} and {permanent!r}).",
                 hint="Until fixed, 30 days and no permanent switch are used.",
                 id="gargoyle.E013",
-            )
-        )
-    return messages
-
-
-_MIDDLEWARE = "gargoyle.middleware.SwitchExposureMiddleware"
-
-
-def check_integrations(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
-    """Check the integrations' settings: ``gargoyle.W015``, ``E016`` and ``W017``.
-
-    :returns: a warning when ``GARGOYLE_SENTRY`` is on but sentry-sdk 2.20+ is missing or
-        ``SwitchExposureMiddleware`` is not in ``MIDDLEWARE`` (no answer would reach
-        Sentry), and an error for a ``GARGOYLE_SENTRY_WEBHOOK`` that is neither ``None`` nor
-        ``{"url": "https://...", "secret": "..."}``; a warning when
-        ``GARGOYLE_OPENTELEMETRY`` is on but opentelemetry-api or the middleware is missing.
-    """
-    from gargoyle.integrations import opentelemetry, sentry
-
-    messages: list[CheckMessage] = []
-    for integration, check_id, package in (
-        (sentry, "W015", "sentry-sdk 2.20 or later"),
-        (opentelemetry, "W017", "opentelemetry-api"),
-    ):
-        listener = integration.answers
-        problem = listener.problem() if listener.enabled() else None
-        if listener.enabled() and problem is None and _MIDDLEWARE not in settings.MIDDLEWARE:
-            problem = f"{_MIDDLEWARE} is not in MIDDLEWARE"
-        if problem is not None:
-            messages.append(
-                Warning(
-                    f"{listener.setting} is on, but no answer reaches it: {problem}.",
-                    hint=f"Install {package} and add the middleware (docs/integrations.rst).",
-                    id=f"gargoyle.{check_id}",
-                )
-            )
-    webhook = getattr(settings, "GARGOYLE_SENTRY_WEBHOOK", None)
-    if not is_valid_webhook(webhook):
-        messages.append(
-            Error(
-                'GARGOYLE_SENTRY_WEBHOOK must be None or {"url": "https://...", "secret": "..."}.',
-                hint="Until fixed, no switch change is sent to Sentry.",
-                id="gargoyle.E016",
             )
         )
     return messages

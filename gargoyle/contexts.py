@@ -74,9 +74,12 @@ def subjects_from_context(context: Context, *, require_targeting_key: bool = Fal
 def context_subjects_function() -> Callable[[dict[str, Any]], Any]:
     """The function ``GARGOYLE_CONTEXT_SUBJECTS`` names (or is), else :func:`default_subjects`."""
     hook = get_settings().context_subjects
-    if hook is None:
-        return default_subjects
-    return import_string(hook) if isinstance(hook, str) else hook
+    if isinstance(hook, str):
+        try:
+            hook = import_string(hook)
+        except ImportError:  # reported by gargoyle.E023
+            hook = None
+    return hook if callable(hook) else default_subjects
 
 
 def default_subjects(context: Context) -> list[Any]:
@@ -105,7 +108,7 @@ def _user(context: Context) -> Any:
         return AnonymousUser()
     User = get_user_model()
     try:
-        pk = User._meta.pk.to_python(key)  # type: ignore[union-attr]  # every model has a primary key
+        pk = User._meta.pk.to_python(key)
     except ValidationError:
         raise InvalidContext(f"targetingKey: {key[:100]!r} is not a primary key of {User._meta.label}.") from None
     user = User(pk=pk)
@@ -113,7 +116,7 @@ def _user(context: Context) -> Any:
         if name in context:
             setattr(user, name, _typed(context, name, kind))
     if "date_joined" in context:
-        user.date_joined = _moment(context["date_joined"])  # type: ignore[attr-defined]
+        user.date_joined = _moment(context["date_joined"])
     return user
 
 

@@ -6,18 +6,18 @@ value and reason in-process and over HTTP. It needs no OpenFeature package. The 
 ``is_active``'s own (counted and recorded like any check); the reason walks the same rules
 (docs/architecture.rst, "Evaluation"):
 
-==================  ===================================================================
-Reason              When
-==================  ===================================================================
-``STATIC``          Global, Disabled, or Selective without conditions: the same answer for
-                    everyone (also a switch forced by :class:`~gargoyle.testutils.switches`)
-``TARGETING_MATCH`` Selective, and a condition (include or exclude) matched a subject
-``DEFAULT``         Selective and no condition matched (off, or on when it has only
-                    excludes); Inherit without a parent (the caller's default); a
-                    ``GARGOYLE_SWITCH_DEFAULTS`` key not stored yet
-``DISABLED``        off because the parent of a ``parent:child`` switch is off
-``ERROR``           the stored conditions cannot be used: the caller's default
-==================  ===================================================================
+====================  ===================================================================
+Reason                When
+====================  ===================================================================
+``STATIC``            Global, Disabled, or Selective without conditions: the same answer for
+                      everyone (also a switch forced by :class:`~gargoyle.testutils.switches`)
+``TARGETING_MATCH``   Selective, and a condition (include or exclude) matched a subject
+``DEFAULT``           Selective and no condition matched (off, or on when it has only
+                      excludes); Inherit without a parent (the caller's default); a
+                      ``GARGOYLE_SWITCH_DEFAULTS`` key not stored yet
+``DISABLED``          off because the parent of a ``parent:child`` switch is off
+``ERROR``             the stored conditions cannot be used: the caller's default
+====================  ===================================================================
 
 A key with neither a stored switch nor a ``GARGOYLE_SWITCH_DEFAULTS`` entry resolves to the
 caller's default with the error ``FLAG_NOT_FOUND``.

@@ -229,3 +229,43 @@ def test_a_plain_check_reads_no_switch_and_runs_no_query(healthy, django_assert_
 
     asked = checks.run_checks(databases=["default"], tags=[checks.Tags.database])
     assert [(m.id, m.obj) for m in asked if m.id == "gargoyle.W005"] == [("gargoyle.W005", "broken")]
+
+
+# -- OFREP and the OpenFeature provider (gargoyle.E022, E023) ------------------------------------
+
+
+def _open_standards_ids() -> list[str]:
+    from gargoyle.checks import check_open_standards
+
+    return [message.id for message in check_open_standards()]
+
+
+@pytest.mark.parametrize("keys", ["checkout", [1, 2], {"checkout": True}, None])
+def test_client_switches_that_are_not_a_list_of_keys_are_an_error_and_show_browsers_nothing(keys):
+    with override_settings(GARGOYLE_CLIENT_SWITCHES=keys):
+        assert _open_standards_ids() == ["gargoyle.E022"]
+        assert get_settings().client_switches == frozenset()
+
+
+@pytest.mark.parametrize(
+    "hook",
+    [
+        "no_dots",
+        "tests.no_such_module.subjects",
+        "gargoyle.contexts.USER_ATTRIBUTES",  # imports, but is no function
+        42,
+    ],
+)
+def test_a_context_subjects_hook_that_cannot_be_called_is_an_error_and_gargoyle_s_own_mapping_applies(hook):
+    from gargoyle.contexts import context_subjects_function, default_subjects
+
+    with override_settings(GARGOYLE_CONTEXT_SUBJECTS=hook):
+        assert _open_standards_ids() == ["gargoyle.E023"]
+        assert context_subjects_function() is default_subjects
+
+
+@pytest.mark.parametrize("hook", [None, "gargoyle.contexts.default_subjects", lambda context: []])
+def test_valid_open_standards_settings_pass(hook):
+    with override_settings(GARGOYLE_CLIENT_SWITCHES=("checkout", "search"), GARGOYLE_CONTEXT_SUBJECTS=hook):
+        assert _open_standards_ids() == []
+        assert get_settings().client_switches == {"checkout", "search"}
