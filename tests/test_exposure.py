@@ -8,7 +8,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from django.http import HttpResponse
 from django.test import AsyncClient, Client, override_settings
-from django.urls import path
+from django.urls import include, path
 
 from gargoyle import gargoyle, usage
 from gargoyle._runtime import exposure
@@ -39,7 +39,7 @@ async def async_page(request: Any) -> HttpResponse:
     return HttpResponse("ok")
 
 
-urlpatterns = [path("page/", page), path("async/", async_page)]
+urlpatterns = [path("page/", page), path("async/", async_page), path("", include("gargoyle.ofrep"))]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -70,6 +70,18 @@ def test_async_requests_too(switches: None) -> None:
     response = async_to_sync(AsyncClient().get)("/async/")
     assert response.status_code == 200
     assert SEEN["switches"] == {"on": True, "staff_only": False}
+
+
+@override_settings(MIDDLEWARE=MIDDLEWARE, GARGOYLE_CLIENT_SWITCHES=["on", "staff_only"])
+def test_ofrep_answers_are_not_recorded_as_the_request_s_exposure(switches: None, admin_user: Any) -> None:
+    """OFREP answers for a client: a rollout must not count its (always 200) requests as exposed."""
+    client = Client()
+    client.force_login(admin_user)
+    response = client.post("/ofrep/v1/evaluate/flags", "{}", content_type="application/json")
+    assert [flag["value"] for flag in response.json()["flags"]] == [True, True]
+    assert response.wsgi_request.gargoyle_switches == {}
+    assert client.get("/page/").status_code == 200  # a page's own checks still are
+    assert SEEN["switches"]["staff_only"] is True
 
 
 def test_without_the_middleware_nothing_is_recorded(switches: None) -> None:

@@ -10,10 +10,11 @@ recorded: they run on the hot path, so each must be quick and must not raise.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar, Token
 
-__all__ = ["Exposures", "add_listener", "checked", "record", "remove_listener", "start", "stop"]
+__all__ = ["Exposures", "add_listener", "checked", "record", "remove_listener", "start", "stop", "unrecorded"]
 
 Listener = Callable[[str, bool], None]
 
@@ -70,3 +71,14 @@ def record(key: str, answer: bool | None) -> None:
     exposed = checked.get()
     if exposed is not None and (answer is True or answer is False):
         exposed[key] = answer
+
+
+@contextmanager
+def unrecorded() -> Iterator[None]:
+    """Check switches without recording the answers in the open record (OFREP evaluates for
+    a client: what it answers is not what this request served)."""
+    token = checked.set(None)
+    try:
+        yield
+    finally:
+        checked.reset(token)

@@ -12,7 +12,9 @@ asks decides what they see and whose context counts:
   for the context it sends (:mod:`gargoyle.contexts`), which must have a ``targetingKey``.
 
 Evaluation changes nothing, so these views take no CSRF token (a cross-site page cannot
-read the answers: no CORS headers are sent).
+read the answers: no CORS headers are sent). The checks are counted in the usage figures,
+but not recorded as this request's exposure (its Sentry flags, a rollout's groups): they
+are answers for a client, not what this request served.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from gargoyle._conf import MIN_API_TOKEN_LENGTH, get_settings
+from gargoyle._runtime import exposure
 from gargoyle._web.auth import can_view, lookup_token
 from gargoyle.contexts import InvalidContext, subjects_from_context
 from gargoyle.evaluations import bulk_evaluation, client_keys, etag_of, evaluation
@@ -85,7 +88,8 @@ def ofrep_view(view: View) -> View:
 
     def endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            response = view(request, *args, **kwargs)
+            with exposure.unrecorded():  # answers for a client, not what this request served
+                response = view(request, *args, **kwargs)
         except OfrepError as error:
             response = error.response(kwargs.get("key"))
         response["Cache-Control"] = "private, no-cache"
