@@ -29,7 +29,7 @@ from gargoyle.models import Switch
 from gargoyle.transfer import InvalidExport, parse_document
 from tests.test_api import fails, url
 
-urlpatterns = [path("gargoyle/", include("gargoyle.urls"))]
+urlpatterns = [path("gargoyle/", include("gargoyle.urls")), path("", include("gargoyle.ofrep"))]
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
 
@@ -443,3 +443,53 @@ def test_a_message_quoting_a_long_value_is_cut(client):
     message = fails(client.get(url("history"), {"key": "k" * 100_000}), 404, "key: there is no switch 'kkk")
 
     assert len(message) <= 1000
+
+
+# -- the OFREP endpoint ------------------------------------------------------------------------
+
+OFREP_BODIES = [
+    b"[" * 100_000 + b"]" * 100_000,  # nested past Python's recursion limit
+    b'{"context": ' * 50_000 + b"{}" + b"}" * 50_000,
+    b"\xff\xfe not utf-8",
+    b"null",
+    b'"context"',
+]
+# A well-formed body whose context a token caller's is judged by (a browser's is ignored).
+OFREP_CONTEXTS = [
+    b'{"context": {"targetingKey": "' + b"9" * 10_000 + b'"}}',  # past int()'s digit limit
+    b'{"context": {"targetingKey": "1", "ip": "' + b"1" * 100_000 + b'"}}',
+    b'{"context": {"targetingKey": "1", "is_staff": "yes"}}',
+    b'{"context": {"targetingKey": "1", "date_joined": "' + b"9" * 100_000 + b'"}}',
+]
+AS_TOKEN = {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
+
+
+def _ofrep_post(body: bytes, bulk: bool, **headers: Any) -> Any:
+    path_ = "/ofrep/v1/evaluate/flags" if bulk else "/ofrep/v1/evaluate/flags/feature"
+    return Client().post(path_, body, content_type="application/json", **headers)
+
+
+@pytest.mark.parametrize("body", OFREP_BODIES, ids=range(len(OFREP_BODIES)))
+@pytest.mark.parametrize("bulk", [True, False], ids=["bulk", "one"])
+@override_settings(GARGOYLE_CLIENT_SWITCHES=["feature"], GARGOYLE_API_TOKENS={TOKEN: "admin"})
+def test_hostile_ofrep_bodies_get_an_ofrep_parse_error_and_change_nothing(feature, admin_user, body, bulk):
+    before = rows()
+    for headers in ({}, AS_TOKEN):
+        response = _ofrep_post(body, bulk, **headers)
+        assert response.status_code == 400, (headers, response.content[:200])
+        assert response.json()["errorCode"] == "PARSE_ERROR"
+        assert len(response.json()["errorDetails"]) < 1000
+    assert rows() == before
+
+
+@pytest.mark.parametrize("body", OFREP_CONTEXTS, ids=range(len(OFREP_CONTEXTS)))
+@pytest.mark.parametrize("bulk", [True, False], ids=["bulk", "one"])
+@override_settings(GARGOYLE_CLIENT_SWITCHES=["feature"], GARGOYLE_API_TOKENS={TOKEN: "admin"})
+def test_hostile_ofrep_contexts_are_invalid_for_a_token_and_ignored_for_a_browser(feature, admin_user, body, bulk):
+    before = rows()
+    response = _ofrep_post(body, bulk, **AS_TOKEN)
+    assert response.status_code == 400, response.content[:200]
+    assert response.json()["errorCode"] == "INVALID_CONTEXT"
+    assert len(response.json()["errorDetails"]) < 1000
+    assert _ofrep_post(body, bulk).status_code == 200  # the session is judged as itself
+    assert rows() == before

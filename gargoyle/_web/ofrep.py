@@ -144,6 +144,8 @@ def _context(request: HttpRequest) -> dict[str, Any]:
         data = json.loads(body) if body.strip() else {}
     except (ValueError, UnicodeDecodeError) as error:
         raise OfrepError(400, PARSE_ERROR, f"body: not JSON ({error}).") from None
+    except RecursionError:  # "[[[[..." a hundred thousand deep
+        raise OfrepError(400, PARSE_ERROR, "body: nested too deeply.") from None
     if not isinstance(data, dict):
         raise OfrepError(400, PARSE_ERROR, "body: must be a JSON object with a context.")
     context = data.get("context", {})
