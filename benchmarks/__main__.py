@@ -83,6 +83,14 @@ def run(args: argparse.Namespace, env: environment.Environment, modes: list[str]
         counted = counting.run(calls["gargoyle"], plan, rounds=2 if args.quick else 8)
     waffle_us = {case: results[modes[0]][case]["waffle"].us for case, _ in counting.CASES}
     lines += ["", *counting.lines(counted, waffle_us)]
+    from benchmarks import open_standards
+
+    progress("OpenFeature and OFREP")
+    with environment.use_cache(modes[0]):
+        measured = open_standards.run(
+            calls["gargoyle"], subjects, plan, rounds=2 if args.quick else 6, aliases=["default", modes[0]]
+        )
+    lines += ["", *open_standards.lines(measured, environment.CACHE_ALIASES[modes[0]])]
     lines += ["", *report.target_lines([*report.target_checks(results, scaled), *counting.target_checks(counted)])]
     return "\n".join(line.rstrip() for line in lines) + "\n"
 

@@ -1,6 +1,7 @@
-"""One view per library, each checking the 20 page switches."""
+"""One view per library, each checking the 20 page switches; OFREP's endpoints and waffle's JavaScript."""
 
-from django.urls import path
+from django.urls import include, path
+from waffle.views import wafflejs
 
 from benchmarks import flags_cases, gargoyle_cases, waffle_cases
 
@@ -8,4 +9,6 @@ urlpatterns = [
     path("gargoyle/", gargoyle_cases.view),
     path("waffle/", waffle_cases.view),
     path("flags/", flags_cases.view),
+    path("", include("gargoyle.ofrep")),  # POST ofrep/v1/evaluate/flags
+    path("wafflejs", wafflejs),
 ]
