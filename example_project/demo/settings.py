@@ -44,6 +44,10 @@ MIDDLEWARE = [
 GARGOYLE_ROLLOUT_SPEED = float(os.environ.get("EXAMPLE_ROLLOUT_SPEED", "60"))
 GARGOYLE_USAGE_FLUSH_INTERVAL = 2
 
+# The switches a page's JavaScript may know about ({% client_switches %}, gargoyle/switches.js
+# and the OFREP endpoint mounted in urls.py): the catalogue keeps its banner up to date.
+GARGOYLE_CLIENT_SWITCHES = ["catalogue_banner"]
+
 ROOT_URLCONF = "demo.urls"
 WSGI_APPLICATION = "demo.wsgi.application"
 

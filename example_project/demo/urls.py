@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from shop import views
 from shop.demo_data import DEMO_SHOPPERS, DEMO_USERS, SHOPPER_PASSWORD
 
@@ -25,4 +25,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # The switch panel is part of the admin, at /admin/gargoyle/switch/: no URL of its own.
     path("admin/", admin.site.urls),
+    # OFREP's endpoints, POST /ofrep/v1/evaluate/flags[/<key>]: the catalogue's script asks
+    # the first again for the switches of GARGOYLE_CLIENT_SWITCHES.
+    path("", include("gargoyle.ofrep")),
 ]

@@ -1,4 +1,5 @@
-"""``{% ifswitch key [instance ...] %}…{% else %}…{% endifswitch %}`` and ``{% ifnotswitch %}``.
+"""``{% ifswitch key [instance ...] %}…{% else %}…{% endifswitch %}``, ``{% ifnotswitch %}``
+and ``{% client_switches %}``.
 
 ``request`` from the context is passed along when present, so user and IP conditions
 work without naming it.
@@ -10,8 +11,15 @@ from typing import Any
 
 from django import template
 from django.template.base import FilterExpression, NodeList, Parser, Token
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import json_script
+from django.utils.safestring import SafeString
 
+from gargoyle.evaluations import bulk_evaluation, client_keys, etag_of
 from gargoyle.manager import gargoyle
+
+#: The id of the element ``{% client_switches %}`` renders, which ``gargoyle/switches.js`` reads.
+CLIENT_SWITCHES_ID = "gargoyle-client-switches"
 
 #: The tag library, loaded with ``{% load gargoyle_tags %}``.
 register = template.Library()
@@ -85,4 +93,45 @@ def ifnotswitch(parser: Parser, token: Token) -> SwitchNode:
     return SwitchNode(nodelist_false, nodelist_true, name, instances)
 
 
-__all__: list[Any] = ["ifnotswitch", "ifswitch", "register"]
+@register.simple_tag(takes_context=True)
+def client_switches(context: template.Context, element_id: str = CLIENT_SWITCHES_ID) -> SafeString:
+    """``{% client_switches ["element-id"] %}``: this request's client switches, for ``gargoyle/switches.js``.
+
+    Renders ``<script type="application/json" id="gargoyle-client-switches">`` holding
+    ``{"url": ..., "etag": ..., "flags": [...]}``: ``flags`` and ``etag`` are exactly what
+    the OFREP bulk endpoint (``POST ofrep/v1/evaluate/flags``) would answer this request,
+    for the switches of ``GARGOYLE_CLIENT_SWITCHES``, so the page's first paint needs no
+    request and a later ``refresh()`` is a ``304`` until an answer changes. ``url`` is the
+    endpoint's path, or ``null`` when ``gargoyle.ofrep``'s URLs are not mounted (the page
+    then keeps its first answers). The JSON is escaped by :func:`~django.utils.html.json_script`
+    (``<``, ``>`` and ``&`` as ``\\u003C``…): data, not script, so a strict
+    Content-Security-Policy is no obstacle.
+
+    Each switch is judged for ``request`` from the template context (Django's ``request``
+    context processor puts it there), as the endpoint judges the browser's own requests:
+    its session's user and its address. Without ``request`` in the context, as in
+    ``render_to_string()`` without one, the switches are judged for nobody, like
+    ``{% ifswitch %}`` without it: user and IP conditions match no one, and the page's
+    first refresh brings the visitor's own answers.
+
+    :param context: the template context.
+    :param element_id: the element's id, for a page that needs another one; the module
+        then reads it with ``gargoyle.load(element_id)``.
+    :returns: the ``<script type="application/json">`` element, safe to insert as it is.
+    """
+    request = context.get("request")
+    subjects = [] if request is None else [request]
+    payload = bulk_evaluation(client_keys(), *subjects, details=False)
+    data = {"url": _bulk_url(), "etag": etag_of(payload), "flags": payload["flags"]}
+    return json_script(data, element_id)
+
+
+def _bulk_url() -> str | None:
+    """The path of the OFREP bulk endpoint; None when ``gargoyle.ofrep`` is not mounted."""
+    try:
+        return reverse("gargoyle-ofrep:evaluate-flags")
+    except NoReverseMatch:
+        return None
+
+
+__all__: list[Any] = ["client_switches", "ifnotswitch", "ifswitch", "register"]
