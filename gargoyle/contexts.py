@@ -112,6 +112,8 @@ def _user(context: Context) -> Any:
     except ValidationError:
         raise InvalidContext(f"targetingKey: {key[:100]!r} is not a primary key of {User._meta.label}.") from None
     user = User(pk=pk)
+    if hasattr(user, "date_joined"):
+        user.date_joined = None  # type: ignore[assignment]  # not the model's default, now: unknown unless the context says
     for name, kind in USER_ATTRIBUTES.items():
         if name in context:
             setattr(user, name, _typed(context, name, kind))

@@ -43,7 +43,8 @@ def evaluation(resolution: Resolution, *, details: bool = True) -> dict[str, Any
         }
     payload: dict[str, Any] = {"key": resolution.key, "reason": resolution.reason}
     if resolution.reason == DEFAULT:
-        payload["reason"] = TARGETING_MATCH if resolution.status == SELECTIVE else STATIC
+        targeted = resolution.status == SELECTIVE and not resolution.code_default
+        payload["reason"] = TARGETING_MATCH if targeted else STATIC
         payload["metadata"] = {"openfeatureReason": DEFAULT}
     if resolution.value is None:
         payload["variant"] = "default"

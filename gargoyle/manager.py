@@ -264,7 +264,7 @@ class SwitchManager:
         if rows is previous or not snapshot.loaded:
             return
         self._rows_heard = rows
-        if previous is not None and switches_reloaded.has_listeners():  # not for the first load
+        if previous is not None and switches_reloaded.has_listeners(self):  # not for the first load
             changed = frozenset(key for key in rows.keys() | previous.keys() if rows.get(key) != previous.get(key))
             if changed:
                 switches_reloaded.send_robust(sender=self, changed=changed)

@@ -69,6 +69,8 @@ class Resolution:
     error_message: str | None = None
     #: The switch's status (:mod:`gargoyle.constants`); None for an unknown key.
     status: int | None = None
+    #: Whether the answer comes from ``GARGOYLE_SWITCH_DEFAULTS``, no switch being stored.
+    code_default: bool = False
 
 
 def resolve(
@@ -117,7 +119,8 @@ def _resolved(manager: SwitchManager, snapshot: Any, key: str, subjects: Subject
     if reason == ERROR:
         return Resolution(key, default, ERROR, error_code=GENERAL, error_message=switch.problem, status=switch.status)
     variant = None if value is None else (ON if value else OFF)
-    return Resolution(key, value, reason, variant, status=switch.status)
+    code_default = key in snapshot.fallbacks
+    return Resolution(key, value, reason, variant, status=switch.status, code_default=code_default)
 
 
 def _reason(switch: CompiledSwitch, subjects: list[Any]) -> str:
