@@ -83,6 +83,12 @@ def run(args: argparse.Namespace, env: environment.Environment, modes: list[str]
         counted = counting.run(calls["gargoyle"], plan, rounds=2 if args.quick else 8)
     waffle_us = {case: results[modes[0]][case]["waffle"].us for case, _ in counting.CASES}
     lines += ["", *counting.lines(counted, waffle_us)]
+    from benchmarks import qa_overrides
+
+    progress("QA overrides on and off")
+    with environment.use_cache(modes[0]):
+        overridden = qa_overrides.run(calls["gargoyle"], plan, rounds=2 if args.quick else 8)
+    lines += ["", *qa_overrides.lines(overridden, waffle_us)]
     from benchmarks import open_standards
 
     progress("OpenFeature and OFREP")
@@ -91,7 +97,8 @@ def run(args: argparse.Namespace, env: environment.Environment, modes: list[str]
             calls["gargoyle"], subjects, plan, rounds=2 if args.quick else 6, aliases=["default", modes[0]]
         )
     lines += ["", *open_standards.lines(measured, environment.CACHE_ALIASES[modes[0]])]
-    lines += ["", *report.target_lines([*report.target_checks(results, scaled), *counting.target_checks(counted)])]
+    targets = [*report.target_checks(results, scaled), *counting.target_checks(counted)]
+    lines += ["", *report.target_lines([*targets, *qa_overrides.target_checks(overridden)])]
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 

@@ -34,6 +34,10 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(django|asgiref|typing|collections|contextvars|datetime|decimal|ipaddress|pathlib)\..*"),
     # The OpenFeature SDK's types in gargoyle.openfeature's signatures, likewise.
     (r"py:.*", r"(openfeature\..*|FlagValueType|SubjectsFunction)"),
+    # Jinja2's, Django REST framework's and the debug toolbar's, in gargoyle.integrations.
+    (r"py:.*", r"(jinja2\..*|rest_framework\..*|debug_toolbar\..*|Environment)"),
+    # A slotted attribute's annotation, which autodoc reads unqualified (gargoyle.visitors).
+    (r"py:class", r"HttpRequest"),
     # Internal types in public signatures (docs/architecture.rst): named, not linked; each
     # parameter's description says what it takes (e.g. "the manager whose registry knows...").
     (r"py:class", r"(gargoyle\._[a-z_.]+\.)?(ConditionSets|ConditionRegistry|ActiveRollout)"),

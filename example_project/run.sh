@@ -20,11 +20,11 @@ pip=("$venv/bin/python" -m pip --quiet --disable-pip-version-check)
 # Skip pip when gargoyle is already installed from this checkout (an editable install
 # follows the code anyway), so a second run is quick and works offline. -I: not from the cwd.
 if ! "$venv/bin/python" -I -c '
-import sys, pathlib, django, gargoyle
+import sys, pathlib, django, gargoyle, rest_framework, jinja2, debug_toolbar
 sys.exit(pathlib.Path(gargoyle.__file__).resolve().parent != pathlib.Path("gargoyle").resolve())
 ' 2>/dev/null; then
   echo "Installing gargoyle from this checkout into $venv"
-  "${pip[@]}" install -e .
+  "${pip[@]}" install -e ".[drf,jinja2,debug-toolbar]"
 fi
 if [ "${EXAMPLE_SERVICES:-}" = "1" ] && ! "$venv/bin/python" -c 'import psycopg, redis' 2>/dev/null; then
   "${pip[@]}" install -r example_project/requirements-services.txt
@@ -34,6 +34,9 @@ manage=("$venv/bin/python" example_project/manage.py)
 "${manage[@]}" create_database
 "${manage[@]}" migrate --noinput
 "${manage[@]}" seed_demo
+# The deploy step of docs/deploying.rst: GARGOYLE_SWITCHES (demo/settings.py) agrees with
+# seed_demo, so this says "in sync"; a declared switch changed in the panel stays as changed.
+"${manage[@]}" sync_switches --apply
 echo
 echo "Shop:   http://127.0.0.1:$port/"
 echo "Panel:  http://127.0.0.1:$port/admin/gargoyle/switch/  (log in as admin / admin)"

@@ -86,6 +86,7 @@ def shop_environment(database: Path) -> dict[str, str]:
     env.update(
         DJANGO_SETTINGS_MODULE="demo.settings",  # a test run sets its own
         EXAMPLE_DB_PATH=str(database),
+        EXAMPLE_DEBUG_TOOLBAR="0",  # the toolbar's handle would sit on every screenshot
         PYTHONDONTWRITEBYTECODE="1",
         PYTHONUNBUFFERED="1",
     )

@@ -11,7 +11,7 @@ from django.utils.module_loading import autodiscover_modules
 from gargoyle.manager import gargoyle
 
 #: The installed version of gargoyle, as a string (e.g. ``"3.0.0"``).
-__version__ = "3.0.0.dev0"
+__version__ = "3.0.0"
 #: The same string as :data:`__version__`, under gargoyle-yplan's name.
 VERSION = __version__
 

@@ -22,6 +22,7 @@ MAX_DAYS = 3650
 Setting = Literal[
     "GARGOYLE_AUTO_CREATE",
     "GARGOYLE_SWITCH_DEFAULTS",
+    "GARGOYLE_SWITCHES",
     "GARGOYLE_CACHE_NAME",
     "GARGOYLE_CHECK_INTERVAL",
     "GARGOYLE_CACHE_TIMEOUT",
@@ -41,6 +42,10 @@ Setting = Literal[
     "GARGOYLE_ROLLOUT_SPEED",
     "GARGOYLE_CLIENT_SWITCHES",
     "GARGOYLE_CONTEXT_SUBJECTS",
+    "GARGOYLE_QA_SWITCHES",
+    "GARGOYLE_VISITOR_COOKIE_NAME",
+    "GARGOYLE_VISITOR_COOKIE_AGE",
+    "GARGOYLE_VISITOR_COOKIE_CONSENT",
 ]
 
 
@@ -49,6 +54,7 @@ class Defaults(TypedDict):
 
     GARGOYLE_AUTO_CREATE: bool
     GARGOYLE_SWITCH_DEFAULTS: Mapping[str, Mapping[str, Any]]
+    GARGOYLE_SWITCHES: Mapping[str, Mapping[str, Any]]
     GARGOYLE_CACHE_NAME: str
     GARGOYLE_CHECK_INTERVAL: float
     GARGOYLE_CACHE_TIMEOUT: float | None
@@ -68,11 +74,17 @@ class Defaults(TypedDict):
     GARGOYLE_ROLLOUT_SPEED: float
     GARGOYLE_CLIENT_SWITCHES: Collection[str]
     GARGOYLE_CONTEXT_SUBJECTS: str | Callable[[dict[str, Any]], Any] | None
+    GARGOYLE_QA_SWITCHES: Collection[str]
+    GARGOYLE_VISITOR_COOKIE_NAME: str
+    GARGOYLE_VISITOR_COOKIE_AGE: int
+    GARGOYLE_VISITOR_COOKIE_CONSENT: str | Callable[[Any], bool] | None
 
 
 DEFAULTS: Defaults = {
     "GARGOYLE_AUTO_CREATE": True,
     "GARGOYLE_SWITCH_DEFAULTS": {},
+    # Switches sync_switches writes to the database (gargoyle.declarations); read by it alone.
+    "GARGOYLE_SWITCHES": {},
     "GARGOYLE_CACHE_NAME": "default",
     "GARGOYLE_CHECK_INTERVAL": 5.0,
     # A healthy Redis or Memcached answers in a few milliseconds, even across a network.
@@ -101,6 +113,12 @@ DEFAULTS: Defaults = {
     "GARGOYLE_CLIENT_SWITCHES": (),
     # Evaluation contexts as subjects (gargoyle.contexts): None is gargoyle's own mapping.
     "GARGOYLE_CONTEXT_SUBJECTS": None,
+    # QA overrides (gargoyle.qa): the switches a permitted user may force for their browser.
+    "GARGOYLE_QA_SWITCHES": (),
+    # The visitor cookie (gargoyle.visitors): a year; None consent is "allowed".
+    "GARGOYLE_VISITOR_COOKIE_NAME": "gargoyle_visitor",
+    "GARGOYLE_VISITOR_COOKIE_AGE": 365 * 24 * 60 * 60,
+    "GARGOYLE_VISITOR_COOKIE_CONSENT": None,
 }
 
 
@@ -127,6 +145,10 @@ class GargoyleSettings:
     rollout_speed: float  # how much faster than real time rollouts hold and evaluate (gargoyle.rollouts)
     client_switches: frozenset[str]  # what browser sessions may ask OFREP for (gargoyle.ofrep)
     context_subjects: str | Callable[[dict[str, Any]], Any] | None  # gargoyle.contexts
+    qa_switches: frozenset[str]  # what a tester may force for their browser (gargoyle.qa)
+    visitor_cookie_name: str  # gargoyle.visitors
+    visitor_cookie_age: int  # seconds
+    visitor_cookie_consent: str | Callable[[Any], bool] | None  # None: allowed
 
 
 @functools.cache
@@ -160,6 +182,10 @@ def get_settings() -> GargoyleSettings:
         rollout_speed=_rollout_speed(read("GARGOYLE_ROLLOUT_SPEED")),
         client_switches=_keys(read("GARGOYLE_CLIENT_SWITCHES")),
         context_subjects=_context_subjects(read("GARGOYLE_CONTEXT_SUBJECTS")),
+        qa_switches=_keys(read("GARGOYLE_QA_SWITCHES")),
+        visitor_cookie_name=_visitor_cookie_name(read("GARGOYLE_VISITOR_COOKIE_NAME")),
+        visitor_cookie_age=_visitor_cookie_age(read("GARGOYLE_VISITOR_COOKIE_AGE")),
+        visitor_cookie_consent=_visitor_consent(read("GARGOYLE_VISITOR_COOKIE_CONSENT")),
     )
 
 
@@ -292,6 +318,43 @@ def is_valid_context_subjects(value: Any) -> bool:
 def _context_subjects(value: Any) -> str | Callable[[dict[str, Any]], Any] | None:
     # An invalid value (reported by gargoyle.E023) falls back to gargoyle's own mapping.
     return value if is_valid_context_subjects(value) else None
+
+
+# RFC 6265's cookie-name (an RFC 2616 token): visible ASCII but separators.
+_COOKIE_NAME_CHARACTERS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+def is_valid_visitor_cookie_name(value: Any) -> bool:
+    """Whether ``value`` can be ``GARGOYLE_VISITOR_COOKIE_NAME``: a cookie name (a token)."""
+    return isinstance(value, str) and 0 < len(value) <= 100 and set(value) <= _COOKIE_NAME_CHARACTERS
+
+
+def _visitor_cookie_name(value: Any) -> str:
+    # An invalid value (reported by gargoyle.E024) keeps the default.
+    return value if is_valid_visitor_cookie_name(value) else DEFAULTS["GARGOYLE_VISITOR_COOKIE_NAME"]
+
+
+def is_valid_visitor_cookie_age(value: Any) -> bool:
+    """Whether ``value`` can be ``GARGOYLE_VISITOR_COOKIE_AGE``: whole seconds, 1 to ten years."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_DAYS * 86400
+
+
+def _visitor_cookie_age(value: Any) -> int:
+    return value if is_valid_visitor_cookie_age(value) else DEFAULTS["GARGOYLE_VISITOR_COOKIE_AGE"]
+
+
+def is_valid_visitor_consent(value: Any) -> bool:
+    """Whether ``value`` can be ``GARGOYLE_VISITOR_COOKIE_CONSENT``: None, a dotted path or a callable."""
+    return value is None or (isinstance(value, str) and "." in value) or callable(value)
+
+
+def _no_consent(request: Any) -> bool:
+    return False
+
+
+def _visitor_consent(value: Any) -> str | Callable[[Any], bool] | None:
+    # An invalid value (reported by gargoyle.E024) must not read as "allowed": no cookie then.
+    return value if is_valid_visitor_consent(value) else _no_consent
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

@@ -15,8 +15,10 @@ class GargoyleAppConfig(AppConfig):
         from gargoyle import autodiscover  # the write receivers connected with the models (models.py)
         from gargoyle.checks import (
             announce_upgrade,
+            check_declared_switches,
             check_integrations,
             check_open_standards,
+            check_qa_overrides,
             check_rollouts,
             check_settings,
             check_stale_switches,
@@ -24,13 +26,17 @@ class GargoyleAppConfig(AppConfig):
             check_switch_defaults,
             check_upgrade,
             check_usage_settings,
+            check_visitor_settings,
         )
 
         checks.register(check_switch_defaults)
+        checks.register(check_declared_switches)
         checks.register(check_settings)
         checks.register(check_usage_settings)
         checks.register(check_integrations)
         checks.register(check_open_standards)
+        checks.register(check_qa_overrides)
+        checks.register(check_visitor_settings)
         checks.register(check_stored_switches, checks.Tags.database)
         checks.register(check_upgrade, checks.Tags.database)
         checks.register(check_stale_switches, checks.Tags.database)

@@ -1,4 +1,4 @@
-"""The condition sets every site gets: users, IP addresses, host name and dates.
+"""The condition sets every site gets: users, IP addresses, visitors, host name and dates.
 
 Imported (and so registered with the process-wide manager) when Django starts. Their ids
 are ``"gargoyle.builtins.<Class>"`` (``"gargoyle.builtins.UserConditionSet(auth.user)"``
@@ -23,17 +23,21 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from gargoyle._authoring.fields import Matcher
+from gargoyle._runtime.memberships import group_names, permission_names, set_memberships
 from gargoyle.conditions import (
     BeforeDate,
     Boolean,
     ConditionSet,
+    Membership,
     ModelConditionSet,
     OnOrAfterDate,
     Percent,
+    PermissionName,
     RequestConditionSet,
     String,
 )
 from gargoyle.manager import gargoyle
+from gargoyle.visitors import visitor_id
 
 User = get_user_model()
 
@@ -45,7 +49,12 @@ __all__ = [
     "IPAddressConditionSet",
     "UTCTodayConditionSet",
     "UserConditionSet",
+    "VisitorConditionSet",
+    "set_memberships",
 ]
+
+# The set-valued user fields, read from the user object's cache (gargoyle._runtime.memberships).
+_MEMBERSHIPS = {"groups": group_names, "permissions": permission_names}
 
 
 class UserConditionSet(ModelConditionSet):
@@ -64,19 +73,33 @@ class UserConditionSet(ModelConditionSet):
         The user's flags ("Anonymous", "Active", "Staff", "Superuser").
     ``date_joined`` (:class:`~gargoyle.conditions.OnOrAfterDate`)
         Users who joined on or after a date.
+    ``groups`` (:class:`~gargoyle.conditions.Membership`)
+        Members of a group, by its name ("Group").
+    ``permissions`` (:class:`~gargoyle.conditions.PermissionName`)
+        Users with a permission, ``"app_label.codename"`` ("Permission"); an active
+        superuser has every one.
+
+    A user's groups and permissions are read once per user object (see
+    :func:`set_memberships`); an inactive or anonymous user has none.
 
     :param model: the user model.
     :type model: type[~django.db.models.Model]
     """
 
-    username = String()
-    email = String()
+    username = String(label=_("Username"))
+    email = String(label=_("Email"))
     is_anonymous = Boolean(label=_("Anonymous"))
     # The metaclass moves fields into ``fields``: the class keeps ConditionSet.is_active.
     is_active = Boolean(label=_("Active"))  # type: ignore[assignment]
     is_staff = Boolean(label=_("Staff"))
     is_superuser = Boolean(label=_("Superuser"))
     date_joined = OnOrAfterDate(label=_("Joined on or after"))
+    groups = Membership(
+        label=_("Group"),
+        help_text=_("A group's name, e.g. Beta testers. The group need not exist yet."),
+        max_length=150,  # auth.Group.name's
+    )
+    permissions = PermissionName(label=_("Permission"))
 
     def can_execute(self, instance: Any) -> bool:
         """Instances of the user model and ``AnonymousUser``."""
@@ -94,6 +117,8 @@ class UserConditionSet(ModelConditionSet):
         """
         if field_name in self._text_fields and isinstance(instance, AnonymousUser):
             return None
+        if field_name in _MEMBERSHIPS:
+            return _MEMBERSHIPS[field_name](instance)
         return ModelConditionSet.get_field_value(self, instance, field_name)  # not super(): the hot path
 
 
@@ -164,7 +189,7 @@ class IPAddressConditionSet(RequestConditionSet):
         Whether the address is in the ``INTERNAL_IPS`` setting.
     """
 
-    percent = Percent()
+    percent = Percent(label=_("Percent"))
     ip_address = IPAddress(
         label=_("Address or network"), help_text=_("An address (10.0.0.1) or a network (10.0.0.0/8).")
     )
@@ -182,6 +207,34 @@ class IPAddressConditionSet(RequestConditionSet):
             return address in settings.INTERNAL_IPS
         if field_name in ("percent", "ip_address"):
             return address
+        return super().get_field_value(instance, field_name)
+
+
+@gargoyle.register
+class VisitorConditionSet(RequestConditionSet):
+    """Visitors (browsers), by the signed cookie of
+    :class:`~gargoyle.visitors.VisitorCookieMiddleware`; namespace ``"visitor"``.
+
+    Field: ``percent`` (:class:`~gargoyle.conditions.Percent`), a share of visitors,
+    bucketed by the random id the cookie keeps: stable for a browser across addresses and
+    sign-ins. Reading it makes the id (and so the cookie) for a visitor who has none; without
+    the middleware, or without consent, the visitor is in no bucket (docs/visitors.rst).
+    """
+
+    percent = Percent(
+        label=_("Percent"),
+        help_text=_("A share of visitors, e.g. 0-50, kept per browser by a cookie (needs VisitorCookieMiddleware)."),
+    )
+
+    def get_namespace(self) -> str:
+        return "visitor"
+
+    def get_group_label(self) -> str:
+        return str(_("Visitor"))
+
+    def get_field_value(self, instance: Any, field_name: str) -> Any:
+        if field_name == "percent":
+            return visitor_id(instance)
         return super().get_field_value(instance, field_name)
 
 
@@ -205,7 +258,7 @@ class HostConditionSet(_NoSubjectConditionSet):
     (:class:`~gargoyle.conditions.String`).
     """
 
-    hostname = String()
+    hostname = String(label=_("Hostname"))
 
     def get_namespace(self) -> str:
         return "host"

@@ -27,11 +27,16 @@ from gargoyle._integration_checks import MIDDLEWARE as _MIDDLEWARE
 from gargoyle._integration_checks import check_integrations, check_open_standards
 from gargoyle._storage.validation import KEY_MAX_LENGTH, validate_description, validate_label
 from gargoyle.constants import SELECTIVE, STATUSES
+from gargoyle.declarations import check_declared_switches
+from gargoyle.qa import check_qa_overrides
+from gargoyle.visitors import check_visitor_settings
 
 __all__ = [
     "announce_upgrade",
+    "check_declared_switches",
     "check_integrations",
     "check_open_standards",
+    "check_qa_overrides",
     "check_rollouts",
     "check_settings",
     "check_stale_switches",
@@ -39,6 +44,7 @@ __all__ = [
     "check_switch_defaults",
     "check_upgrade",
     "check_usage_settings",
+    "check_visitor_settings",
 ]
 
 

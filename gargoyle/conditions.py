@@ -18,6 +18,7 @@ from gargoyle._authoring.condition_sets import ConditionSet, ModelConditionSet, 
 from gargoyle._authoring.condition_sets import ConditionSetBase as ConditionSetBase
 from gargoyle._authoring.dates import AbstractDate, BeforeDate, OnOrAfterDate
 from gargoyle._authoring.fields import Boolean, Choice, Field, Percent, Range, String, describe_condition, titlize
+from gargoyle._authoring.membership import Membership, PermissionName
 from gargoyle.constants import EXCLUDE as EXCLUDE
 from gargoyle.constants import INCLUDE as INCLUDE
 
@@ -30,9 +31,11 @@ __all__ = [
     "Choice",
     "ConditionSet",
     "Field",
+    "Membership",
     "ModelConditionSet",
     "OnOrAfterDate",
     "Percent",
+    "PermissionName",
     "Range",
     "RequestConditionSet",
     "String",

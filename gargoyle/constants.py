@@ -14,6 +14,9 @@ INHERIT = 4
 INCLUDE = "i"
 #: Condition mode: the condition keeps the subjects it matches out, whatever else matches.
 EXCLUDE = "e"
+#: Condition mode: the condition must match, whatever else matches: required conditions are
+#: AND-ed ("staff AND in Germany"). New in this package: gargoyle-yplan never stored it.
+REQUIRE = "r"
 
 #: Every valid status, in the order above.
 STATUSES = (DISABLED, SELECTIVE, GLOBAL, INHERIT)

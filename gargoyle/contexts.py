@@ -7,8 +7,13 @@ A context is a JSON object: ``targetingKey`` plus attributes. By default
   context, not loaded from the database (no query per check): ``username``, ``email``,
   ``is_staff``, ``is_superuser``, ``is_active`` and ``date_joined`` (ISO 8601) are read from
   the attributes of the same names. No (or an empty) ``targetingKey``: an anonymous visitor.
+* ``groups`` (group names) and ``permissions`` (``"app_label.codename"``), lists of
+  strings, are the user's memberships for the group and permission conditions; without
+  them the user is in no group and has no permission (never a query: the user may not be
+  stored). An active superuser has every permission, as for a loaded user.
 * ``ip`` is the request's address (``REMOTE_ADDR``), for the IP address conditions.
-* Other attributes are ignored.
+* Other attributes are ignored. A context has no visitor cookie: no visitor condition
+  (``gargoyle.builtins.VisitorConditionSet``) matches it.
 
 A site whose conditions need more (a loaded user, its own models) names a function in
 ``GARGOYLE_CONTEXT_SUBJECTS`` that takes the context dict and returns the instances to
@@ -31,6 +36,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from gargoyle._conf import get_settings
+from gargoyle._runtime.memberships import group_names, permission_names, set_memberships
 
 #: The context attributes copied onto the user, with their types.
 USER_ATTRIBUTES: Mapping[str, type] = {
@@ -40,6 +46,8 @@ USER_ATTRIBUTES: Mapping[str, type] = {
     "is_superuser": bool,
     "is_active": bool,
 }
+#: The context attributes that list the user's groups and permissions.
+MEMBERSHIP_ATTRIBUTES = ("groups", "permissions")
 
 Context = Mapping[str, Any]
 
@@ -119,7 +127,15 @@ def _user(context: Context) -> Any:
             setattr(user, name, _typed(context, name, kind))
     if "date_joined" in context:
         user.date_joined = _moment(context["date_joined"])
+    set_memberships(user, **{name: _names(context, name) for name in MEMBERSHIP_ATTRIBUTES})
     return user
+
+
+def _names(context: Context, name: str) -> list[str]:
+    value = context.get(name, [])
+    if not isinstance(value, (list, tuple)) or not all(type(item) is str for item in value):
+        raise InvalidContext(f"{name}: must be a list of strings.")
+    return list(value)
 
 
 def _typed(context: Context, name: str, kind: type) -> Any:
@@ -146,10 +162,15 @@ def _moment(value: Any) -> datetime:
     return moment
 
 
-def context_of(request: HttpRequest) -> dict[str, Any]:
+def context_of(request: HttpRequest, *, memberships: bool = False) -> dict[str, Any]:
     """The context that :func:`default_subjects` reads back as ``request``'s user and address.
 
     For server code that asks through OpenFeature on a request's behalf.
+
+    :param memberships: also list the user's ``groups`` and ``permissions``, for switches
+        with group or permission conditions. They cost the queries the conditions would
+        (once per user object); a superuser's permissions are left out (``is_superuser``
+        says it has all).
     """
     context: dict[str, Any] = {}
     user = getattr(request, "user", None)
@@ -162,7 +183,18 @@ def context_of(request: HttpRequest) -> dict[str, Any]:
         joined = getattr(user, "date_joined", None)
         if isinstance(joined, datetime):
             context["date_joined"] = joined.isoformat()
+        if memberships:
+            context.update(_memberships_of(user))
     ip = request.META.get("REMOTE_ADDR")
     if isinstance(ip, str) and ip:
         context["ip"] = ip
     return context
+
+
+def _memberships_of(user: Any) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for name, read in (("groups", group_names), ("permissions", permission_names)):
+        names = read(user)
+        if isinstance(names, frozenset):  # not a superuser's every permission
+            found[name] = sorted(names)
+    return found

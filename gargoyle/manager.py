@@ -29,7 +29,7 @@ from gargoyle._runtime.exposure import checked
 from gargoyle._runtime.loader import SnapshotRuntime
 from gargoyle._runtime.snapshot import Snapshot, try_compile_rules
 from gargoyle._runtime.subjects import async_subjects_of
-from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, SELECTIVE
+from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, REQUIRE, SELECTIVE
 from gargoyle.proxy import SwitchProxy
 from gargoyle.signals import switches_reloaded
 from gargoyle.upgrade import Notice, answer_changes, stored_notices
@@ -80,6 +80,8 @@ class SwitchManager:
     INCLUDE = INCLUDE
     #: :data:`gargoyle.constants.EXCLUDE`.
     EXCLUDE = EXCLUDE
+    #: :data:`gargoyle.constants.REQUIRE`.
+    REQUIRE = REQUIRE
 
     def __init__(
         self,

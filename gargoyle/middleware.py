@@ -8,33 +8,31 @@ The Sentry integration reads the same answers (docs/measuring.rst), and so do th
 running rollouts (docs/rollouts.rst): when a request checked a switch that is being rolled
 out, its end (a 5xx status, an unhandled exception already turned into one, the metrics
 reported with :func:`gargoyle.rollouts.report`) is counted for the rollout's guard.
+
+``SwitchOverrideMiddleware`` (defined in :mod:`gargoyle.qa`) applies a tester's QA overrides;
+an answer it forced is recorded, but never counted for a rollout's guard.
+
+``VisitorCookieMiddleware`` (defined in :mod:`gargoyle.visitors`) keeps an anonymous
+visitor's percent bucket in a signed cookie, set only when a visitor condition needs it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
+from gargoyle._hybrid_middleware import HybridMiddleware
 from gargoyle._runtime import exposure, outcomes
 from gargoyle.manager import gargoyle
+from gargoyle.qa import SwitchOverrideMiddleware, unforced
+from gargoyle.visitors import VisitorCookieMiddleware
 
-__all__ = ["SwitchExposureMiddleware", "subject_of"]
+__all__ = ["SwitchExposureMiddleware", "SwitchOverrideMiddleware", "VisitorCookieMiddleware", "subject_of"]
 
 
-class SwitchExposureMiddleware:
+class SwitchExposureMiddleware(HybridMiddleware):
     """Record every switch a request checks in ``request.gargoyle_switches`` (sync and async)."""
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[..., Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.is_async:
@@ -63,6 +61,9 @@ def _count_for_rollouts(request: HttpRequest, response: HttpResponseBase) -> Non
     answers: dict[str, bool] = request.gargoyle_switches  # type: ignore[attr-defined]
     if not rollouts or not answers or rollouts.keys().isdisjoint(answers):
         return
+    overrides = getattr(request, "gargoyle_overrides", None)
+    if overrides:  # a tester's forced answers say nothing of the rollout (gargoyle.qa)
+        answers = unforced(answers, overrides)
     metrics: dict[str, bool] = getattr(request, "gargoyle_metrics", None) or {}
     user = getattr(request, "user", None)
     signed_in = bool(user is not None and getattr(user, "is_authenticated", False))

@@ -24,7 +24,7 @@ from gargoyle._runtime.engine import CompiledSwitch
 from gargoyle._runtime.subjects import subjects_of
 from gargoyle._storage import values
 from gargoyle.cohorts import legacy_number, stable_bucket
-from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INHERIT, SELECTIVE
+from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, REQUIRE, SELECTIVE
 from gargoyle.manager import SwitchManager
 
 
@@ -198,20 +198,28 @@ def _explain_switch(
 def _explain_conditions(manager: SwitchManager, key: str, value: Any, instances: tuple[Any, ...]) -> str:
     subjects = subjects_of(instances)
     namespaces = manager.namespaces()
-    included, has_includes = None, False
+    included = unmet = None
+    has_includes = has_required = False
     for sets, field_name, field, entries in values.resolve_fields(value, namespaces):
         for mode, condition in entries:
-            has_includes = has_includes or mode != EXCLUDE
-            if not _matches(sets, field_name, field, condition, key, subjects):
-                continue
+            has_includes = has_includes or mode == INCLUDE
+            has_required = has_required or mode == REQUIRE
+            matches = _matches(sets, field_name, field, condition, key, subjects)
             where = describe_condition(str(sets[0].get_group_label()), field, condition)
-            if mode == EXCLUDE:
+            if mode == EXCLUDE and matches:
                 return _("Excluded by %(condition)s.") % {"condition": where}
-            included = included or where
+            if mode == REQUIRE and not matches:
+                unmet = unmet or where
+            elif mode == INCLUDE and matches:
+                included = included or where
+    if unmet:
+        return _("The required condition %(condition)s does not match them.") % {"condition": unmet}
     if included:
         return _("Included by %(condition)s.") % {"condition": included}
     if has_includes:
         return _("No include condition matches them.")
+    if has_required:
+        return _("Every required condition matches them.")
     return _("No exclude condition matches them.")
 
 

@@ -11,7 +11,9 @@ Reason                When
 ====================  ===================================================================
 ``STATIC``            Global, Disabled, or Selective without conditions: the same answer for
                       everyone (also a switch forced by :class:`~gargoyle.testutils.switches`)
-``TARGETING_MATCH``   Selective, and a condition (include or exclude) matched a subject
+``TARGETING_MATCH``   Selective, and a condition decided: an include or exclude matched a
+                      subject, a required condition did not match (off), or the switch
+                      has required conditions, every one matched, and it has no includes
 ``DEFAULT``           Selective and no condition matched (off, or on when it has only
                       excludes); Inherit without a parent (the caller's default); a
                       ``GARGOYLE_SWITCH_DEFAULTS`` key not stored yet

@@ -35,7 +35,7 @@ switch_updated = django.dispatch.Signal()
 switch_status_updated = django.dispatch.Signal()
 
 #: A condition was added. Arguments: ``request``, ``switch``, ``condition``
-#: (``{"condition_set_id", "field_name", "value", "exclude"}``).
+#: (``{"condition_set_id", "field_name", "value", "exclude", "mode"}``).
 switch_condition_added = django.dispatch.Signal()
 
 #: A condition was removed. Arguments as for ``switch_condition_added``.

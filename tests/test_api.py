@@ -309,7 +309,7 @@ def add_condition(client: Client, **fields: str) -> Any:
 def test_add_percent_condition(client: Client, admin: Any, feature: Switch) -> None:
     data = ok(add_condition(client, id=USER_SET, field="percent", **{"percent[min]": "0", "percent[max]": "25"}))
     assert data["conditions"] == [
-        {"id": USER_SET, "label": "User", "conditions": [["percent", "0-25", "Percent: 25% (0-25)", False]]}
+        {"id": USER_SET, "label": "User", "conditions": [["percent", "0-25", "Percent: 25% (0-25)", False, "i"]]}
     ]
     assert stored("feature").value == {"auth.user": {"percent": [["i", "0-25"]]}}
     assert SwitchChange.objects.first().summary == "added User: Percent 25% (0-25)"
@@ -359,7 +359,7 @@ def test_remove_condition(client: Client, admin: Any, feature: Switch) -> None:
     data = ok(
         client.post(url("remove-condition"), {"key": "feature", "id": USER_SET, "field": "percent", "value": "0-50"})
     )
-    assert data["conditions"][0]["conditions"] == [["username", "bob", "Username: bob", False]]
+    assert data["conditions"][0]["conditions"] == [["username", "bob", "Username: bob", False, "i"]]
     assert stored("feature").value == {"auth.user": {"username": [["i", "bob"]]}}
     assert SwitchChange.objects.first().username == "alice"
 
@@ -372,7 +372,7 @@ def test_each_conditions_text_names_its_field_where_the_value_alone_would_not(
     feature.add_condition(gargoyle, USER_SET, "percent", "0-10")
     feature.add_condition(gargoyle, IP_SET, "ip_address", "10.0.0.0/8", exclude=True)
     (data,) = ok(client.get(url("switches")))["switches"]
-    texts = {name: text for group in data["conditions"] for name, _, text, _ in group["conditions"]}
+    texts = {name: text for group in data["conditions"] for name, _, text, *_ in group["conditions"]}
     assert texts == {
         "username": "Username: bob",
         "is_staff": "Staff",
@@ -381,7 +381,7 @@ def test_each_conditions_text_names_its_field_where_the_value_alone_would_not(
     }
     # Switch.to_dict itself keeps gargoyle-yplan's texts: the value as display() shows it.
     groups = stored("feature").to_dict(gargoyle)["conditions"]
-    assert {name: text for group in groups for name, _, text, _ in group["conditions"]}["username"] == "bob"
+    assert {name: text for group in groups for name, _, text, *_ in group["conditions"]}["username"] == "bob"
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "gargoyle.changes",
             "gargoyle.checks",
             "gargoyle.conditions",
+            "gargoyle.declarations",
             "gargoyle.decorators",
             "gargoyle.fields",
             "gargoyle.history",
@@ -43,6 +44,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "gargoyle.models",
             "gargoyle.preview",
             "gargoyle.proxy",
+            "gargoyle.qa",
             "gargoyle.references",
             "gargoyle.stale",
             "gargoyle.templatetags",
@@ -50,6 +52,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "gargoyle.transfer",
             "gargoyle.upgrade",
             "gargoyle.usage",
+            "gargoyle.visitors",
         ),
     ),
     ("web", ("gargoyle._web", "gargoyle.admin", "gargoyle.urls", "gargoyle.ofrep", "gargoyle.management")),
@@ -67,12 +70,16 @@ PUBLIC = (
     "gargoyle.conditions",
     "gargoyle.constants",
     "gargoyle.contexts",
+    "gargoyle.declarations",
     "gargoyle.decorators",
     "gargoyle.evaluations",
     "gargoyle.fields",
     "gargoyle.helpers",
     "gargoyle.history",
     "gargoyle.integrations",
+    "gargoyle.integrations.debug_toolbar",
+    "gargoyle.integrations.drf",
+    "gargoyle.integrations.jinja2",
     "gargoyle.integrations.opentelemetry",
     "gargoyle.integrations.sentry",
     "gargoyle.manager",
@@ -83,6 +90,7 @@ PUBLIC = (
     "gargoyle.openfeature",
     "gargoyle.preview",
     "gargoyle.proxy",
+    "gargoyle.qa",
     "gargoyle.references",
     "gargoyle.resolution",
     "gargoyle.rollouts",
@@ -96,6 +104,7 @@ PUBLIC = (
     "gargoyle.upgrade",
     "gargoyle.urls",
     "gargoyle.usage",
+    "gargoyle.visitors",
 )
 DJANGO_FINDS = ("gargoyle.admin", "gargoyle.apps", "gargoyle.management", "gargoyle.templatetags")
 
@@ -172,7 +181,7 @@ EARLY_APP_MODELS = """
     from gargoyle import builtins, checks, cohorts, conditions, constants, decorators, fields
     from gargoyle import helpers, history, manager, middleware, mixins, preview, proxy, signals, testutils
     from gargoyle import references, rollouts, schedules, stale, tasks, transfer, upgrade, urls, usage
-    from gargoyle import contexts, evaluations, ofrep, resolution
+    from gargoyle import contexts, declarations, evaluations, ofrep, qa, resolution, visitors
     from gargoyle.changes import made_by
     from gargoyle.history import SwitchChange, restore
     from gargoyle.manager import SwitchManager

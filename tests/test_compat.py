@@ -242,9 +242,13 @@ class TestMapping:
 BUILTINS = {
     "gargoyle.builtins.UserConditionSet(auth.user)": (
         "auth.user",
-        {"percent", "username", "email", "is_anonymous", "is_active", "is_staff", "is_superuser", "date_joined"},
+        {
+            *("percent", "username", "email", "is_anonymous", "is_active", "is_staff", "is_superuser", "date_joined"),
+            *("groups", "permissions"),  # new in 3.0: gargoyle-yplan stored none, so nothing it stored changes
+        },
     ),
     "gargoyle.builtins.IPAddressConditionSet": ("ip", {"percent", "ip_address", "internal_ip"}),
+    "gargoyle.builtins.VisitorConditionSet": ("visitor", {"percent"}),  # new in 3.0
     "gargoyle.builtins.HostConditionSet": ("host", {"hostname"}),
     "gargoyle.builtins.UTCTodayConditionSet": ("now_utc", {"today_is_on_or_after", "today_is_before"}),
     "gargoyle.builtins.AppTodayConditionSet": ("now_app_tz", {"today_is_on_or_after", "today_is_before"}),

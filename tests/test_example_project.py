@@ -4,6 +4,7 @@ through the login form. On a temporary SQLite file; again on PostgreSQL + Redis
 (``EXAMPLE_SERVICES=1``, a database of its own, dropped afterwards) with GARGOYLE_TEST_SERVICES=1.
 """
 
+import base64
 import http.cookiejar
 import json
 import os
@@ -25,13 +26,15 @@ SERVICES_ONLY = pytest.mark.skipif(
 )
 
 # What each visitor should see, by switch: on for everyone, then on for some users only.
-# ("recommendations", 10 % of users, depends on the user's id: checked for consistency only.)
+# ("recommendations", 10 % of users, depends on the user's id, and "compact_catalogue", 50 % of
+# visitors, on the browser's visitor cookie: checked for consistency only.)
+PER_BUCKET = {"recommendations", "compact_catalogue"}
 ON_FOR_EVERYONE = {"new_checkout", "new_checkout:express", "catalogue_banner"}
 ON_FOR = {
     None: set(),  # anonymous
     "admin": {"product_reviews", "product_reviews:photos"},  # staff
     "alice": {"bulk_ordering", "free_shipping"},  # Pro plan, Germany
-    "bob": set(),  # Free plan, United States
+    "bob": {"wishlist"},  # Free plan, United States, in the Beta testers group
     "carol": {"product_reviews", "product_reviews:photos", "free_shipping"},  # staff, France
 }
 # The text each switch puts on the product page when it is on.
@@ -40,6 +43,7 @@ PRODUCT_PAGE_SIGNS = {
     "product_reviews:photos": "Review photos",
     "free_shipping": "Free shipping to your country.",
     "recommendations": "<h2>You may also like</h2>",
+    "wishlist": "Add to wishlist</button>",
 }
 
 
@@ -111,7 +115,7 @@ def site(request, tmp_path_factory):
     setup = manage(env, "create_database").stdout
     assert ("PostgreSQL" in setup and "Redis" in setup) if request.param == "services" else "SQLite" in setup
     manage(env, "migrate", "--noinput")
-    assert "Created 83 demo objects." in manage(env, "seed_demo").stdout
+    assert "Created 86 demo objects." in manage(env, "seed_demo").stdout
 
     port = free_port()
     log = (tmp_path_factory.mktemp("log") / "runserver.log").open("w")
@@ -145,9 +149,8 @@ class NoRedirects(urllib.request.HTTPRedirectHandler):
 class Visitor:
     def __init__(self, base):
         self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirects()
-        )
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies), NoRedirects())
 
     def get(self, path):
         """``(status, page, Location)``; ``status`` is None while nothing listens."""
@@ -182,6 +185,17 @@ class Visitor:
         return {key for key, state in re.findall(r"<code>([\w:]+)</code> (on|off)</li>", page) if state == "on"}
 
 
+def basic_auth_get(base, path, username):
+    """``(status, body)`` of a GET with HTTP Basic credentials (the demo password is the username)."""
+    token = base64.b64encode(f"{username}:{username}".encode()).decode()
+    request = urllib.request.Request(base + path, headers={"Authorization": f"Basic {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
 # -- the tests -------------------------------------------------------------------------------------
 
 
@@ -201,6 +215,13 @@ def test_seed_demo_makes_each_status_twice_and_changes_nothing_when_run_again(si
     assert "Nothing changed: the demo data was already there." in again
     assert "alice / alice" in again  # the logins are printed each time
     assert manage(env, *dump).stdout == before  # not a row written, not a date touched
+
+
+def test_the_switches_declared_in_the_settings_are_as_seed_demo_made_them(site):
+    """demo/settings.py's GARGOYLE_SWITCHES and shop/demo_data.py agree: run.sh's deploy step writes nothing."""
+    env, _ = site
+    output = manage(env, "sync_switches", "--check", "--update").stdout
+    assert "gift_cards: in sync" in output and "new_checkout:express: in sync" in output
 
 
 def test_anonymous_visitor(site):
@@ -241,7 +262,7 @@ def test_pages_follow_the_switches_for_each_visitor(site, username):
         visitor.log_in(username)
         assert f"Logged in as <strong>{username}</strong>" in visitor.get("/")[1]
     on = visitor.footer()
-    assert on - {"recommendations"} == ON_FOR_EVERYONE | ON_FOR[username]
+    assert on - PER_BUCKET == ON_FOR_EVERYONE | ON_FOR[username]
     if username is None:
         assert "recommendations" not in on  # a percent of users: never the anonymous visitor
 
@@ -258,6 +279,19 @@ def test_pages_follow_the_switches_for_each_visitor(site, username):
         assert placed[0::2] == (302, "/")
         assert "Bulk order of 2 lines received" in visitor.get("/")[1]
 
+    # The same switch guards the Django REST framework API (shop/api.py), for the user the
+    # framework authenticates: the session's, or HTTP Basic's with no session at all.
+    api = {None: 401}.get(username) or (200 if "bulk_ordering" in on else 404)
+    assert visitor.get("/api/price-list/?format=json")[0] == api
+    if username:
+        assert basic_auth_get(base, "/api/price-list/?format=json", username)[0] == api
+
+    # The Jinja2 page (shop/jinja2/shop/deals.html): the extension's tags judge the same user.
+    _, deals, _ = visitor.get("/deals/")
+    assert "Spring sale" in deals  # catalogue_banner: on for everyone
+    assert ("Free shipping to your country." in deals) == ("free_shipping" in on)
+    assert ('href="/api/price-list/"' in deals) == ("bulk_ordering" in on)
+
     panel = {None: 302, "admin": 200, "alice": 302, "bob": 302, "carol": 200}[username]  # carol: view only
     assert visitor.get("/admin/gargoyle/switch/")[0] == panel
 
@@ -265,6 +299,20 @@ def test_pages_follow_the_switches_for_each_visitor(site, username):
         _, page, _ = visitor.get("/")
         assert visitor.post_form("/accounts/logout/", {}, page)[0] == 302
         assert "Not logged in" in visitor.get("/")[1]
+
+
+def test_a_visitor_keeps_its_half_of_compact_catalogue(site):
+    """A visitor percent switch: the visitor cookie is set once, and the answer sticks to it."""
+    _, base = site
+    visitor = Visitor(base)
+    answers = {"compact_catalogue" in visitor.footer(path) for path in ("/", "/checkout/", "/")}
+    assert len(answers) == 1  # the same answer on every page
+    [cookie] = [cookie for cookie in visitor.cookies if cookie.name == "gargoyle_visitor"]
+    _, catalogue, _ = visitor.get("/")
+    assert ('class="products compact"' in catalogue) == answers.pop()
+    another = Visitor(base)
+    another.cookies.set_cookie(cookie)  # a client with the same cookie is the same visitor
+    assert ("compact_catalogue" in another.footer()) == ("compact_catalogue" in visitor.footer())
 
 
 def test_switches_changed_by_another_process_show_in_the_running_shop(site):

@@ -224,7 +224,7 @@ class TestApi:
         assert entries[1]["undoReason"] == f"IP Address: 127.0.0.1 changed again since, by #{removed['changeId']}."
 
         data = ok(client.post(url("undo"), {"id": str(removed["changeId"])}))
-        assert data["conditions"][0]["conditions"] == [["ip_address", "127.0.0.1", "127.0.0.1", False]]
+        assert data["conditions"][0]["conditions"] == [["ip_address", "127.0.0.1", "127.0.0.1", False, "i"]]
         entry = ok(client.get(url("history"), {"key": "feature"}))[0]
         assert (entry["id"], entry["restoredFrom"]) == (data["changeId"], removed["changeId"])
 

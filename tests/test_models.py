@@ -439,15 +439,15 @@ def test_condition_methods_send_condition_signals(received):
     switch.add_condition(gargoyle, IP, "ip_address", "10.0.0.1")  # duplicate: no change, no signal
 
     assert [kw["condition"] for kw in sent(received, "switch_condition_added")] == [
-        {"condition_set_id": IP, "field_name": "ip_address", "value": "10.0.0.1", "exclude": False},
-        {"condition_set_id": USER, "field_name": "username", "value": "bob", "exclude": True},
+        {"condition_set_id": IP, "field_name": "ip_address", "value": "10.0.0.1", "exclude": False, "mode": "i"},
+        {"condition_set_id": USER, "field_name": "username", "value": "bob", "exclude": True, "mode": "e"},
     ]
 
     switch.remove_condition(gargoyle, IP, "ip_address", "10.0.0.1")
     gargoyle["f"].clear_conditions(condition_set=USER)
     assert [kw["condition"] for kw in sent(received, "switch_condition_removed")] == [
-        {"condition_set_id": IP, "field_name": "ip_address", "value": "10.0.0.1", "exclude": False},
-        {"condition_set_id": USER, "field_name": "username", "value": "bob", "exclude": True},
+        {"condition_set_id": IP, "field_name": "ip_address", "value": "10.0.0.1", "exclude": False, "mode": "i"},
+        {"condition_set_id": USER, "field_name": "username", "value": "bob", "exclude": True, "mode": "e"},
     ]
     assert all(kw["key"] == "f" for _, kw in received)
 
@@ -545,6 +545,7 @@ def test_loaddata_sends_signals(received, tmp_path):
         "field_name": "ip_address",
         "value": "10.0.0.1",
         "exclude": False,
+        "mode": "i",
     }
 
 

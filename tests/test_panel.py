@@ -143,7 +143,7 @@ def test_the_page_data(client_for: Any) -> None:
     assert beta["statusLabel"] == "Active for conditions"
     assert beta["audience"] == "On for: 25 % of signed-in users"
     assert beta["problem"] is None
-    assert beta["conditions"][0]["conditions"] == [["percent", "0-25", "Percent: 25% (0-25)", False]]
+    assert beta["conditions"][0]["conditions"] == [["percent", "0-25", "Percent: 25% (0-25)", False, "i"]]
     assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$", beta["date_modified"])  # as the API writes it
     assert data["permissions"] == {"view": True, "add": True, "change": True, "delete": True, "setGlobal": True}
     user_set = next(s for s in data["conditionSets"] if s["id"].startswith("gargoyle.builtins.UserConditionSet"))

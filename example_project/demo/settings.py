@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "rest_framework",  # the price-list API (shop/api.py) and its browsable pages
     "gargoyle",
     "shop",
 ]
@@ -37,6 +38,10 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Which switches each request checked: the guards of rollouts count from it.
     "gargoyle.middleware.SwitchExposureMiddleware",
+    # QA overrides: ?gargoyle=dark_mode:on for the admin's own browser (after authentication).
+    "gargoyle.middleware.SwitchOverrideMiddleware",
+    # The visitor cookie: compact_catalogue's 50 % of visitors stay in their half (docs/visitors.rst).
+    "gargoyle.middleware.VisitorCookieMiddleware",
 ]
 
 # The demo's fast clock: a rollout's ten-minute stage passes in ten seconds, and counts are
@@ -47,6 +52,21 @@ GARGOYLE_USAGE_FLUSH_INTERVAL = 2
 # The switches a page's JavaScript may know about ({% client_switches %}, gargoyle/switches.js
 # and the OFREP endpoint mounted in urls.py): the catalogue keeps its banner up to date.
 GARGOYLE_CLIENT_SWITCHES = ["catalogue_banner"]
+
+# The switches a user with the permission gargoyle.override_switch (the admin: a superuser)
+# may force on or off for their own browser (docs/qa-overrides.rst).
+GARGOYLE_QA_SWITCHES = ["dark_mode", "catalogue_banner"]
+
+# Switches a deploy creates before code asks for them (`manage.py sync_switches --apply`,
+# run by run.sh after seed_demo): as shop/demo_data.py seeds them, so the two agree.
+GARGOYLE_SWITCHES = {
+    "gift_cards": {
+        "status": "disabled",
+        "label": "Gift cards",
+        "description": "The /gift-cards/ page, not launched yet.",
+    },
+    "new_checkout:express": {"status": "inherit", "label": "Express checkout"},
+}
 
 ROOT_URLCONF = "demo.urls"
 WSGI_APPLICATION = "demo.wsgi.application"
@@ -64,7 +84,18 @@ TEMPLATES = [
                 "shop.context_processors.demo_switches",
             ]
         },
-    }
+    },
+    # Jinja2 for the templates under shop/jinja2/ (the deals page), with gargoyle's extension:
+    # {% ifswitch "key" %}, is_active("key") and client_switches() judge the request's user.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "environment": "shop.jinja2_environment.environment",
+            "extensions": ["gargoyle.integrations.jinja2.GargoyleExtension"],
+        },
+    },
 ]
 
 SERVICES = os.environ.get("EXAMPLE_SERVICES") == "1"
@@ -112,3 +143,24 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The debug toolbar with gargoyle's Switches panel, when DEBUG and the [debug-toolbar] extra
+# is installed (EXAMPLE_DEBUG_TOOLBAR=0 leaves it out, for screenshots).
+try:
+    import debug_toolbar  # noqa: F401
+except ImportError:
+    DEBUG_TOOLBAR = False
+else:
+    DEBUG_TOOLBAR = DEBUG and os.environ.get("EXAMPLE_DEBUG_TOOLBAR", "1") != "0"
+if DEBUG_TOOLBAR:
+    INSTALLED_APPS.append("debug_toolbar")
+    MIDDLEWARE.insert(0, "debug_toolbar.middleware.DebugToolbarMiddleware")
+    INTERNAL_IPS = ["127.0.0.1", "::1"]
+    DEBUG_TOOLBAR_PANELS = [
+        "debug_toolbar.panels.history.HistoryPanel",
+        "debug_toolbar.panels.timer.TimerPanel",
+        "debug_toolbar.panels.request.RequestPanel",
+        "debug_toolbar.panels.sql.SQLPanel",
+        "debug_toolbar.panels.templates.TemplatesPanel",
+        "gargoyle.integrations.debug_toolbar.SwitchesPanel",
+    ]

@@ -1,7 +1,8 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from shop import views
+from shop import api, views
 from shop.demo_data import DEMO_SHOPPERS, DEMO_USERS, SHOPPER_PASSWORD
 
 urlpatterns = [
@@ -11,6 +12,8 @@ urlpatterns = [
     path("checkout/express/", views.express_checkout, name="express_checkout"),
     path("gift-cards/", views.GiftCardsView.as_view(), name="gift_cards"),
     path("bulk-order/", views.bulk_order, name="bulk_order"),
+    path("deals/", views.deals, name="deals"),  # a Jinja2 page
+    path("api/price-list/", api.PriceList.as_view(), name="api_price_list"),  # Django REST framework
     path(
         "accounts/login/",
         auth_views.LoginView.as_view(
@@ -29,3 +32,8 @@ urlpatterns = [
     # the first again for the switches of GARGOYLE_CLIENT_SWITCHES.
     path("", include("gargoyle.ofrep")),
 ]
+
+if settings.DEBUG_TOOLBAR:  # demo/settings.py: DEBUG and the [debug-toolbar] extra installed
+    from debug_toolbar.toolbar import debug_toolbar_urls
+
+    urlpatterns += debug_toolbar_urls()

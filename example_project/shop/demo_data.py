@@ -10,6 +10,10 @@ from gargoyle.constants import DISABLED, GLOBAL, INHERIT, SELECTIVE
 
 USERS = "gargoyle.builtins.UserConditionSet(auth.user)"
 CUSTOMERS = "shop.gargoyle.CustomerProfileConditionSet"
+VISITORS = "gargoyle.builtins.VisitorConditionSet"
+
+#: The group of customers who try features first (a group condition targets it by name).
+BETA_TESTERS = "Beta testers"
 
 
 class DemoSwitch(NamedTuple):
@@ -28,6 +32,7 @@ class DemoUser(NamedTuple):
     is_staff: bool = False
     is_superuser: bool = False
     permissions: tuple = ()  # "app_label.codename"
+    groups: tuple = ()  # group names
 
 
 DEMO_SWITCHES = [
@@ -61,6 +66,20 @@ DEMO_SWITCHES = [
         '"You may also like" on product pages, for 10 % of logged-in users.',
         ((USERS, "percent", "0-10"),),
     ),
+    DemoSwitch(
+        "wishlist",
+        SELECTIVE,
+        "Wishlist",
+        "A wishlist button on product pages, for the Beta testers group.",
+        ((USERS, "groups", BETA_TESTERS),),
+    ),
+    DemoSwitch(
+        "compact_catalogue",
+        SELECTIVE,
+        "Compact catalogue",
+        "A compact catalogue for 50 % of visitors, signed in or not, kept per browser by the visitor cookie.",
+        ((VISITORS, "percent", "0-50"),),
+    ),
     DemoSwitch("new_checkout:express", INHERIT, "Express checkout", "One-click checkout; follows new_checkout."),
     DemoSwitch("product_reviews:photos", INHERIT, "Review photos", "Photos in reviews; follows product_reviews."),
     DemoSwitch("gift_cards", DISABLED, "Gift cards", "The /gift-cards/ page, not launched yet."),
@@ -86,7 +105,9 @@ QUICK_VIEW_ROLLOUT = {
 DEMO_USERS = [
     DemoUser("admin", "superuser: may change every switch in the panel", is_staff=True, is_superuser=True),
     DemoUser("alice", "Pro plan, Germany", plan="pro", country="DE"),
-    DemoUser("bob", "Free plan, United States", plan="free", country="US"),
+    DemoUser(
+        "bob", "Free plan, United States, in the Beta testers group", plan="free", country="US", groups=(BETA_TESTERS,)
+    ),
     DemoUser(
         "carol",
         "staff who may view the switch panel but not change it; Plus plan, France",

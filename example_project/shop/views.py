@@ -61,6 +61,12 @@ class GiftCardsView(SwitchActiveMixin, TemplateView):
     extra_context = {"amounts": [25, 50, 100]}
 
 
+def deals(request):
+    """A page rendered by Jinja2 (shop/jinja2/shop/deals.html): its {% ifswitch %} and
+    is_active() come from gargoyle's Jinja2 extension."""
+    return render(request, "shop/deals.html", {"products": Product.objects.all()}, using="jinja2")
+
+
 def _product_in(data):
     slug = data.get("product")
     return get_object_or_404(Product, slug=slug) if slug else None

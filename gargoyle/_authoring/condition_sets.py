@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db.models import Model
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from gargoyle._authoring.fields import Field, Percent
 from gargoyle.constants import EXCLUDE, INCLUDE
@@ -35,6 +36,18 @@ def _matchers(field: Field, stored: Iterable[Any]) -> tuple[Any, Any]:
     includes = [condition for mode, condition in stored if mode == INCLUDE]
     excludes = [condition for mode, condition in stored if mode == EXCLUDE]
     return (field.matcher(includes, "") if includes else None, field.matcher(excludes, "") if excludes else None)
+
+
+def http_request_of(instance: Any) -> HttpRequest | None:
+    """The Django request ``instance`` is, or wraps; None for any other subject.
+
+    A wrapper is an object whose ``_request`` is an ``HttpRequest``: Django REST framework's
+    ``Request`` is one. Duck-typed, so the core never imports rest_framework.
+    """
+    if isinstance(instance, HttpRequest):
+        return instance
+    wrapped = getattr(instance, "_request", None)
+    return wrapped if isinstance(wrapped, HttpRequest) else None
 
 
 class ConditionSetBase(type):
@@ -171,7 +184,7 @@ class ModelConditionSet(ConditionSet):
     :type model: type[~django.db.models.Model]
     """
 
-    percent = Percent()
+    percent = Percent(label=_("Percent"))  # named, not title-cased from the attribute: translated
 
     def __init__(self, model: type[Model]) -> None:
         #: The model class whose instances it judges.

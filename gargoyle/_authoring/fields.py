@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.functional import Promise
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
@@ -88,7 +89,8 @@ class Field:
     def set_values(self, name: str | None) -> None:
         """Give the field its attribute name (done when the condition set class is built)."""
         self.name = name
-        if name and not self.label:
+        # A lazy label is a label: testing it would translate it, maybe before Django is ready.
+        if name and not isinstance(self.label, Promise) and not self.label:
             self.label = titlize(name)
 
     def __repr__(self) -> str:

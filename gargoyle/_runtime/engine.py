@@ -5,8 +5,9 @@ The rules (docs/architecture.rst, "Evaluation"; docs/concepts.rst for users):
 * GLOBAL is on, DISABLED off, INHERIT takes the parent's result (or the caller's default);
 * a ``parent:child`` switch is off when its parent is off, and defaults to on when its
   parent is on;
-* SELECTIVE is on iff no exclude condition matches, and some include condition matches
-  or there are no include conditions; with no conditions at all it is off.
+* SELECTIVE is on iff no exclude condition matches, every required condition matches, and
+  some include condition matches or there are no include conditions; with no conditions at
+  all it is off.
 """
 
 from __future__ import annotations
@@ -95,6 +96,48 @@ class Rules:
         ``evaluate`` is on when no condition matched only if the switch has no includes.
         """
         return any(group.judge(subjects) is not None for group in self.groups)
+
+
+class Requirement:
+    """One required condition: met when it matches a subject, for any condition set of its
+    namespace (each a group holding just that condition, as an include)."""
+
+    __slots__ = ("groups",)
+
+    def __init__(self, groups: Sequence[ConditionGroup | LegacyConditionGroup]):
+        self.groups = tuple(groups)
+
+    def met(self, subjects: Sequence[Any]) -> bool:
+        return any(group.judge(subjects) for group in self.groups)
+
+
+class RequiringRules(Rules):
+    """The rules of a switch with required conditions (a class of its own: switches without
+    any pay nothing for them)."""
+
+    __slots__ = ("requirements",)
+
+    def __init__(
+        self,
+        groups: Sequence[ConditionGroup | LegacyConditionGroup],
+        has_includes: bool,
+        requirements: Sequence[Requirement],
+    ):
+        super().__init__(groups, has_includes)
+        self.requirements = tuple(requirements)
+
+    def evaluate(self, subjects: list[Any]) -> bool:
+        for requirement in self.requirements:
+            if not requirement.met(subjects):
+                return False
+        return Rules.evaluate(self, subjects)
+
+    def decided_by_a_condition(self, subjects: list[Any]) -> bool:
+        """A required condition always decides: unmet, it turns the switch off; met, it is the
+        match that let them in, unless includes also had to match and none did."""
+        if not all(requirement.met(subjects) for requirement in self.requirements):
+            return True
+        return Rules.decided_by_a_condition(self, subjects) or not self.has_includes
 
 
 class CompiledSwitch:

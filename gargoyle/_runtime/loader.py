@@ -304,6 +304,7 @@ class SnapshotRuntime:
             switch_defaults=settings.switch_defaults,
             overrides=overrides,
             tally=usage.counter.tally if settings.usage else None,
+            overridable=settings.qa_switches,
             **tokens,
         )
 
@@ -391,7 +392,7 @@ class SnapshotRuntime:
             self.next_check = 0.0
 
     def _on_setting_changed(self, *, setting: str, **kwargs: Any) -> None:
-        if setting in ("GARGOYLE_SWITCH_DEFAULTS", "GARGOYLE_LEGACY_PERCENT", "GARGOYLE_USAGE"):
+        if setting in ("GARGOYLE_SWITCH_DEFAULTS", "GARGOYLE_LEGACY_PERCENT", "GARGOYLE_USAGE", "GARGOYLE_QA_SWITCHES"):
             try:
                 self.rebuild()
             except ReferenceError:  # its manager was collected (a test's) before this runtime: stop listening

@@ -7,7 +7,7 @@ conditions cannot be used is compiled with a ``problem`` and evaluates as its de
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -16,9 +16,17 @@ from django.core.exceptions import ValidationError
 from gargoyle._authoring.condition_sets import ConditionSet
 from gargoyle._authoring.fields import Matcher
 from gargoyle._conf import default_status
-from gargoyle._runtime.engine import CompiledSwitch, ConditionGroup, LegacyConditionGroup, Rules
+from gargoyle._runtime.engine import (
+    CompiledSwitch,
+    ConditionGroup,
+    LegacyConditionGroup,
+    Requirement,
+    RequiringRules,
+    Rules,
+)
+from gargoyle._runtime.overrides import OverridableSwitch
 from gargoyle._storage import values
-from gargoyle.constants import DISABLED, GLOBAL, SELECTIVE, STATUSES
+from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, REQUIRE, SELECTIVE, STATUSES
 
 T = TypeVar("T")
 
@@ -62,6 +70,7 @@ def build_snapshot(
     overrides: Mapping[str, bool],
     previous: Snapshot | None = None,
     tally: Callable[[str], list[int]] | None = None,
+    overridable: Collection[str] = (),
     **tokens: Any,
 ) -> Snapshot:
     """Compile stored rows, code defaults and test overrides into a snapshot.
@@ -69,7 +78,8 @@ def build_snapshot(
     A ``GARGOYLE_SWITCH_DEFAULTS`` key that is not stored yet lands in ``fallbacks``, so
     that ``is_active`` takes the unknown-key path for it (and records it once). Rules of
     rows unchanged since ``previous`` (built with the same condition sets) are reused.
-    ``tally`` gives each switch its key's check counts (``GARGOYLE_USAGE``).
+    ``tally`` gives each switch its key's check counts (``GARGOYLE_USAGE``). The keys of
+    ``overridable`` (``GARGOYLE_QA_SWITCHES``) are compiled as ``OverridableSwitch``.
     """
     specs: dict[str, tuple[int, Any]] = {}
     for key, default in switch_defaults.items():
@@ -97,7 +107,8 @@ def build_snapshot(
                 problems[key] = problem
         # An override is absolute, whatever its parent says; other switches inherit.
         parent = None if key in overrides else nearest_ancestor(key, switches)
-        switches[key] = compiled = CompiledSwitch(key, status, parent, rules, problem)
+        kind = OverridableSwitch if key in overridable and key not in overrides else CompiledSwitch
+        switches[key] = compiled = kind(key, status, parent, rules, problem)
         if tally is not None:
             compiled.tally = tally(key)  # the key's counts, kept across snapshots
     stored = {row["key"]: row for row in rows}
@@ -143,31 +154,56 @@ def compile_rules(key: str, value: Any, namespaces: Mapping[str, list[ConditionS
     """Build the rules of a switch's stored conditions; None when it has none."""
     groups: dict[int, tuple[ConditionSet, list[tuple[str, Matcher | None, Matcher | None]]]] = {}
     legacy: dict[int, LegacyConditionGroup] = {}
+    requirements: list[Requirement] = []
     has_includes = False
     any_condition = False
     for sets, field_name, field_type, entries in values.resolve_fields(value, namespaces):
-        includes, excludes = values.split_by_mode(entries, field_name)
+        by_mode = values.split_by_mode(entries, field_name)
+        includes, excludes, required = by_mode[INCLUDE], by_mode[EXCLUDE], by_mode[REQUIRE]
+        any_condition = any_condition or bool(includes or excludes or required)
+        has_includes = has_includes or bool(includes)
+        owners = [condition_set for condition_set in sets if field_name in condition_set.fields]
+        # Each required condition on its own: all of them must match.
+        requirements.extend(_requirement(owners, field_name, field_type.matcher([c], key), c) for c in required)
         if not includes and not excludes:
             continue
-        any_condition = True
-        has_includes = has_includes or bool(includes)
-        for condition_set in sets:
-            if field_name not in condition_set.fields:
-                continue
+        for condition_set in owners:
             include = field_type.matcher(includes, key) if includes else None
             exclude = field_type.matcher(excludes, key) if excludes else None
             if _asks_itself(condition_set):
-                namespace = condition_set.get_namespace()
-                group = legacy.setdefault(
-                    id(condition_set), LegacyConditionGroup(condition_set, {namespace: value[namespace]}, {})
-                )
+                group = legacy.setdefault(id(condition_set), _legacy_group(condition_set, value))
                 group.matchers[field_name] = (include, exclude)
                 continue
             groups.setdefault(id(condition_set), (condition_set, []))[1].append((field_name, include, exclude))
     if not any_condition:
         return None
     compiled = [ConditionGroup(condition_set, fields) for condition_set, fields in groups.values()]
+    if requirements:
+        return RequiringRules(compiled + list(legacy.values()), has_includes, requirements)
     return Rules(compiled + list(legacy.values()), has_includes)
+
+
+def _requirement(owners: list[ConditionSet], field_name: str, matcher: Matcher, condition: str) -> Requirement:
+    """One required condition, judged as an include of its own by each set that declares the field."""
+    groups: list[ConditionGroup | LegacyConditionGroup] = []
+    for condition_set in owners:
+        if _asks_itself(condition_set):
+            only = {condition_set.get_namespace(): {field_name: [[INCLUDE, condition]]}}
+            groups.append(LegacyConditionGroup(condition_set, only, {field_name: (matcher, None)}))
+        else:
+            groups.append(ConditionGroup(condition_set, [(field_name, matcher, None)]))
+    return Requirement(groups)
+
+
+def _legacy_group(condition_set: ConditionSet, value: dict[str, Any]) -> LegacyConditionGroup:
+    """A group for a condition set that judges itself, given its includes and excludes only.
+
+    Required conditions are judged by the engine (:class:`Requirement`): code written for
+    gargoyle-yplan would read any mode but exclude as an include.
+    """
+    namespace = condition_set.get_namespace()
+    stored = {name: [entry for entry in entries if entry[0] != REQUIRE] for name, entries in value[namespace].items()}
+    return LegacyConditionGroup(condition_set, {namespace: stored}, {})
 
 
 def _asks_itself(condition_set: ConditionSet) -> bool:

@@ -18,6 +18,8 @@ __all__ = ["SwitchChange"]
 #: ``SwitchChange.via`` of a change a person (or code of theirs) made, a schedule's, a rollout's.
 #: (No ``choices``: a new kind of automation needs no migration.)
 BY_PERSON, VIA_SCHEDULE, VIA_ROLLOUT = "", "schedule", "rollout"
+#: ``SwitchChange.via`` of a change ``manage.py sync_switches`` made (``GARGOYLE_SWITCHES``).
+VIA_SYNC = "sync_switches"
 
 
 class SwitchChange(models.Model):

@@ -101,7 +101,12 @@ class Switch(models.Model):
 
     class Meta:
         app_label = "gargoyle"
-        permissions = (("can_view", "Can view"), ("set_global", "Can set a switch Global"))
+        permissions = (
+            ("can_view", "Can view"),
+            ("set_global", "Can set a switch Global"),
+            # gargoyle.qa: force GARGOYLE_QA_SWITCHES on or off for one's own browser.
+            ("override_switch", "Can override switches for own browser (QA)"),
+        )
         base_manager_name = "objects"  # so even Django's internal writes announce themselves
         verbose_name = _("switch")
         verbose_name_plural = _("switches")
@@ -266,10 +271,14 @@ class Switch(models.Model):
         condition: Any,
         exclude: bool = False,
         commit: bool = True,
+        *,
+        required: bool = False,
     ) -> None:
         """Add a condition, validated and normalised by its field; a duplicate is ignored.
 
         >>> switch.add_condition(gargoyle, 'gargoyle.builtins.IPAddressConditionSet', 'percent', '0-50')
+        >>> switch.add_condition(gargoyle, 'gargoyle.builtins.UserConditionSet(auth.user)', 'is_staff', '1',
+        ...                      required=True)
 
         :param manager: the manager whose registry knows the condition set.
         :param condition_set: the condition set's id.
@@ -277,15 +286,17 @@ class Switch(models.Model):
         :param condition: the condition as the field takes it, e.g. ``"0-50"``.
         :param exclude: keep the matching subjects out instead of letting them in.
         :param commit: save now (locking the row); with ``False`` only this instance changes.
+        :param required: the condition must match for the switch to be on, whatever else
+            matches (required conditions are AND-ed; see :data:`~gargoyle.constants.REQUIRE`).
         :raises ~django.core.exceptions.ValidationError: for an unknown condition set or
-            field, or a condition the field rejects; the switch is left as it was.
+            field, a condition the field rejects, or both ``exclude`` and ``required``; the
+            switch is left as it was.
         """
         condition_set_, field = lookup_field(manager, condition_set, field_name)
         condition = field.clean(condition)
-        if not isinstance(exclude, (bool, int)):  # "no" would be truthy: an exclude nobody meant
-            raise ValidationError(_("exclude: pass True or False, not %(value)r."), params={"value": exclude})
+        mode = values.condition_mode(exclude, required)
         namespace = condition_set_.get_namespace()
-        self._edit_value(lambda value: values.add_condition(value, namespace, field_name, condition, exclude), commit)
+        self._edit_value(lambda value: values.add_condition(value, namespace, field_name, condition, mode), commit)
 
     def remove_condition(
         self, manager: ConditionSets, condition_set: str, field_name: str, condition: Any, commit: bool = True
@@ -384,10 +395,16 @@ class Switch(models.Model):
         """Yield ``(condition_set_id, group_label, field, condition, exclude)`` for each condition.
 
         Conditions of condition sets that are not registered in ``manager`` are skipped.
-        Condition sets come by group label, then fields in declaration order.
+        Condition sets come by group label, then fields in declaration order. A required
+        condition has ``exclude`` False, as in gargoyle-yplan's tuple; :meth:`to_dict` gives
+        each condition's mode.
 
         :param manager: the manager whose registry knows the condition sets.
         """
+        for condition_set_id, group, field, condition, mode in self._conditions_by_mode(manager):
+            yield condition_set_id, group, field, condition, mode == EXCLUDE
+
+    def _conditions_by_mode(self, manager: ConditionSets) -> Iterator[tuple[str, str, Field, str, str]]:
         value = self.value if isinstance(self.value, dict) else {}
         for condition_set in sorted(manager.get_condition_sets(), key=lambda s: str(s.get_group_label())):
             stored = value.get(condition_set.get_namespace())
@@ -397,7 +414,7 @@ class Switch(models.Model):
             for name, field in condition_set.fields.items():
                 for entry in stored.get(name) or ():
                     if isinstance(entry, (list, tuple)) and len(entry) == 2:
-                        yield condition_set.get_id(), group, field, entry[1], entry[0] == EXCLUDE
+                        yield condition_set.get_id(), group, field, entry[1], entry[0]
 
     def has_conditions(self) -> bool:
         """Whether any condition is stored, in any namespace (registered or not)."""
@@ -417,7 +434,7 @@ class Switch(models.Model):
             return str(self.NO_PARENT_LABEL)
         return str(self.STATUS_LABELS[self.status])
 
-    def to_dict(self, manager: ConditionSets, *, name_fields: bool = False) -> dict[str, Any]:
+    def to_dict(self, manager: ConditionSets, *, name_fields: bool = False, modes: bool = False) -> dict[str, Any]:
         """The switch as the panel and the JSON API show it.
 
         :param manager: the manager whose registry knows the condition sets.
@@ -425,19 +442,24 @@ class Switch(models.Model):
             :meth:`gargoyle.conditions.Field.labelled` shows it
             (``"Username: alice"``, as the panel's chips do) instead of ``Field.display()``
             (``"alice"``, as gargoyle-yplan's ``to_dict`` did).
+        :param modes: add each condition's mode to its tuple (see below).
         :returns: ``key``, ``status``, ``statusLabel``, ``label`` (the key itself when
             empty), ``description``, ``date_created``, ``date_modified`` (``None`` when stored
             as text the database cannot read back) and ``conditions``: a
             list of ``{"id", "label", "conditions"}`` groups, each condition a tuple
-            ``(field name, condition, display text, exclude)`` (the text as ``name_fields`` says).
+            ``(field name, condition, display text, exclude)`` as in gargoyle-yplan (the text
+            as ``name_fields`` says), or with ``modes`` ``(field name, condition, display
+            text, exclude, mode)``, ``mode`` being ``"i"``, ``"e"`` or ``"r"``: without it, a
+            required condition looks like an include.
         """
         groups: list[dict[str, Any]] = []
-        for condition_set_id, group, field, condition, exclude in self.get_active_conditions(manager):
+        for condition_set_id, group, field, condition, mode in self._conditions_by_mode(manager):
             if not groups or groups[-1]["id"] != condition_set_id:
                 groups.append({"id": condition_set_id, "label": str(group), "conditions": []})
             text = values.condition_text(condition)
             shown = _safe_text(field.labelled if name_fields else field.display, text)
-            groups[-1]["conditions"].append((field.name, text, shown, exclude))
+            condition_tuple = (field.name, text, shown, mode == EXCLUDE)
+            groups[-1]["conditions"].append((*condition_tuple, mode) if modes else condition_tuple)
         return {
             "key": self.key,
             "status": self.status,

@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from gargoyle.constants import EXCLUDE, INCLUDE
+from gargoyle.constants import EXCLUDE, INCLUDE, REQUIRE
 
 if TYPE_CHECKING:
     from gargoyle._authoring.condition_sets import ConditionSet
     from gargoyle._authoring.fields import Field
 
-MODES = (INCLUDE, EXCLUDE)
+MODES = (INCLUDE, EXCLUDE, REQUIRE)
+# "%(condition)s is already <participle>"
+MODE_PARTICIPLES = {INCLUDE: _("included"), EXCLUDE: _("excluded"), REQUIRE: _("required")}
 FIX = _("restore an earlier state from the switch's history, or clear them with Switch.clear_conditions().")
 
 
@@ -55,29 +57,41 @@ def _is_pair(entry: Any) -> bool:
 
 
 def add_condition(
-    value: dict[str, Any], namespace: str, field_name: str, condition: str, exclude: bool, at: int | None = None
+    value: dict[str, Any], namespace: str, field_name: str, condition: str, mode: str, at: int | None = None
 ) -> bool:
-    """Add a condition; return whether it was added (an identical one is already there).
+    """Add a condition in ``mode`` (one of :data:`MODES`); return whether it was added (an
+    identical one is already there).
 
     It goes last, or at index ``at`` of its field's list (an undo puts it back in its place).
-    Raises ``ValidationError`` when the same condition is stored with the other mode.
+    Raises ``ValidationError`` when the same condition is stored with another mode.
     """
-    mode = EXCLUDE if exclude else INCLUDE
     for stored_mode, stored in _entries(value, namespace, field_name):
         if stored == condition:
             if stored_mode == mode:
                 return False
             raise ValidationError(
                 _("%(field)s: %(condition)s is already %(mode)s; remove it first."),
-                params={
-                    "field": field_name,
-                    "condition": condition,
-                    "mode": _("excluded") if stored_mode == EXCLUDE else _("included"),
-                },
+                params={"field": field_name, "condition": condition, "mode": MODE_PARTICIPLES[stored_mode]},
             )
     entries = value.setdefault(namespace, {}).setdefault(field_name, [])
     entries.insert(len(entries) if at is None else at, [mode, condition])
     return True
+
+
+def condition_mode(exclude: Any, required: Any) -> str:
+    """The mode ``Switch.add_condition``'s ``exclude`` and ``required`` flags ask for.
+
+    Raises ``ValidationError`` for a flag that is not a boolean ("no" would be truthy: a
+    mode nobody meant) or for both flags at once.
+    """
+    for name, flag in (("exclude", exclude), ("required", required)):
+        if not isinstance(flag, (bool, int)):
+            raise ValidationError(
+                _("%(name)s: pass True or False, not %(value)r."), params={"name": name, "value": flag}
+            )
+    if exclude and required:
+        raise ValidationError(_("A condition is either excluded or required, not both."))
+    return EXCLUDE if exclude else REQUIRE if required else INCLUDE
 
 
 def remove_condition(value: dict[str, Any], namespace: str, field_name: str, conditions: Collection[str]) -> bool:
@@ -91,10 +105,10 @@ def remove_condition(value: dict[str, Any], namespace: str, field_name: str, con
 
 
 def set_include(value: dict[str, Any], namespace: str, field_name: str, condition: str) -> bool:
-    """Make ``condition`` the field's only include condition (excludes stay); return whether
-    anything changed."""
+    """Make ``condition`` the field's only include condition (excludes and required conditions
+    stay); return whether anything changed."""
     entries = _entries(value, namespace, field_name)
-    kept = [entry for entry in entries if entry[0] == EXCLUDE and condition_text(entry[1]) != condition]
+    kept = [entry for entry in entries if entry[0] != INCLUDE and condition_text(entry[1]) != condition]
     wanted = [*kept, [INCLUDE, condition]]
     if [list(entry) for entry in entries] == wanted:
         return False
@@ -145,24 +159,23 @@ def validate_shape(value: Any) -> None:
             split_by_mode(entries, f"{namespace} {field_name}")
 
 
-def split_by_mode(entries: Any, where: str) -> tuple[list[str], list[str]]:
-    """Split a field's stored entries into include and exclude condition strings."""
+def split_by_mode(entries: Any, where: str) -> dict[str, list[str]]:
+    """A field's stored entries as condition strings by mode: ``{"i": [...], "e": [...], "r": [...]}``."""
     if not isinstance(entries, list):
         raise ValidationError(_("%(where)s: conditions must be a list."), params={"where": where})
-    includes: list[str] = []
-    excludes: list[str] = []
+    by_mode: dict[str, list[str]] = {mode: [] for mode in MODES}
     for entry in entries:
         if not (isinstance(entry, (list, tuple)) and len(entry) == 2 and entry[0] in MODES):
             raise ValidationError(
-                _('%(where)s: %(entry)r is not an ["i" or "e", condition] pair.'),
+                _('%(where)s: %(entry)r is not an ["i", "e" or "r", condition] pair.'),
                 params={"where": where, "entry": entry},
             )
         if not isinstance(entry[1], str) or "\x00" in entry[1]:
             raise ValidationError(
                 _("%(where)s: conditions are strings without NUL characters."), params={"where": where}
             )
-        (excludes if entry[0] == EXCLUDE else includes).append(entry[1])
-    return includes, excludes
+        by_mode[entry[0]].append(entry[1])
+    return by_mode
 
 
 def resolve_fields(
@@ -197,7 +210,7 @@ def resolve_fields(
 def validate_value(value: Any, namespaces: Mapping[str, list[ConditionSet]], switch_key: str = "") -> None:
     """Raise ``ValidationError`` unless every stored condition is one its field accepts."""
     for _sets, field_name, field, entries in resolve_fields(value, namespaces):
-        includes, excludes = split_by_mode(entries, field_name)
-        for condition in includes + excludes:
+        conditions = [condition for stored in split_by_mode(entries, field_name).values() for condition in stored]
+        for condition in conditions:
             field.clean(condition)
-        field.matcher(includes + excludes, switch_key)
+        field.matcher(conditions, switch_key)

@@ -30,7 +30,7 @@ from gargoyle._web.auth import ApiError, api_view, can_view, require
 from gargoyle._writes.attribution import made_by
 from gargoyle._writes.history import recording
 from gargoyle._writes.schedules import describe_action
-from gargoyle.constants import GLOBAL, STATUSES
+from gargoyle.constants import EXCLUDE, GLOBAL, INCLUDE, REQUIRE, STATUSES
 from gargoyle.manager import gargoyle
 from gargoyle.preview import buckets as preview_buckets
 from gargoyle.preview import preview as preview_switch
@@ -112,7 +112,7 @@ def _payload(
     switch: Switch, figures: SwitchUsageFigures | None, stale: StaleSwitch | None, planned: list[dict[str, Any]]
 ) -> dict[str, Any]:
     return {
-        **switch.to_dict(gargoyle, name_fields=True),
+        **switch.to_dict(gargoyle, name_fields=True, modes=True),
         "problem": gargoyle.problem_of(switch),
         "storedLabel": switch.label or "",
         "notices": [notice.as_dict() for notice in gargoyle.notices_of(switch)],
@@ -261,10 +261,24 @@ def _condition_field(data: QueryDict) -> tuple[str, str, Field]:
 
 @api_view("POST", "gargoyle.change_switch")
 def add_condition(request: HttpRequest) -> dict[str, Any]:
-    """Add a condition: ``key``, ``id``, ``field``, ``exclude`` and the field's own inputs."""
+    """Add a condition: ``key``, ``id``, ``field``, ``mode`` or ``exclude``, and the field's own inputs."""
     key = _param(request.POST, "key")
     set_id, name, field = _condition_field(request.POST)
-    given = request.POST.get("exclude", "")
+    mode = _mode(request.POST)
+    value = field.validate(request.POST)
+    with _writing(request) as recorded:
+        switch = _get_switch(key, lock=True)
+        switch.add_condition(gargoyle, set_id, name, value, exclude=mode == EXCLUDE, required=mode == REQUIRE)
+    return {**_saved(switch), **_change_id(recorded)}
+
+
+# The API's words for a condition's mode (``mode=``), and what they store.
+MODE_WORDS = {"include": INCLUDE, "exclude": EXCLUDE, "required": REQUIRE}
+
+
+def _mode(data: QueryDict) -> str:
+    """``mode`` (include, exclude, required), or gargoyle-yplan's ``exclude`` flag; not both at odds."""
+    given = data.get("exclude", "")
     exclude = given.lower() if given.isascii() else given  # the documented words, in any case
     if exclude not in TRUE | FALSE:
         raise ApiError(
@@ -272,11 +286,15 @@ def add_condition(request: HttpRequest) -> dict[str, Any]:
             _("exclude: %(given)r is not 1, true, yes, on (exclude) or 0, false, no, off, empty (include).")
             % {"given": given},
         )
-    value = field.validate(request.POST)
-    with _writing(request) as recorded:
-        switch = _get_switch(key, lock=True)
-        switch.add_condition(gargoyle, set_id, name, value, exclude=exclude in TRUE)
-    return {**_saved(switch), **_change_id(recorded)}
+    if "mode" not in data:
+        return EXCLUDE if exclude in TRUE else INCLUDE
+    word = data.get("mode", "")
+    mode = MODE_WORDS.get(word)
+    if mode is None:
+        raise ApiError(400, _("mode: %(given)r is not include, exclude or required.") % {"given": word})
+    if exclude and (exclude in TRUE) != (mode == EXCLUDE):
+        raise ApiError(400, _("exclude: %(given)r contradicts mode %(mode)s.") % {"given": given, "mode": word})
+    return mode
 
 
 @api_view("POST", "gargoyle.change_switch")

@@ -5,8 +5,8 @@ only) how many of the site's users it is on for.
 The sentence is built from the switch's stored conditions through the manager's registry:
 the condition sets' group labels, the fields' labels and ``Field.display()``. The built-in
 fields read as people say them; a custom set's condition reads "<Group>: <Field> <value>".
-Includes are OR-ed across all condition sets (any one turns the switch on) and every
-exclude wins over them (docs/concepts.rst).
+Includes are OR-ed across all condition sets (any one turns the switch on), required
+conditions are AND-ed with them, and every exclude wins over them (docs/concepts.rst).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from gargoyle._authoring.fields import Boolean, Field, Percent, describe_conditi
 from gargoyle._conf import get_settings
 from gargoyle._storage import values
 from gargoyle._storage.switch import Switch
-from gargoyle.builtins import HostConditionSet, IPAddress, IPAddressConditionSet, UserConditionSet
-from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INHERIT, SELECTIVE
+from gargoyle.builtins import HostConditionSet, IPAddress, IPAddressConditionSet, UserConditionSet, VisitorConditionSet
+from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, REQUIRE, SELECTIVE
 from gargoyle.manager import SwitchManager
 
 __all__ = ["COUNT_LIMIT", "AudienceCount", "count_users", "describe", "estimate"]
@@ -72,15 +72,25 @@ def describe(manager: SwitchManager, switch: Switch) -> str:
     elif manager.problem_of(switch):
         return str(_("Its conditions cannot be used: callers get their default"))
     else:
-        includes, excludes = _phrases(manager, switch)
-        if not includes and not excludes:
+        includes, excludes, required = _phrases(manager, switch)
+        if not includes and not excludes and not required:
             return str(_("Off for everyone (no conditions)"))
-        who = str(_(", or ")).join(includes) if includes else str(_("everyone"))
-        text = str(_("On for: %(who)s") % {"who": who})
+        text = _selected(includes, required)
         if excludes:
             text = str(_("%(text)s — except %(excluded)s") % {"text": text, "excluded": ", ".join(excludes)})
     if parent is not None:
         text = str(_("%(text)s (only where %(parent)s is on)") % {"text": text, "parent": parent})
+    return text
+
+
+def _selected(includes: list[str], required: list[str]) -> str:
+    """ "On for: staff, or 10 % of signed-in users — only if IP 10.0.0.0/8" (required conditions AND-ed)."""
+    both = str(_(" and ")).join(required)
+    if not includes:
+        return str(_("On for: %(who)s") % {"who": both or _("everyone")})
+    text = str(_("On for: %(who)s") % {"who": str(_(", or ")).join(includes)})
+    if required:
+        text = str(_("%(text)s — only if %(required)s") % {"text": text, "required": both})
     return text
 
 
@@ -97,8 +107,10 @@ def estimate(manager: SwitchManager, switch: Switch) -> dict[str, Any] | None:
     shares: dict[str, Decimal] = {}
     other_includes = has_excludes = False
     for sets, name, field, entries in _fields(manager, switch):
-        includes, excludes = values.split_by_mode(entries, name)
-        has_excludes = has_excludes or bool(excludes)
+        by_mode = values.split_by_mode(entries, name)
+        includes = by_mode[INCLUDE]
+        # Required conditions keep some out, as excludes do.
+        has_excludes = has_excludes or bool(by_mode[EXCLUDE] or by_mode[REQUIRE])
         if not includes:
             continue
         if isinstance(field, Percent):
@@ -151,16 +163,16 @@ def _fields(manager: SwitchManager, switch: Switch) -> list[tuple[list[Condition
         return []
 
 
-def _phrases(manager: SwitchManager, switch: Switch) -> tuple[list[str], list[str]]:
-    includes: list[str] = []
-    excludes: list[str] = []
+def _phrases(manager: SwitchManager, switch: Switch) -> tuple[list[str], list[str], list[str]]:
+    """The phrases of the include, exclude and required conditions."""
+    by_mode: dict[str, list[str]] = {INCLUDE: [], EXCLUDE: [], REQUIRE: []}
     # In the panel's order (sets by group label, fields as declared), not the stored order:
     # PostgreSQL's jsonb does not keep the order of an object's keys.
     fields = sorted(_fields(manager, switch), key=lambda found: _panel_order(found[0][0], found[1]))
     for sets, name, field, entries in fields:
         for mode, condition in entries:
-            (excludes if mode == EXCLUDE else includes).append(phrase(sets[0], name, field, condition))
-    return includes, excludes
+            by_mode.get(mode, by_mode[INCLUDE]).append(phrase(sets[0], name, field, condition))
+    return by_mode[INCLUDE], by_mode[EXCLUDE], by_mode[REQUIRE]
 
 
 def _panel_order(condition_set: ConditionSet, field_name: str) -> tuple[str, str, int]:
@@ -186,7 +198,8 @@ def _phrase(condition_set: ConditionSet, name: str, field: Field, condition: str
         share = _number(_covered(field, [condition]))
         text = _("%(share)s %% of %(who)s") % {"share": share, "who": _percent_of(condition_set)}
         if low:
-            text = _("%(text)s (buckets %(low)s\u2013%(high)s)") % {
+            # The dash itself, not an escape: xgettext keeps "\u2013" as is, and no msgid would match.
+            text = _("%(text)s (buckets %(low)s–%(high)s)") % {  # noqa: RUF001
                 "text": text,
                 "low": _number(low),
                 "high": _number(high),
@@ -203,6 +216,10 @@ def _phrase(condition_set: ConditionSet, name: str, field: Field, condition: str
         return str(_("user %(name)s") % {"name": condition})
     if isinstance(condition_set, UserConditionSet) and name == "email":
         return str(_("user with email %(email)s") % {"email": condition})
+    if isinstance(condition_set, UserConditionSet) and name == "groups":
+        return str(_("members of %(group)s") % {"group": condition})
+    if isinstance(condition_set, UserConditionSet) and name == "permissions":
+        return str(_("users with the permission %(permission)s") % {"permission": condition})
     if isinstance(field, AbstractDate):
         day = field.str_to_date(condition).strftime(field.PRETTY_DATE_FORMAT)
         when = _("before %(date)s") if isinstance(field, BeforeDate) else _("from %(date)s")
@@ -221,6 +238,8 @@ def _percent_of(condition_set: ConditionSet) -> str:
         return str(_("signed-in users"))
     if isinstance(condition_set, IPAddressConditionSet):
         return str(_("IP addresses"))
+    if isinstance(condition_set, VisitorConditionSet):
+        return str(_("visitors (by cookie)"))
     if isinstance(condition_set, ModelConditionSet):
         return str(condition_set.model._meta.verbose_name_plural)
     return str(condition_set.get_group_label())

@@ -15,10 +15,10 @@ from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from gargoyle._storage.schedule import ADD_CONDITION, PENDING, REMOVE_CONDITION, SET_PERCENT, STATUS, ScheduledChange
-from gargoyle._web.api import STATUS_TEXTS, TRUE, _condition_field, _get_switch, _param
+from gargoyle._web.api import STATUS_TEXTS, _condition_field, _get_switch, _mode, _param
 from gargoyle._web.auth import ApiError, api_view, require
 from gargoyle._writes.schedules import cancel, describe_action, edit, schedule
-from gargoyle.constants import GLOBAL
+from gargoyle.constants import EXCLUDE, GLOBAL, REQUIRE
 from gargoyle.schedules import parse_moment
 
 #: How many resolved schedules of a switch ``schedules/?key=`` lists besides the pending ones.
@@ -65,7 +65,10 @@ def _action(request: HttpRequest) -> tuple[str, dict[str, Any]]:
         return action, {**arguments, "condition": _param(data, "value")}
     arguments["condition"] = field.validate(data)
     if action == ADD_CONDITION:
-        arguments["exclude"] = data.get("exclude", "").lower() in TRUE
+        mode = _mode(data)
+        arguments["exclude"] = mode == EXCLUDE
+        if mode == REQUIRE:
+            arguments["required"] = True
     return action, arguments
 
 

@@ -15,7 +15,7 @@ from gargoyle._authoring.fields import describe_condition
 from gargoyle._authoring.registry import default_registry
 from gargoyle._storage import values
 from gargoyle._storage.switch import Switch
-from gargoyle.constants import EXCLUDE
+from gargoyle.constants import EXCLUDE, INCLUDE, REQUIRE
 
 
 def describe(before: dict[str, Any] | None, after: dict[str, Any] | None, restored_from: int | None = None) -> str:
@@ -67,13 +67,26 @@ def _condition_parts(old: Any, new: Any) -> list[str]:
     parts = []
     for entry in new_conditions:
         if entry not in old_conditions:
-            template = _("added exclude %(condition)s") if entry[2] == EXCLUDE else _("added %(condition)s")
+            template = ADDED.get(entry[2], ADDED[INCLUDE])
             parts.append(str(template % {"condition": condition_name(*unpack(entry))}))
     for entry in old_conditions:
         if entry not in new_conditions:
-            template = _("removed exclude %(condition)s") if entry[2] == EXCLUDE else _("removed %(condition)s")
+            template = REMOVED.get(entry[2], REMOVED[INCLUDE])
             parts.append(str(template % {"condition": condition_name(*unpack(entry))}))
     return parts
+
+
+# What a history entry says of a condition added or removed, by its mode.
+ADDED = {
+    INCLUDE: _("added %(condition)s"),
+    EXCLUDE: _("added exclude %(condition)s"),
+    REQUIRE: _("added required %(condition)s"),
+}
+REMOVED = {
+    INCLUDE: _("removed %(condition)s"),
+    EXCLUDE: _("removed exclude %(condition)s"),
+    REQUIRE: _("removed required %(condition)s"),
+}
 
 
 Entry = tuple[str, str, str, str]

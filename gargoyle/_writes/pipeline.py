@@ -170,6 +170,7 @@ def _describe(condition: tuple[str, str, str, str]) -> dict[str, Any]:
         "field_name": field_name,
         "value": value,
         "exclude": mode == EXCLUDE,
+        "mode": mode,
     }
 
 

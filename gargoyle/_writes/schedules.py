@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from gargoyle import signals
 from gargoyle._authoring.fields import Percent
 from gargoyle._authoring.registry import ConditionSets, default_registry
+from gargoyle._storage import values
 from gargoyle._storage.change import VIA_ROLLOUT, VIA_SCHEDULE, SwitchChange
 from gargoyle._storage.schedule import (
     ACTION_ARGUMENTS,
@@ -94,10 +95,16 @@ def clean_arguments(action: str, arguments: Any, registry: ConditionSets | None 
         return {**cleaned, "condition": condition}
     cleaned["condition"] = field.clean(condition)
     if action == ADD_CONDITION:
-        exclude = arguments.get("exclude", False)
-        if not isinstance(exclude, bool):
-            raise ValidationError(_("exclude: pass true or false, not %(value)r."), params={"value": exclude})
-        cleaned["exclude"] = exclude
+        for flag in ("exclude", "required"):
+            given = arguments.get(flag, False)
+            if not isinstance(given, bool):
+                raise ValidationError(
+                    _("%(flag)s: pass true or false, not %(value)r."), params={"flag": flag, "value": given}
+                )
+            if given:
+                cleaned[flag] = True
+        cleaned.setdefault("exclude", False)
+        values.condition_mode(cleaned["exclude"], cleaned.get("required", False))  # not both
     return cleaned
 
 
@@ -119,6 +126,8 @@ def describe_action(action: str, arguments: dict[str, Any]) -> str:
         return gettext("remove %(condition)s") % {"condition": name}
     if arguments.get("exclude"):
         return gettext("add exclude %(condition)s") % {"condition": name}
+    if arguments.get("required"):
+        return gettext("add required %(condition)s") % {"condition": name}
     return gettext("add %(condition)s") % {"condition": name}
 
 
@@ -374,7 +383,7 @@ def _act(switch: Switch, action: str, arguments: dict[str, Any]) -> None:
         return
     ids = (default_registry, arguments["condition_set"], arguments["field"], arguments["condition"])
     if action == ADD_CONDITION:
-        switch.add_condition(*ids, exclude=arguments["exclude"])
+        switch.add_condition(*ids, exclude=arguments["exclude"], required=arguments.get("required", False))
     elif action == REMOVE_CONDITION:
         switch.remove_condition(*ids)
     else:

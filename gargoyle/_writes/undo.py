@@ -22,7 +22,6 @@ from gargoyle._storage.switch import Switch
 from gargoyle._storage.transactions import write_transaction
 from gargoyle._writes.attribution import made_by, restoring
 from gargoyle._writes.describe import Entry, condition_name, conditions, unpack
-from gargoyle.constants import EXCLUDE
 
 
 def restore(change: SwitchChange, *, state: str = "before", request: HttpRequest | None = None) -> Switch | None:
@@ -283,7 +282,7 @@ def undo(change: SwitchChange, request: HttpRequest | None = None) -> Switch | N
         for entry in plan["add"]:
             namespace, field_name, mode, condition = entry
             at = _index_in(entry, change.before)
-            values.add_condition(stored, namespace, field_name, condition, exclude=mode == EXCLUDE, at=at)
+            values.add_condition(stored, namespace, field_name, condition, mode, at=at)
         if plan["remove"] or plan["add"]:
             current.value = stored
         current.save()

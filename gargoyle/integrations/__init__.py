@@ -1,7 +1,8 @@
-"""Optional integrations with other tools, each behind a setting and its own pip extra:
-``sentry`` (``pip install gargoyle[sentry]``) and ``opentelemetry``. See docs/integrations.rst.
+"""Optional integrations with other tools, each with its own pip extra: ``sentry``
+(``pip install "django-gargoyle[sentry]"``) and ``opentelemetry`` (docs/integrations.rst),
+``drf`` (docs/drf.rst), ``jinja2`` (docs/jinja2.rst) and ``debug_toolbar`` (docs/debug-toolbar.rst).
 
-Both hear each answer a request gets (through ``SwitchExposureMiddleware``) while their setting
+Sentry and OpenTelemetry hear each answer a request gets (through ``SwitchExposureMiddleware``) while their setting
 is on: :class:`AnswerListener` keeps the listener in step with the setting.
 """
 

@@ -119,7 +119,18 @@ def client_switches(context: template.Context, element_id: str = CLIENT_SWITCHES
         then reads it with ``gargoyle.load(element_id)``.
     :returns: the ``<script type="application/json">`` element, safe to insert as it is.
     """
-    request = context.get("request")
+    return client_switches_element(context.get("request"), element_id)
+
+
+def client_switches_element(request: Any, element_id: str = CLIENT_SWITCHES_ID) -> SafeString:
+    """What ``{% client_switches %}`` renders for ``request`` (None: for nobody).
+
+    The Jinja2 extension's ``client_switches()`` renders the same.
+
+    :param request: the request the switches are judged for, or None.
+    :param element_id: the element's id.
+    :returns: the ``<script type="application/json">`` element, safe to insert as it is.
+    """
     subjects = [] if request is None else [request]
     payload = bulk_evaluation(client_keys(), *subjects, details=False)
     data = {"url": _bulk_url(), "etag": etag_of(payload), "flags": payload["flags"]}
@@ -134,4 +145,4 @@ def _bulk_url() -> str | None:
         return None
 
 
-__all__: list[Any] = ["client_switches", "ifnotswitch", "ifswitch", "register"]
+__all__: list[Any] = ["client_switches", "client_switches_element", "ifnotswitch", "ifswitch", "register"]

@@ -123,6 +123,7 @@ VALID_CONDITIONS = {
     "OnOrAfterDate": st.dates(min_value=datetime.date(1000, 1, 1)).map(str),
     "BeforeDate": st.dates(min_value=datetime.date(1000, 1, 1)).map(str),
     "String": st.text(alphabet=st.characters(categories=["L", "N", "P"]), min_size=1, max_size=30),
+    "PermissionName": st.from_regex(r"[a-z_][a-z0-9_]{0,9}\.[a-z0-9_]{1,20}", fullmatch=True),
 }
 
 

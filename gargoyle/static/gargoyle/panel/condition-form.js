@@ -56,7 +56,7 @@ function followChosenField(item, id, { select, inputs, help, error }) {
   update();
 }
 
-/** Include or exclude: an explicit choice, kept for the row until it is changed. */
+/** Include, exclude or required: an explicit choice, kept for the row until it is changed. */
 function buildModeChoice(item, id) {
   const mode = state.modes.get(item.key) || "include";
   const radio = (value, textKey) => {
@@ -77,7 +77,9 @@ function buildModeChoice(item, id) {
     h("legend", { text: t("modeLegend") }),
     radio("include", "includeChoice"),
     radio("exclude", "excludeChoice"),
+    radio("required", "requiredChoice"),
     h("span", { class: "help", id: `${id}-mode-help`, text: t("excludeExplained") }),
+    h("span", { class: "help", text: t("requiredExplained") }),
   );
 }
 
@@ -127,14 +129,14 @@ async function submitCondition(event, key, form, select, error, submit) {
     markInvalid(problem.input, error);
     return;
   }
-  const exclude = form.querySelector("input[name=mode]:checked")?.value === "exclude";
-  const body = { key, id: chosen.set.id, field: chosen.field.name, exclude: exclude ? "1" : "0" };
+  const mode = form.querySelector("input[name=mode]:checked")?.value || "include";
+  const body = { key, id: chosen.set.id, field: chosen.field.name, mode };
   for (const input of inputs) body[input.name] = input.value.trim();
   submit.disabled = true;
   try {
     const updated = await api("addCondition", { method: "POST", body });
     state.choice.set(key, select.value);
-    state.modes.set(key, exclude ? "exclude" : "include");
+    state.modes.set(key, mode);
     notify("switch-stored", { item: updated, focus: "condition-field" });
     const change = updated.changeSummary || t("nothingChanged");
     announce(t("changeOf", { label: switchLabel(updated), change }));

@@ -6,7 +6,7 @@ import { api } from "./api.js";
 import { announceUndoable, undoChange } from "./dialogs.js";
 import { announce, h } from "./dom.js";
 import { can, notify, STATUS, state, switchLabel } from "./state.js";
-import { t } from "./text.js";
+import { chipText, t } from "./text.js";
 
 // -- the chips ----------------------------------------------------------------------------
 
@@ -42,23 +42,27 @@ export function buildConditions(item, label) {
   return list;
 }
 
-/** A chip's text within its group: "Percent: 25% (0-25)", or "not 10.0.0.1" for an exclude. */
-function chipText(display, exclude) {
-  return exclude ? t("exceptCondition", { condition: display }) : display;
-}
+// A chip per mode ("i", "e", "r" as stored): its class, its words and the mark before it.
+const CHIP_MODES = {
+  i: { name: "include", text: "include", help: null, mark: null },
+  e: { name: "exclude", text: "exclude", help: "excludeHelp", mark: "not" },
+  r: { name: "required", text: "required", help: "requiredHelp", mark: "only" },
+};
 
-function buildChip(item, group, [fieldName, condition, display, exclude], index) {
-  const modeText = exclude ? t("exclude") : t("include");
+function buildChip(item, group, [fieldName, condition, display, exclude, stored], index) {
+  const mode = CHIP_MODES[stored] ? stored : exclude ? "e" : "i";
+  const shown = CHIP_MODES[mode];
+  const modeText = t(shown.text);
   const described = `${modeText}: ${group.label} ${display}`;
   const chip = h(
     "li",
-    { class: `gargoyle-chip gargoyle-chip-${exclude ? "exclude" : "include"}`, title: exclude ? t("excludeHelp") : null },
-    exclude ? h("span", { class: "gargoyle-chip-mode", "aria-hidden": "true", text: t("not") }) : null,
+    { class: `gargoyle-chip gargoyle-chip-${shown.name}`, title: shown.help ? t(shown.help) : null },
+    shown.mark ? h("span", { class: "gargoyle-chip-mode", "aria-hidden": "true", text: t(shown.mark) }) : null,
     h("span", { class: "gargoyle-sr-only", text: `${modeText}: ` }),
     h("span", { class: "gargoyle-chip-text", text: display }),
   );
   if (!can.change) return chip;
-  const what = chipText(display, exclude);
+  const what = chipText(display, mode);
   const remove = (event) =>
     removeCondition(event.currentTarget, item.key, { setId: group.id, groupLabel: group.label, index }, fieldName, condition, what);
   chip.append(

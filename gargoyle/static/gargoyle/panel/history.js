@@ -71,6 +71,7 @@ function buildChange(item, id, change) {
 function whoMade(change) {
   if (change.via === "schedule") return t("bySchedule", { who: change.username || t("aCommand") });
   if (change.via === "rollout") return t("byRollout", { who: change.username || t("aCommand") });
+  if (change.via === "sync_switches") return t("bySyncSwitches");
   return change.username || t("someone");
 }
 

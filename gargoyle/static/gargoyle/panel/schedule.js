@@ -9,7 +9,7 @@ import { confirmAction, returnFocusTo } from "./dialogs.js";
 import { announce, clearFieldErrors, h, showError } from "./dom.js";
 import { buildFieldInputs, checkInputs, markInvalid } from "./field-inputs.js";
 import { can, data, notify, state, switchLabel, TOGGLES } from "./state.js";
-import { formatDateIn, t } from "./text.js";
+import { chipText, formatDateIn, t } from "./text.js";
 
 const VIEWER_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 
@@ -173,8 +173,8 @@ function buildWhatSelect(item, selectId) {
   }
   const removes = h("optgroup", { label: t("scheduleRemove") });
   for (const group of item.conditions || []) {
-    for (const [fieldName, value, shown, exclude] of group.conditions) {
-      const text = `${group.label}: ${exclude ? t("exceptCondition", { condition: shown }) : shown}`;
+    for (const [fieldName, value, shown, exclude, mode] of group.conditions) {
+      const text = `${group.label}: ${chipText(shown, mode || (exclude ? "e" : "i"))}`;
       removes.append(h("option", { value: `remove_condition:${group.id}\0${fieldName}\0${value}`, text }));
     }
   }
@@ -203,8 +203,12 @@ function buildZoneSelect(selectId) {
 function buildForm(item, id) {
   const what = buildWhatSelect(item, `${id}-what`);
   const inputs = h("div", { class: "gargoyle-condition-inputs" });
-  const mode = h("select", { id: `${id}-schedule-mode`, name: "exclude" });
-  mode.append(h("option", { value: "0", text: t("includeChoice") }), h("option", { value: "1", text: t("excludeChoice") }));
+  const mode = h("select", { id: `${id}-schedule-mode`, name: "mode" });
+  mode.append(
+    h("option", { value: "include", text: t("includeChoice") }),
+    h("option", { value: "exclude", text: t("excludeChoice") }),
+    h("option", { value: "required", text: t("requiredChoice") }),
+  );
   const modeRow = h("div", { class: "gargoyle-value" }, h("label", { for: mode.id, text: t("modeLegend") }), mode);
   const follow = () => {
     const chosen = parseWhat(what.value);
@@ -251,7 +255,7 @@ function scheduleBody(key, chosen, fields) {
   Object.assign(body, { id: chosen.setId, field: chosen.fieldName });
   if (chosen.action === "remove_condition") return { ...body, value: chosen.condition };
   for (const input of fields.inputs.querySelectorAll("[name]")) body[input.name] = input.value.trim();
-  if (chosen.action === "add_condition") body.exclude = fields.mode.value;
+  if (chosen.action === "add_condition") body.mode = fields.mode.value;
   return body;
 }
 

@@ -74,3 +74,11 @@ export function formatDateIn(date, zone) {
     return dateFormat.format(date); // a zone this browser does not know
   }
 }
+
+/** A condition's text by its mode ("i", "e", "r" as stored): "25% (0-25)" for an include,
+ * "not 10.0.0.1" for an exclude, "only if Staff" for a required condition. */
+export function chipText(display, mode) {
+  if (mode === "e") return t("exceptCondition", { condition: display });
+  if (mode === "r") return t("requiredCondition", { condition: display });
+  return display;
+}
