@@ -16,12 +16,16 @@ VISITORS = "gargoyle.builtins.VisitorConditionSet"
 BETA_TESTERS = "Beta testers"
 
 
+# The fourth item of a condition that must match (a required condition), beside the others.
+REQUIRED = "required"
+
+
 class DemoSwitch(NamedTuple):
     key: str
     status: int
     label: str
     description: str
-    conditions: tuple = ()  # (condition set id, field name, condition)
+    conditions: tuple = ()  # (condition set id, field name, condition[, REQUIRED])
 
 
 class DemoUser(NamedTuple):
@@ -49,8 +53,9 @@ DEMO_SWITCHES = [
         "bulk_ordering",
         SELECTIVE,
         "Bulk ordering",
-        "The /bulk-order/ page, for customers on the Pro plan.",
-        ((CUSTOMERS, "plan", "pro"),),
+        "The /bulk-order/ page, for customers on the Pro plan in Germany or France.",
+        # The plan is required (AND-ed), the countries are alternatives (OR-ed).
+        ((CUSTOMERS, "plan", "pro", REQUIRED), (CUSTOMERS, "country", "DE"), (CUSTOMERS, "country", "FR")),
     ),
     DemoSwitch(
         "free_shipping",

@@ -23,6 +23,7 @@ from shop.demo_data import (
     DEMO_USAGE,
     DEMO_USERS,
     QUICK_VIEW_ROLLOUT,
+    REQUIRED,
     SHOPPER_PASSWORD,
     USAGE_DAYS,
 )
@@ -68,8 +69,9 @@ class Command(BaseCommand):
         created = switch is None
         if created:
             switch = Switch(key=demo.key, status=demo.status, label=demo.label, description=demo.description)
-            for condition_set, field_name, condition in demo.conditions:
-                switch.add_condition(gargoyle, condition_set, field_name, condition, commit=False)
+            for condition_set, field_name, condition, *mode in demo.conditions:
+                required = mode == [REQUIRED]
+                switch.add_condition(gargoyle, condition_set, field_name, condition, required=required, commit=False)
             switch.save(force_insert=True)  # one write, so one entry in the switch's history
             self.new_switches.append(demo.key)
         self._report(demo.key, created, switch.get_status_display())
