@@ -164,3 +164,5 @@ if DEBUG_TOOLBAR:
         "debug_toolbar.panels.templates.TemplatesPanel",
         "gargoyle.integrations.debug_toolbar.SwitchesPanel",
     ]
+    # A "DJDT" handle at the side until clicked: the shop and the panel stay readable.
+    DEBUG_TOOLBAR_CONFIG = {"SHOW_COLLAPSED": True}
