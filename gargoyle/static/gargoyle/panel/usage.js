@@ -50,7 +50,8 @@ function figuresText(usage) {
   parts.push(t("usageWeek", { checks: formatNumber(usage.checks7d) }));
   if (usage.lastChecked) {
     const when = relativeTime(new Date(usage.lastChecked));
-    parts.push(usage.processes ? t("usageLastBy", { when, processes: usage.processes }) : t("usageLast", { when }));
+    const byWhom = usage.processes === 1 ? "usageLastByOne" : "usageLastBy";
+    parts.push(usage.processes ? t(byWhom, { when, processes: usage.processes }) : t("usageLast", { when }));
   }
   return parts.join(" · ");
 }
