@@ -26,7 +26,7 @@ from gargoyle._hybrid_middleware import HybridMiddleware
 from gargoyle._runtime import exposure, outcomes
 from gargoyle.manager import gargoyle
 from gargoyle.qa import SwitchOverrideMiddleware, unforced
-from gargoyle.visitors import VisitorCookieMiddleware
+from gargoyle.visitors import Visitor, VisitorCookieMiddleware
 
 __all__ = ["SwitchExposureMiddleware", "SwitchOverrideMiddleware", "VisitorCookieMiddleware", "subject_of"]
 
@@ -71,9 +71,13 @@ def _count_for_rollouts(request: HttpRequest, response: HttpResponseBase) -> Non
 
 
 def subject_of(request: HttpRequest) -> str | None:
-    """Who a request is, for counting distinct exposed subjects: its user, else its address."""
+    """Who a request is, for counting distinct exposed subjects: its user, else its visitor
+    cookie's id when a visitor condition judged it (:mod:`gargoyle.visitors`), else its address."""
     user = getattr(request, "user", None)
     if user is not None and getattr(user, "is_authenticated", False):
         return f"user:{user.pk}"
+    visitor = getattr(request, "gargoyle_visitor", None)
+    if isinstance(visitor, Visitor) and visitor.evaluated and visitor.id is not None:
+        return f"visitor:{visitor.id}"  # one browser, whatever addresses it comes from
     address = request.META.get("REMOTE_ADDR")
     return f"ip:{address}" if address else None

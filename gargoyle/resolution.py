@@ -10,7 +10,8 @@ value and reason in-process and over HTTP. It needs no OpenFeature package. The 
 Reason                When
 ====================  ===================================================================
 ``STATIC``            Global, Disabled, or Selective without conditions: the same answer for
-                      everyone (also a switch forced by :class:`~gargoyle.testutils.switches`)
+                      everyone (also a switch forced by :class:`~gargoyle.testutils.switches`
+                      or by a browser's QA override, :mod:`gargoyle.qa`)
 ``TARGETING_MATCH``   Selective, and a condition decided: an include or exclude matched a
                       subject, a required condition did not match (off), or the switch
                       has required conditions, every one matched, and it has no includes
@@ -34,6 +35,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 
 from gargoyle._runtime.engine import CompiledSwitch
+from gargoyle._runtime.overrides import OverridableSwitch
 from gargoyle._runtime.subjects import Subjects, async_subjects_of, subjects_of
 from gargoyle.constants import DISABLED, GLOBAL, INHERIT, SELECTIVE
 from gargoyle.manager import SwitchManager, gargoyle
@@ -127,6 +129,8 @@ def _resolved(manager: SwitchManager, snapshot: Any, key: str, subjects: Subject
 
 def _reason(switch: CompiledSwitch, subjects: list[Any]) -> str:
     """Why ``switch`` answers what it does for ``subjects`` (the rules of ``CompiledSwitch.evaluate``)."""
+    if isinstance(switch, OverridableSwitch) and switch.forced_answer() is not None:
+        return STATIC  # a tester forced it for their browser: the same answer whoever they are
     parent_on = False
     if switch.parent is not None:
         inherited = switch.parent.evaluate(subjects, None)

@@ -268,12 +268,32 @@ def test_the_browser_s_ofrep_answers_follow_its_overrides(tester: Any) -> None:
     client = client_for(tester)
     client.get("/page/?gargoyle=banner:off")
 
-    def flags(client: Client) -> list[tuple[str, bool]]:
+    def flags(client: Client) -> list[tuple[str, bool, str]]:
         response = client.post("/ofrep/v1/evaluate/flags", "{}", content_type="application/json")
-        return [(flag["key"], flag["value"]) for flag in response.json()["flags"]]
+        return [(flag["key"], flag["value"], flag["reason"]) for flag in response.json()["flags"]]
 
-    assert flags(client) == [("banner", False)]
-    assert flags(Client()) == [("banner", True)]  # another browser
+    # Forced for this browser: the same answer whoever asks, so STATIC, as for a Global switch.
+    assert flags(client) == [("banner", False, "STATIC")]
+    assert flags(Client()) == [("banner", True, "STATIC")]  # another browser: the stored Global
+
+
+@QA
+def test_a_forced_answer_has_the_reason_static() -> None:
+    from gargoyle.resolution import DEFAULT, STATIC, resolve
+
+    staff = Switch.objects.get(key="checkout")
+    staff.status = SELECTIVE
+    staff.save()
+    staff.add_condition(gargoyle, "gargoyle.builtins.UserConditionSet(auth.user)", "is_staff", "1")
+    request = RequestFactory().get("/")
+    assert (resolve("checkout", request).value, resolve("checkout", request).reason) == (False, DEFAULT)
+    token = forced.set({"checkout": True})
+    try:
+        assert (resolve("checkout", request).value, resolve("checkout", request).reason) == (True, STATIC)
+        assert resolve("banner:photos", request).reason == STATIC  # follows its Global parent
+    finally:
+        forced.reset(token)
+    assert resolve("checkout", request).reason == DEFAULT
 
 
 @QA

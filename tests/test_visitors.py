@@ -421,3 +421,43 @@ def test_settings_without_the_middleware_warn() -> None:
     assert ids(GARGOYLE_VISITOR_COOKIE_AGE=600, MIDDLEWARE=MIDDLEWARE) == []
     assert ids(GARGOYLE_VISITOR_COOKIE_AGE=600, MIDDLEWARE=["gargoyle.visitors.VisitorCookieMiddleware"]) == []
     assert ids() == []  # nothing set: a site that does not use visitors is not nagged
+
+
+# -- rollouts: a visitor is one subject, whatever its address -----------------------------------------
+
+
+def test_a_visitor_is_counted_as_one_subject_across_addresses() -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    from gargoyle.middleware import subject_of
+
+    visitor_switch("half")
+    seen = []
+
+    def view(request: HttpRequest) -> HttpResponse:
+        request.user = AnonymousUser()
+        before = subject_of(request)  # no visitor condition judged it yet: its address
+        gargoyle.is_active("half", request)
+        seen.append((before, subject_of(request)))
+        return HttpResponse()
+
+    middleware = VisitorCookieMiddleware(view)
+    first = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1")
+    response = middleware(first)
+    again = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2")  # the same browser, another network
+    again.COOKIES[NAME] = response.cookies[NAME].value
+    middleware(again)
+    visitor = id_in(response.cookies[NAME].value)
+    assert seen == [("ip:10.0.0.1", f"visitor:{visitor}"), ("ip:10.0.0.2", f"visitor:{visitor}")]
+
+
+def test_a_guarded_rollout_climbs_the_visitor_percent_and_counts_anonymous_requests() -> None:
+    from gargoyle import rollouts
+    from gargoyle._writes.rollout_evaluation import active_rollouts
+
+    Switch.objects.create(key="banner", status=SELECTIVE)
+    rollout = rollouts.start("banner", [5, 50, 100], condition_set=VISITORS, field="percent")
+    switch = Switch.objects.get(key="banner")
+    assert switch.value == {"visitor": {"percent": [["i", "0-5"]]}}
+    assert rollout.condition_set == VISITORS
+    assert active_rollouts()["banner"].signed_in_only is False  # anonymous visitors are who it judges

@@ -42,8 +42,13 @@ class OverridableSwitch(CompiledSwitch):
         self.fixed = self.constant
         self.constant = None
 
-    def evaluate(self, instances: Iterable[Any], default: bool | None) -> bool | None:
+    def forced_answer(self) -> bool | None:
+        """The answer this request's browser forced, or None (for the reason of an answer)."""
         overrides = forced.get()
+        return None if overrides is None else overrides.get(self.key)
+
+    def evaluate(self, instances: Iterable[Any], default: bool | None) -> bool | None:
+        overrides = forced.get()  # inline, not forced_answer(): this is the hot path
         if overrides is not None:
             answer = overrides.get(self.key)
             if answer is not None:
