@@ -21,6 +21,7 @@ from gargoyle._authoring.condition_sets import ConditionSet
 from gargoyle._authoring.fields import Field, Percent, describe_condition
 from gargoyle._conf import get_settings
 from gargoyle._runtime.engine import CompiledSwitch
+from gargoyle._runtime.snapshot import one_condition
 from gargoyle._runtime.subjects import subjects_of
 from gargoyle._storage import values
 from gargoyle.cohorts import legacy_number, stable_bucket
@@ -80,6 +81,8 @@ class Bucket(NamedTuple):
     exclude: bool
     #: In words: ``"alice is in bucket 37.12 of new_checkout: outside 0-10"`` (with an en dash).
     text: str
+    #: Whether the condition is a required one (:ref:`required-conditions`).
+    required: bool = False
 
 
 def buckets(manager: SwitchManager, key: str, *, username: str = "", ip: str = "") -> list[Bucket]:
@@ -114,11 +117,11 @@ def buckets(manager: SwitchManager, key: str, *, username: str = "", ip: str = "
                     continue
                 who = username if subject is request.user else str(number)
                 for mode, condition in entries:
-                    found.append(_bucket(key, field, who, number, condition, mode == EXCLUDE, legacy))
+                    found.append(_bucket(key, field, who, number, condition, mode, legacy))
     return found
 
 
-def _bucket(key: str, field: Percent, who: str, number: Any, condition: str, exclude: bool, legacy: bool) -> Bucket:
+def _bucket(key: str, field: Percent, who: str, number: Any, condition: str, mode: str, legacy: bool) -> Bucket:
     low, high = field.parse(condition)
     if legacy:
         legacy_value = legacy_number(number)
@@ -129,15 +132,17 @@ def _bucket(key: str, field: Percent, who: str, number: Any, condition: str, exc
         inside = low <= bucket < high
     shown = f"{_plain(low)}\u2013{_plain(high)}"
     where = _("inside %(range)s") % {"range": shown} if inside else _("outside %(range)s") % {"range": shown}
-    if exclude:
+    if mode == EXCLUDE:
         where = _("%(where)s (an exclude)") % {"where": where}
+    elif mode == REQUIRE:
+        where = _("%(where)s (required)") % {"where": where}
     text = _("%(who)s is in bucket %(bucket)s of %(key)s: %(where)s") % {
         "who": who,
         "bucket": f"{bucket:.0f}" if legacy else f"{bucket:.2f}",
         "key": key,
         "where": where,
     }
-    return Bucket(who, bucket, f"{_plain(low)}-{_plain(high)}", inside, exclude, text)
+    return Bucket(who, bucket, f"{_plain(low)}-{_plain(high)}", inside, mode == EXCLUDE, text, mode == REQUIRE)
 
 
 def _plain(number: Decimal) -> str:
@@ -226,11 +231,6 @@ def _explain_conditions(manager: SwitchManager, key: str, value: Any, instances:
 def _matches(
     sets: list[ConditionSet], field_name: str, field: Field, condition: str, key: str, subjects: list[Any]
 ) -> bool:
-    matcher = field.matcher([condition], key)
-    for condition_set in sets:
-        if field_name not in condition_set.fields:
-            continue
-        for subject in subjects:
-            if condition_set.can_execute(subject) and matcher(condition_set.get_field_value(subject, field_name)):
-                return True
-    return False
+    # As the engine judges a required condition: a set that judges itself is asked itself.
+    owners = [condition_set for condition_set in sets if field_name in condition_set.fields]
+    return one_condition(owners, field_name, field.matcher([condition], key), condition).met(subjects)

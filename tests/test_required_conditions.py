@@ -167,6 +167,21 @@ class TestModel:
         entries = Switch.objects.get(key="f").value["auth.user"]["percent"]
         assert sorted(entries) == [["i", "0-25"], ["r", "0-50"]]
 
+    def test_a_rollout_keeps_a_required_cap_of_the_same_range(self) -> None:
+        """A required 0-50 is a cap ("never more than half"): a rollout reaching 0-50, then
+        0-100, must not turn it into an include and lift it."""
+        from gargoyle import rollouts
+
+        users = [User.objects.create(username=f"user{number}") for number in range(200)]
+        store("cap", (REQUIRE, "auth.user", "percent", "0-50"))
+        rollout = rollouts.start("cap", [10, 50, 100])
+        rollouts.advance(rollout.pk)
+        assert sorted(Switch.objects.get(key="cap").value["auth.user"]["percent"]) == [["i", "0-50"], ["r", "0-50"]]
+        rollouts.advance(rollout.pk)
+        assert sorted(Switch.objects.get(key="cap").value["auth.user"]["percent"]) == [["i", "0-100"], ["r", "0-50"]]
+        capped = [user for user in users if gargoyle.is_active("cap", user)]
+        assert capped == [user for user in users if stable_bucket("cap", user.pk) < 5000]
+
     def test_export_keeps_the_mode(self) -> None:
         store("f", (REQUIRE, *STAFF))
         [exported] = export_switches(Switch.objects.all())["switches"]
@@ -258,10 +273,51 @@ class TestExplained:
             == "On for: 10 % of signed-in users — only if IP 10.0.0.0/8"
         )
 
+    def test_the_estimate_of_a_lone_required_percent(self) -> None:
+        from gargoyle._web.audience import estimate
+
+        store("only_capped", (REQUIRE, "auth.user", "percent", "0-10"))
+        assert estimate(gargoyle, Switch.objects.get(key="only_capped")) == {
+            "percent": 10.0,
+            "of": "signed-in users",
+            "text": "about 10 % of signed-in users",
+        }
+        store("capped_staff", (REQUIRE, "auth.user", "percent", "0-10"), (REQUIRE, *STAFF))
+        assert (
+            estimate(gargoyle, Switch.objects.get(key="capped_staff"))["text"]
+            == "at most about 10 % of signed-in users"
+        )
+        store("included", (INCLUDE, "auth.user", "percent", "0-20"), (REQUIRE, *STAFF))
+        assert estimate(gargoyle, Switch.objects.get(key="included"))["text"] == "at most about 20 % of signed-in users"
+
     def test_the_preview_names_the_requirement_not_met(self, staff: User, customer: User) -> None:
         store("f", (REQUIRE, *STAFF))
         assert explain(gargoyle, "f", customer) == "The required condition User: Staff does not match them."
         assert explain(gargoyle, "f", staff) == "Every required condition matches them."
+
+    def test_the_preview_asks_a_condition_set_that_judges_itself(self) -> None:
+        gargoyle.register(NamePrefixConditionSet)
+        try:
+            store("acme_only", (REQUIRE, "name_prefix", "prefix", "acme"))
+            assert explain(gargoyle, "acme_only", Team(name="acme-us")) == "Every required condition matches them."
+            assert explain(gargoyle, "acme_only", Team(name="other")) == (
+                "The required condition NamePrefixConditionSet: Prefix acme does not match them."
+            )
+            store("acme_include", (INCLUDE, "name_prefix", "prefix", "acme"))
+            assert explain(gargoyle, "acme_include", Team(name="acme-us")).startswith("Included by ")
+        finally:
+            gargoyle.unregister(NamePrefixConditionSet)
+
+    def test_the_preview_buckets_say_which_range_is_required(self, staff: User) -> None:
+        from gargoyle.preview import buckets
+
+        store("capped", (INCLUDE, "auth.user", "percent", "0-10"), (REQUIRE, "auth.user", "percent", "0-50"))
+        found = buckets(gargoyle, "capped", username="sam")
+        assert [(bucket.range, bucket.exclude, bucket.required) for bucket in found] == [
+            ("0-10", False, False),
+            ("0-50", False, True),
+        ]
+        assert found[1].text.endswith(" (required)") and not found[0].text.endswith(")")
 
     def test_resolve_gives_targeting_match(self, staff: User, customer: User) -> None:
         store("f", (REQUIRE, *STAFF))

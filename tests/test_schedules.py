@@ -428,6 +428,23 @@ def test_the_command_adds_lists_moves_and_cancels(switch) -> None:
     assert [(row["id"], row["state"]) for row in listed] == [(made.pk, "cancelled")]
 
 
+def test_the_command_schedules_a_required_condition(switch) -> None:
+    at = ["--at", "2040-03-01T09:00Z"]
+    run("switch_schedules", "add", "checkout", *at, "--add-condition", USER_SET, "is_staff", "1", "--required")
+    made = ScheduledChange.objects.get()
+    assert made.arguments == {
+        "condition_set": USER_SET,
+        "field": "is_staff",
+        "condition": "1",
+        "exclude": False,
+        "required": True,
+    }
+    both = ["--add-condition", USER_SET, "is_staff", "1", "--required", "--exclude"]
+    with pytest.raises(CommandError, match="not allowed with argument"):
+        run("switch_schedules", "add", "checkout", *at, *both)
+    assert ScheduledChange.objects.count() == 1
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -164,7 +164,7 @@ def compile_rules(key: str, value: Any, namespaces: Mapping[str, list[ConditionS
         has_includes = has_includes or bool(includes)
         owners = [condition_set for condition_set in sets if field_name in condition_set.fields]
         # Each required condition on its own: all of them must match.
-        requirements.extend(_requirement(owners, field_name, field_type.matcher([c], key), c) for c in required)
+        requirements.extend(one_condition(owners, field_name, field_type.matcher([c], key), c) for c in required)
         if not includes and not excludes:
             continue
         for condition_set in owners:
@@ -183,8 +183,9 @@ def compile_rules(key: str, value: Any, namespaces: Mapping[str, list[ConditionS
     return Rules(compiled + list(legacy.values()), has_includes)
 
 
-def _requirement(owners: list[ConditionSet], field_name: str, matcher: Matcher, condition: str) -> Requirement:
-    """One required condition, judged as an include of its own by each set that declares the field."""
+def one_condition(owners: list[ConditionSet], field_name: str, matcher: Matcher, condition: str) -> Requirement:
+    """One condition, judged as an include of its own by each set that declares the field: a
+    required condition, or any condition the preview asks about (``gargoyle.preview``)."""
     groups: list[ConditionGroup | LegacyConditionGroup] = []
     for condition_set in owners:
         if _asks_itself(condition_set):

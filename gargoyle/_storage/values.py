@@ -108,7 +108,13 @@ def set_include(value: dict[str, Any], namespace: str, field_name: str, conditio
     """Make ``condition`` the field's only include condition (excludes and required conditions
     stay); return whether anything changed."""
     entries = _entries(value, namespace, field_name)
-    kept = [entry for entry in entries if entry[0] != INCLUDE and condition_text(entry[1]) != condition]
+    # An exclude of the same range would cancel it, so it goes; a required range is a cap
+    # ("never more than half") that a rollout must not lift, so it stays, whatever its range.
+    kept = [
+        entry
+        for entry in entries
+        if entry[0] == REQUIRE or (entry[0] != INCLUDE and condition_text(entry[1]) != condition)
+    ]
     wanted = [*kept, [INCLUDE, condition]]
     if [list(entry) for entry in entries] == wanted:
         return False

@@ -378,6 +378,7 @@ def preview(request: HttpRequest) -> dict[str, Any]:
             "range": b.range,
             "inside": b.inside,
             "exclude": b.exclude,
+            "required": b.required,
             "text": b.text,
         }
         for b in cohorts

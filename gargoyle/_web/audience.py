@@ -98,19 +98,25 @@ def estimate(manager: SwitchManager, switch: Switch) -> dict[str, Any] | None:
     """The share a percent rollout covers, or None where none can be given.
 
     ``{"percent": 10.0, "of": "signed-in users", "text": "about 10 % of signed-in users"}``:
-    the include percent ranges of one condition set, summed (overlaps counted once). It is
-    "at least" that share when other include conditions also turn the switch on, and "at
-    most" when exclude conditions keep some out.
+    the include percent ranges of one condition set, summed (overlaps counted once), or, on
+    a switch without includes, its one required percent range. It is "at least" that share
+    when other include conditions also turn the switch on, and "at most" when exclude or
+    required conditions keep some out.
     """
     if switch.status != SELECTIVE or manager.problem_of(switch):
         return None
     shares: dict[str, Decimal] = {}
+    required_shares: list[tuple[str, Decimal]] = []  # one per required percent range
     other_includes = has_excludes = False
+    limits = 0  # excludes and required conditions
     for sets, name, field, entries in _fields(manager, switch):
         by_mode = values.split_by_mode(entries, name)
         includes = by_mode[INCLUDE]
+        limits += len(by_mode[EXCLUDE]) + len(by_mode[REQUIRE])
         # Required conditions keep some out, as excludes do.
         has_excludes = has_excludes or bool(by_mode[EXCLUDE] or by_mode[REQUIRE])
+        if isinstance(field, Percent):
+            required_shares += [(_percent_of(sets[0]), _covered(field, [range_])) for range_ in by_mode[REQUIRE]]
         if not includes:
             continue
         if isinstance(field, Percent):
@@ -118,9 +124,15 @@ def estimate(manager: SwitchManager, switch: Switch) -> dict[str, Any] | None:
             shares[who] = shares.get(who, Decimal(0)) + _covered(field, includes)
         else:
             other_includes = True
-    if len(shares) != 1:
+    if not shares and not other_includes and len(required_shares) == 1:
+        # No include: the switch is on for those the requirements let through, so a lone
+        # required range is the share (at most, if another requirement or an exclude also limits).
+        ((who, share),) = required_shares
+        has_excludes = limits > 1
+    elif len(shares) != 1:
         return None  # none, or shares of different things that do not add up
-    ((who, share),) = shares.items()
+    else:
+        ((who, share),) = shares.items()
     number = _number(share)
     if other_includes:
         text = _("at least about %(share)s %% of %(who)s")

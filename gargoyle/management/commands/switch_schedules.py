@@ -86,7 +86,9 @@ def _action_arguments(parser: CommandParser, required: bool) -> None:
     actions.add_argument("--percent", metavar="RANGE", help="Make RANGE (e.g. 0-25) the percent field's only range.")
     actions.add_argument("--add-condition", nargs=3, metavar=("SET", "FIELD", "VALUE"), help="Add a condition.")
     actions.add_argument("--remove-condition", nargs=3, metavar=("SET", "FIELD", "VALUE"), help="Remove one.")
-    parser.add_argument("--exclude", action="store_true", help="With --add-condition: an exclude condition.")
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument("--exclude", action="store_true", help="With --add-condition: an exclude condition.")
+    modes.add_argument("--required", action="store_true", help="With --add-condition: a required condition.")
     parser.add_argument(
         "--condition-set", default=USER_SET, help=f"With --percent: the condition set (default: {USER_SET})."
     )
@@ -109,6 +111,8 @@ def _action(options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     if options["add_condition"]:
         condition_set, field, value = options["add_condition"]
         arguments = {"condition_set": condition_set, "field": field, "condition": value, "exclude": options["exclude"]}
+        if options["required"]:
+            arguments["required"] = True
         return "add_condition", arguments
     condition_set, field, value = options["remove_condition"]
     return "remove_condition", {"condition_set": condition_set, "field": field, "condition": value}
