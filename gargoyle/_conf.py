@@ -10,6 +10,7 @@ from typing import Any, Literal, TypedDict
 
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
 
 from gargoyle.constants import DISABLED, GLOBAL, STATUSES
 
@@ -379,3 +380,15 @@ def default_status(default: dict[str, Any]) -> int | None:
         status: int = default["initial_status"]  # equal to one of STATUSES
         return status
     return None
+
+
+def import_problem(value: Any) -> str | None:
+    """For a setting that takes a function or its dotted path: what is wrong with a path that
+    does not import, or names something not callable; None otherwise (and for a function)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        found = import_string(value)
+    except ImportError as error:
+        return f"cannot be imported: {error}"
+    return None if callable(found) else f"names {found!r}, which is not callable"

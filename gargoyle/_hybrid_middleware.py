@@ -1,4 +1,5 @@
-"""The shape every gargoyle middleware shares: Django may call it from sync or async code."""
+"""What gargoyle's middlewares share: Django may call them from sync or async code, and their
+system checks ask where in ``MIDDLEWARE`` one is."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.conf import settings
+from django.utils.module_loading import import_string
 
 
 class HybridMiddleware:
@@ -21,3 +24,15 @@ class HybridMiddleware:
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
+
+
+def middleware_position(cls: type) -> int | None:
+    """The index in ``MIDDLEWARE`` of the first entry that is ``cls`` or a subclass of it."""
+    for index, path in enumerate(settings.MIDDLEWARE):
+        try:
+            found = import_string(path)
+        except ImportError:
+            continue  # Django reports it when it loads the middleware
+        if isinstance(found, type) and issubclass(found, cls):
+            return index
+    return None

@@ -9,9 +9,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
-from django.utils.module_loading import import_string
 
-from gargoyle._conf import is_valid_context_subjects, is_valid_keys, is_valid_webhook
+from gargoyle._conf import import_problem, is_valid_context_subjects, is_valid_keys, is_valid_webhook
 
 MIDDLEWARE = "gargoyle.middleware.SwitchExposureMiddleware"
 
@@ -88,10 +87,4 @@ def check_open_standards(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
 def _context_subjects_problem(value: Any) -> str | None:
     if not is_valid_context_subjects(value):
         return "must be None, a function, or the dotted path of one"
-    if not isinstance(value, str):
-        return None
-    try:
-        found = import_string(value)
-    except ImportError as error:
-        return f"cannot be imported: {error}"
-    return None if callable(found) else f"names {found!r}, which is not callable"
+    return import_problem(value)

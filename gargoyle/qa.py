@@ -29,10 +29,9 @@ from django.core import signing
 from django.core.checks import CheckMessage, Error, Warning
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.cache import patch_cache_control
-from django.utils.module_loading import import_string
 
 from gargoyle._conf import get_settings, is_valid_keys
-from gargoyle._hybrid_middleware import HybridMiddleware
+from gargoyle._hybrid_middleware import HybridMiddleware, middleware_position
 from gargoyle._runtime.overrides import forced
 
 __all__ = [
@@ -47,6 +46,7 @@ __all__ = [
     "apply",
     "check_qa_overrides",
     "may_override",
+    "overridden_by",
     "override_url",
     "overrides_of",
     "parse",
@@ -121,15 +121,17 @@ def override_url(request: HttpRequest, value: str) -> str:
 def unforced(answers: Mapping[str, bool], overrides: Mapping[str, bool]) -> dict[str, bool]:
     """The answers no override decided: neither an overridden key's nor one below it
     (``parent:child`` follows ``parent``). Rollouts' guards count these only."""
-    return {key: answer for key, answer in answers.items() if not _under(key, overrides)}
+    return {key: answer for key, answer in answers.items() if overridden_by(key, overrides) is None}
 
 
-def _under(key: str, overrides: Mapping[str, bool]) -> bool:
+def overridden_by(key: str, overrides: Mapping[str, bool]) -> str | None:
+    """The overridden key that decides ``key``'s answer: ``key`` itself or the nearest
+    ancestor in ``overrides`` (``parent:child`` follows ``parent``); None if neither is."""
     while True:
         if key in overrides:
-            return True
+            return key
         if ":" not in key:
-            return False
+            return None
         key = key.rpartition(":")[0]
 
 
@@ -247,7 +249,7 @@ def check_qa_overrides(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
         ]
     from django.contrib.auth.middleware import AuthenticationMiddleware
 
-    mine, authentication = _position(SwitchOverrideMiddleware), _position(AuthenticationMiddleware)
+    mine, authentication = middleware_position(SwitchOverrideMiddleware), middleware_position(AuthenticationMiddleware)
     if mine is not None and (authentication is None or authentication > mine):
         return [
             Error(
@@ -267,15 +269,3 @@ def check_qa_overrides(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
             )
         ]
     return []
-
-
-def _position(cls: type) -> int | None:
-    """The index in ``MIDDLEWARE`` of the first entry that is ``cls`` or a subclass of it."""
-    for index, path in enumerate(settings.MIDDLEWARE):
-        try:
-            found = import_string(path)
-        except ImportError:
-            continue  # Django reports it when it loads the middleware
-        if isinstance(found, type) and issubclass(found, cls):
-            return index
-    return None

@@ -32,11 +32,12 @@ from django.utils.module_loading import import_string
 from gargoyle._conf import (
     DEFAULTS,
     get_settings,
+    import_problem,
     is_valid_visitor_consent,
     is_valid_visitor_cookie_age,
     is_valid_visitor_cookie_name,
 )
-from gargoyle._hybrid_middleware import HybridMiddleware
+from gargoyle._hybrid_middleware import HybridMiddleware, middleware_position
 
 __all__ = ["SALT", "Visitor", "VisitorCookieMiddleware", "check_visitor_settings", "consented", "visitor_id"]
 
@@ -202,7 +203,7 @@ def check_visitor_settings(app_configs: Any = None, **kwargs: Any) -> list[Check
             for problem in problems
         ]
     configured = [name for name in _SETTINGS if hasattr(settings, name)]
-    if configured and not _installed():
+    if configured and middleware_position(VisitorCookieMiddleware) is None:
         return [
             Warning(
                 f"{', '.join(configured)} set, but {_MIDDLEWARE} is not in MIDDLEWARE: no visitor gets a cookie, "
@@ -249,21 +250,4 @@ def _taken_names() -> dict[str, str]:
 def _consent_problem(value: Any) -> str | None:
     if not is_valid_visitor_consent(value):
         return "must be None, a function taking the request, or the dotted path of one"
-    if not isinstance(value, str):
-        return None
-    try:
-        found = import_string(value)
-    except ImportError as error:
-        return f"cannot be imported: {error}"
-    return None if callable(found) else f"names {found!r}, which is not callable"
-
-
-def _installed() -> bool:
-    for path in settings.MIDDLEWARE:
-        try:
-            found = import_string(path)
-        except ImportError:
-            continue  # Django reports it when it loads the middleware
-        if isinstance(found, type) and issubclass(found, VisitorCookieMiddleware):
-            return True
-    return False
+    return import_problem(value)

@@ -383,6 +383,7 @@ def test_unforced_leaves_out_overridden_keys_and_their_children() -> None:
     answers = {"a": True, "a:b": True, "a:b:c": False, "ab": True, "x": False}
     assert qa.unforced(answers, {"a": False}) == {"ab": True, "x": False}
     assert qa.unforced(answers, {}) == answers
+    assert (qa.overridden_by("a:b:c", {"a": True, "a:b": False}), qa.overridden_by("ab", {"a": True})) == ("a:b", None)
 
 
 # -- the parameter's helpers ----------------------------------------------------------------------

@@ -106,7 +106,7 @@ def describe(manager: SwitchManager, request: HttpRequest, answers: Mapping[str,
     rows = manager._current_snapshot().rows
     checked = []
     for key, answer in answers.items():
-        forced_by = _overridden_by(key, overrides)
+        forced_by = qa.overridden_by(key, overrides)
         checked.append(
             {
                 "key": key,
@@ -117,16 +117,6 @@ def describe(manager: SwitchManager, request: HttpRequest, answers: Mapping[str,
             }
         )
     return {"checked": checked, "qa": _controls(manager, request, overrides)}
-
-
-def _overridden_by(key: str, overrides: Mapping[str, bool]) -> str | None:
-    """The overridden key that decides ``key``'s answer: itself or an ancestor, if any."""
-    while True:
-        if key in overrides:
-            return key
-        if ":" not in key:
-            return None
-        key = key.rpartition(":")[0]
 
 
 def _reason(
