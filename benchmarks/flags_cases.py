@@ -1,11 +1,14 @@
 """django-flags' fixtures and cases: ``flag_state(name, request=request)``.
 
 Flags has no percent and no IP condition: the SELECTIVE case is 100 ``user`` conditions
-plus a required ``anonymous: False``. A child key is a plain flag; GLOBAL and DISABLED
-are ``boolean`` conditions. ``flag_state`` reads every flag from the database once per
-request and keeps them on ``request.flag_conditions``: the single-call cases reuse one
-request, so they run with that memo warm (flags' best case); a template render starts a
-fresh request, as a page does.
+plus a required ``anonymous: False``. The required-AND case is 10 ``user`` conditions AND
+a required ``anonymous: False`` AND a required ``path matches`` (flags has no staff and no
+IP condition: these stand for them). Flags has no group condition: no group cases. A
+child key is a plain flag; GLOBAL and DISABLED are ``boolean`` conditions. ``flag_state``
+reads every flag from the database once per request and keeps them on
+``request.flag_conditions``: the single-call cases reuse one request, so they run with
+that memo warm (flags' best case); a template render starts a fresh request, as a page
+does.
 """
 
 from __future__ import annotations
@@ -17,7 +20,17 @@ from django.template import engines
 from flags.models import FlagState
 from flags.state import flag_state
 
-from benchmarks.cases import KEYS, PAGE_KEYS, PAGE_ON, USERNAMES, Call, Subjects, page_template
+from benchmarks.cases import (
+    KEYS,
+    PAGE_KEYS,
+    PAGE_ON,
+    REQUIRED_NAMES,
+    REQUIRED_PATH,
+    USERNAMES,
+    Call,
+    Subjects,
+    page_template,
+)
 
 NAME = "flags"
 
@@ -31,6 +44,9 @@ def create_fixtures() -> None:
             *(FlagState(name=key, condition="boolean", value=str(PAGE_ON[key])) for key in PAGE_KEYS),
             *(FlagState(name=KEYS["selective"], condition="user", value=name) for name in USERNAMES),
             FlagState(name=KEYS["selective"], condition="anonymous", value="False", required=True),
+            *(FlagState(name=KEYS["required"], condition="user", value=name) for name in REQUIRED_NAMES),
+            FlagState(name=KEYS["required"], condition="anonymous", value="False", required=True),
+            FlagState(name=KEYS["required"], condition="path matches", value=REQUIRED_PATH, required=True),
         ]
     )
 
@@ -57,6 +73,7 @@ def calls(subjects: Subjects) -> dict[str, Call]:
         "disabled": Call("flag_state(key, request=request)", {**names, "key": KEYS["disabled"]}),
         "unknown": Call("flag_state(key, request=request)", {**names, "key": KEYS["unknown"]}),
         "selective": Call("flag_state(key, request=request)", {**names, "key": KEYS["selective"]}),
+        "required": Call("flag_state(key, request=request)", {**names, "key": KEYS["required"]}),
         "child": Call("flag_state(key, request=request)", {**names, "key": KEYS["child"]}),
         "template": Call("render_page()", {"render_page": render_page}),
         "request": Call("client.get('/flags/')", {"client": subjects.client}),

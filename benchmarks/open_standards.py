@@ -9,8 +9,9 @@ its subjects from the context (a user instance, a request for the address) on ev
 Per request, through Django's test client as the case table's request row: OFREP's bulk
 endpoint (``POST /ofrep/v1/evaluate/flags``) for a browser session (no token), then the
 same with the ``If-None-Match`` of its ETag (304), beside django-waffle's ``wafflejs``
-view, which serves everything waffle stores. Both serve the same 24 keys: the 20 page
-switches, GLOBAL, DISABLED, SELECTIVE (waffle's Flag) and the child key.
+view, which serves everything waffle stores. Both serve the same 25 keys: the 20 page
+switches, GLOBAL, DISABLED, SELECTIVE and the group switch (waffle's Flags) and the child
+key (not the required-AND switch: waffle has none).
 
 Every variant is measured in alternation, so that a slower stretch of a shared machine
 falls on all; each figure is the median of its runs.
@@ -36,7 +37,7 @@ TITLE = "OpenFeature and OFREP"
 CASES = (("global", "GLOBAL"), ("selective", "SELECTIVE"))
 ARGS = {"global": "", "selective": ", request"}  # as the case table's is_active calls
 #: What the browser may ask for: every key both libraries store.
-CLIENT_KEYS = [KEYS["global"], KEYS["disabled"], KEYS["selective"], KEYS["child"], *PAGE_KEYS]
+CLIENT_KEYS = [KEYS["global"], KEYS["disabled"], KEYS["selective"], KEYS["group"], KEYS["child"], *PAGE_KEYS]
 OFREP_URL = "/ofrep/v1/evaluate/flags"
 WAFFLE_URL = "/wafflejs"
 #: waffle's view renders waffle/waffle.js from its app's templates.
@@ -158,7 +159,8 @@ def lines(measured: Measured, cache: str) -> list[str]:
                 out.append(f"  {label + ' ' + name:<48} {fmt_us(us):>9} {us / base:>10.1f}x  {measured.answers[row]}")
                 label = " " * len(label)
     out.append(
-        f"  {'per request (test client, no token, 24 keys)':<48} {'us/req':>9} {'SQL':>5} {'cache r/w':>9}  answer"
+        f"  {f'per request (test client, no token, {len(CLIENT_KEYS)} keys)':<48} {'us/req':>9} {'SQL':>5}"
+        f" {'cache r/w':>9}  answer"
     )
     for row, name in REQUESTS.items():
         sql, reads, writes = measured.counts[row]
@@ -170,8 +172,9 @@ def lines(measured: Measured, cache: str) -> list[str]:
         f" OFREP 304 / OFREP 200: {measured.us('ofrep_304') / ofrep:.2f}x"
     )
     out += [
-        "  The browser session is anonymous (the bench runs no middleware); OFREP answers the 24 keys of",
-        "  GARGOYLE_CLIENT_SWITCHES as JSON with reasons, wafflejs the same 24 (all waffle stores) as JavaScript.",
+        "  The browser session is anonymous (the bench runs no middleware); OFREP answers the"
+        f" {len(CLIENT_KEYS)} keys of GARGOYLE_CLIENT_SWITCHES",
+        f"  as JSON with reasons, wafflejs the same {len(CLIENT_KEYS)} (all waffle stores) as JavaScript.",
     ]
     if not measured.notes:
         out.append(

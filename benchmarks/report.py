@@ -24,11 +24,19 @@ PEER_NOTES = [
     "  conditions plus a required `anonymous: False` (flags has no percent or IP condition); child key: a plain flag.",
     "  Single calls reuse one request, so flags' per-request memo of all flags is warm (its best case: the",
     "  one query per request shows in the template and request rows).",
+    "group member: the visitor is in the group; gargoyle: a `groups` include; waffle: flag_is_active on a Flag",
+    "  with the group in its groups relation; flags: n/a (no group condition). Single calls reuse one request and",
+    "  user; the group request row gives each request a new copy of the visitor, as a login would (the session and",
+    "  user queries of AuthenticationMiddleware left out) and checks the group switch 20 times.",
+    "required AND: on for the visitor, every condition evaluated. gargoyle: username in 10 names AND required",
+    "  is_staff AND required IP 127.0.0.0/8; flags: 10 `user` conditions AND required `anonymous: False` AND",
+    "  required `path matches ^/page/` (its stand-ins for staff and IP); waffle: n/a (a Flag cannot AND its rules).",
     "gargoyle: the child key is INHERIT under a GLOBAL parent; GARGOYLE_AUTO_CREATE is off so the unknown key",
     "  stays unknown (waffle does not create missing switches by default either).",
     "template: {% ifswitch %} / waffle {% switch %} / flags {% flag_enabled 'NAME' as on %}{% if on %}, 20 keys,",
     "  half on; request: the Django test client, a view checking the same 20 keys, no middleware.",
-    "Counts are per call (per render, per request); cache r/w = reads/writes on the cache backend.",
+    "Counts are per call (per render, per request); cache r/w = reads/writes on the cache backend;",
+    "  n/a: the library has no way to express the case.",
 ]
 
 
@@ -106,18 +114,23 @@ def table_lines(results: dict[str, dict[str, dict[str, Result]]]) -> list[str]:
         lines.append(f"{'baseline: ' + name:<38} {'-':<8} {'':<6}  " + "  ".join(cells))
     for case in CASES:
         for library in LIBRARIES:
-            answer = fmt_answer(first[case.id][library].answer)
+            measured = library in first[case.id]
+            answer = fmt_answer(first[case.id][library].answer) if measured else "-"
             cells = []
             for mode in modes:
                 row = results[mode][case.id]
-                ratio = None if library == "gargoyle" else row[library].us / row["gargoyle"].us
-                cells.append(_cells(row[library], ratio))
+                ratio = None
+                if measured and library != "gargoyle" and "gargoyle" in row:
+                    ratio = row[library].us / row["gargoyle"].us
+                cells.append(_cells(row.get(library), ratio))
             label = case.label if library == "gargoyle" else ""
             lines.append(f"{label:<38} {library:<8} {answer:<6}  " + "  ".join(cells))
     return lines
 
 
-def _cells(result: Result, ratio: float | None) -> str:
+def _cells(result: Result | None, ratio: float | None) -> str:
+    if result is None:  # the library has no way to express the case
+        return f"{'n/a':>9} {'':>4} {'':>9} {'':>9}"
     ops = f"{fmt_count(result.reads)}/{fmt_count(result.writes)}"
     shown = "" if ratio is None else f"{ratio:,.1f}x"
     return f"{fmt_us(result.us):>9} {fmt_count(result.sql):>4} {ops:>9} {shown:>9}"
