@@ -1,5 +1,6 @@
-"""No click loses work: undo after a removal or a status change, a double click on a chip, two
-excludes in a row, the rename warning, input checked before the round trip, and Inherit."""
+"""No click loses work: undo after a removal or a status change, what is typed into a box while
+the row is rebuilt, a double click on a chip, two excludes in a row, the rename warning, input
+checked before the round trip, and Inherit."""
 
 from __future__ import annotations
 
@@ -102,6 +103,75 @@ def test_undo_a_status_change(page, login, admin_user, panel_url):
     expect(toggles.get_by_role("button", name="Disabled")).to_have_attribute("aria-pressed", "true")
     expect(toggles.get_by_role("button", name="Disabled")).to_be_focused()
     assert stored("beta").status == DISABLED
+
+
+# -- typing while the row is rebuilt --------------------------------------------------------------
+
+
+def hold(page: Any, api_path: str) -> list[Any]:
+    """Hold the panel's GET requests to ``api_path`` (a slow server): the caller lets them go."""
+    held: list[Any] = []
+    page.route(re.compile(rf"/api/{api_path}/\?"), lambda route: held.append(route))
+    return held
+
+
+def let_go(page: Any, held: list[Any]) -> None:
+    """Let the held requests go, once the page has sent one."""
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)  # the page's requests reach the route while Playwright waits
+    assert held, "the box asked for nothing"
+    while held:
+        held.pop().continue_()
+
+
+def test_what_is_typed_while_the_schedules_load_is_kept(page, login, admin_user, panel_url):
+    Switch.objects.create(key="beta", label="Beta", status=SELECTIVE)
+    login(admin_user)
+    open_panel(page, panel_url)
+    held = hold(page, "schedules")
+    row = row_of(page, "beta")
+    row.get_by_role("button", name="Schedule", exact=True).click()
+    box = row.locator(".gargoyle-panel-schedule")
+    expect(box.locator(".gargoyle-loading")).to_be_visible()
+
+    # Typed before the scheduled changes arrive: the choice builds its inputs, then they are filled.
+    box.get_by_label("Change").select_option(label="User: Percent")
+    box.get_by_label("From").fill("0")
+    box.get_by_label("To").fill("25")
+    box.get_by_label("When").fill("2040-03-01T09:00")
+    let_go(page, held)
+    expect(box).to_contain_text("Nothing scheduled.")
+    expect(box.get_by_label("To")).to_have_value("25")
+    expect(box.get_by_label("When")).to_have_value("2040-03-01T09:00")
+
+    box.get_by_role("button", name="Schedule", exact=True).click()
+    let_go(page, held)
+    expect(box.locator("li.gargoyle-schedule")).to_contain_text("set User: Percent 25% (0-25)")
+    # Sent: the form starts afresh.
+    expect(box.get_by_label("When")).to_have_value("")
+
+
+def test_what_is_typed_into_the_rollout_form_survives_a_status_change(page, login, admin_user, panel_url):
+    Switch.objects.create(key="beta", label="Beta", status=DISABLED)
+    login(admin_user)
+    open_panel(page, panel_url)
+    row = row_of(page, "beta")
+    row.get_by_role("button", name="Rollout", exact=True).click()
+    box = row.locator(".gargoyle-panel-rollout")
+    box.get_by_label("Stages (percent)").fill("2, 20, 100")
+    box.get_by_label("When the guard trips").select_option("pause")
+
+    # A status set on the same row rebuilds it.
+    row.get_by_role("group", name="Status of Beta").get_by_role("button", name="Selective").click()
+    expect(toast(page)).to_contain_text("Beta is now Selective")
+    expect(box.get_by_label("Stages (percent)")).to_have_value("2, 20, 100")
+    expect(box.get_by_label("When the guard trips")).to_have_value("pause")
+
+    box.get_by_role("button", name="Start the rollout").click()
+    expect(box.locator(".gargoyle-rollout-state")).to_contain_text("Rolling out stage 1 of 3, 2 %")
+    assert stored("beta").status == SELECTIVE
 
 
 # -- the chips ------------------------------------------------------------------------------------

@@ -137,6 +137,7 @@ async function submitCondition(event, key, form, select, error, submit) {
     const updated = await api("addCondition", { method: "POST", body });
     state.choice.set(key, select.value);
     state.modes.set(key, mode);
+    form.reset(); // sent: the rebuilt form starts empty (see typedIn)
     notify("switch-stored", { item: updated, focus: "condition-field" });
     const change = updated.changeSummary || t("nothingChanged");
     announce(t("changeOf", { label: switchLabel(updated), change }));

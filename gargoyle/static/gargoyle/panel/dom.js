@@ -152,3 +152,45 @@ export function markFieldError(form, message) {
   }
   return input;
 }
+
+const CONTROLS = ".gargoyle-panel-box input[id], .gargoyle-panel-box select[id], .gargoyle-panel-box textarea[id]";
+
+function isCheckable(control) {
+  return control.type === "checkbox" || control.type === "radio";
+}
+
+function isTyped(control) {
+  if (isCheckable(control)) return control.checked !== control.defaultChecked;
+  if (control.tagName === "SELECT") {
+    const chosen = control.options[control.selectedIndex];
+    const preset = Array.from(control.options).find((option) => option.defaultSelected) || control.options[0];
+    return chosen !== preset;
+  }
+  return control.value !== control.defaultValue;
+}
+
+/**
+ * What someone typed into the forms of a row's open box and has not sent: [id, value] pairs,
+ * in the page's order. A row is rebuilt whenever its data arrives or changes (the schedules
+ * it was loading, a status toggled, the list reloaded); ``restoreTyped`` puts this back into
+ * the new row, so that nothing typed is lost. A form that was sent is reset first.
+ */
+export function typedIn(row) {
+  return Array.from(row.querySelectorAll(CONTROLS))
+    .filter(isTyped)
+    .map((control) => [control.id, isCheckable(control) ? control.checked : control.value]);
+}
+
+/** Put ``typed`` (from ``typedIn``) back, as if typed again: listeners follow (a choice of field
+ * builds its inputs before they are filled). */
+export function restoreTyped(row, typed) {
+  for (const [id, value] of typed) {
+    const control = row.querySelector(`#${CSS.escape(id)}`);
+    if (!control) continue;
+    if (control.tagName === "SELECT" && !Array.from(control.options).some((option) => option.value === value)) continue;
+    if (isCheckable(control)) control.checked = value;
+    else control.value = value;
+    control.dispatchEvent(new Event("input", { bubbles: true }));
+    control.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+}

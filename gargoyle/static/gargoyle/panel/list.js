@@ -2,7 +2,7 @@
 // states and the sort buttons' state; rebuilds a row when its switch changes. The features
 // ask for these through events (see state.js), which main.js hands to the functions here.
 
-import { dom } from "./dom.js";
+import { dom, restoreTyped, typedIn } from "./dom.js";
 import { loadHistory } from "./history.js";
 import { renderBulkBar } from "./bulk.js";
 import { buildRow } from "./row.js";
@@ -97,8 +97,7 @@ export function refreshRow(key, focusName = null) {
     renderList();
     return;
   }
-  const row = buildRow(item);
-  state.rows.set(key, row);
+  const row = rebuilt(item, old);
   if (old) {
     row.hidden = old.hidden;
     old.replaceWith(row); // in place: see renderList
@@ -146,15 +145,21 @@ export function showSwitches(fresh) {
   setSwitches(fresh.switches || []);
   for (const key of state.switches.keys()) {
     const old = state.rows.get(key);
-    if (old) old.replaceWith(buildRowKeepingHidden(key, old));
+    if (old) {
+      const row = rebuilt(state.switches.get(key), old);
+      row.hidden = old.hidden;
+      old.replaceWith(row);
+    }
   }
   renderList();
 }
 
-function buildRowKeepingHidden(key, old) {
-  const row = buildRow(state.switches.get(key));
-  row.hidden = old.hidden;
-  state.rows.set(key, row);
+/** A switch's row built anew, with what was typed into its open box and not sent yet. */
+function rebuilt(item, old) {
+  const typed = old ? typedIn(old) : [];
+  const row = buildRow(item);
+  state.rows.set(item.key, row);
+  restoreTyped(row, typed);
   return row;
 }
 

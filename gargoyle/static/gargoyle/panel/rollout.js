@@ -293,6 +293,7 @@ async function startRollout(item, form, error, submit) {
   submit.disabled = true;
   try {
     const started = await api("startRollout", { method: "POST", body });
+    form.reset(); // sent: the rebuilt form starts afresh (see typedIn)
     notify("switches-loaded", await api("switches"));
     await reload(item.key, "rollout-pause");
     announce(t("rolloutStarted", { label: switchLabel(item), outcome: started.outcome }));

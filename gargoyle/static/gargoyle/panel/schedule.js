@@ -127,6 +127,7 @@ async function submitMove(key, found, input, error) {
   }
   try {
     await api("editSchedule", { method: "POST", body: { id: String(found.id), due: input.value, zone: VIEWER_ZONE } });
+    input.form.reset();
   } catch (failure) {
     showError(error, failure.message);
     markInvalid(input, error);
@@ -278,6 +279,7 @@ async function submitSchedule(key, form, fields) {
   fields.submit.disabled = true;
   try {
     const made = await api("addSchedule", { method: "POST", body: scheduleBody(key, chosen, fields) });
+    form.reset(); // sent: the rebuilt form starts empty (see typedIn)
     await loadSchedules(key, "schedule-what");
     announce(t("scheduled", { summary: made.summary, when: dueText(made.dueAt) }));
   } catch (failure) {
