@@ -174,6 +174,30 @@ def test_what_is_typed_into_the_rollout_form_survives_a_status_change(page, logi
     assert stored("beta").status == SELECTIVE
 
 
+def test_a_half_typed_condition_survives_a_status_change(page, login, admin_user, panel_url):
+    Switch.objects.create(key="beta", label="Beta", status=DISABLED)
+    login(admin_user)
+    open_panel(page, panel_url)
+    row = row_of(page, "beta")
+    row.get_by_role("button", name="Add a condition").click()
+    form = row.locator("form.gargoyle-condition-form")
+    form.get_by_label("Condition").select_option(label="IP Address: Address or network")
+    form.get_by_role("radio", name="Keep out (exclude)").check()
+    form.get_by_label("Address or network", exact=True).fill("10.0.0.9")
+
+    row.get_by_role("group", name="Status of Beta").get_by_role("button", name="Selective").click()
+    expect(toast(page)).to_contain_text("Beta is now Selective")
+    expect(form.get_by_label("Address or network", exact=True)).to_have_value("10.0.0.9")
+    expect(form.get_by_role("radio", name="Keep out (exclude)")).to_be_checked()
+
+    form.get_by_role("button", name="Add condition").click()
+    expect(row.locator(".gargoyle-chip-exclude")).to_contain_text("10.0.0.9")
+    assert stored("beta").value == {"ip": {"ip_address": [["e", "10.0.0.9"]]}}
+    # Sent: the field and the mode stay chosen, the address is empty for the next one.
+    expect(form.get_by_label("Address or network", exact=True)).to_have_value("")
+    expect(form.get_by_role("radio", name="Keep out (exclude)")).to_be_checked()
+
+
 # -- the chips ------------------------------------------------------------------------------------
 
 

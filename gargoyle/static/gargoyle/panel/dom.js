@@ -190,6 +190,7 @@ export function restoreTyped(row, typed) {
     if (control.tagName === "SELECT" && !Array.from(control.options).some((option) => option.value === value)) continue;
     if (isCheckable(control)) control.checked = value;
     else control.value = value;
+    if (control.type === "radio" && !value) continue; // as in a browser: only the one chosen says so
     control.dispatchEvent(new Event("input", { bubbles: true }));
     control.dispatchEvent(new Event("change", { bubbles: true }));
   }
