@@ -17,8 +17,9 @@ from django.core.exceptions import ValidationError
 from gargoyle._authoring.condition_sets import ConditionSet, ModelConditionSet, RequestConditionSet
 from gargoyle._authoring.condition_sets import ConditionSetBase as ConditionSetBase
 from gargoyle._authoring.dates import AbstractDate, BeforeDate, OnOrAfterDate
-from gargoyle._authoring.fields import Boolean, Choice, Field, Percent, Range, String, describe_condition, titlize
+from gargoyle._authoring.fields import Boolean, Choice, Field, String, describe_condition, titlize
 from gargoyle._authoring.membership import Membership, PermissionName
+from gargoyle._authoring.ranges import Percent, Range
 from gargoyle.constants import EXCLUDE as EXCLUDE
 from gargoyle.constants import INCLUDE as INCLUDE
 

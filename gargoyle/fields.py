@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from gargoyle._authoring.dates import AbstractDate, BeforeDate, OnOrAfterDate
-from gargoyle._authoring.fields import Boolean, Choice, Field, Matcher, Percent, Range, String, titlize
+from gargoyle._authoring.fields import Boolean, Choice, Field, Matcher, String, titlize
+from gargoyle._authoring.ranges import Percent, Range
 
 __all__ = [
     "AbstractDate",

@@ -1,4 +1,5 @@
-"""``SwitchManager``: the public API (``gargoyle.is_active``, the registry, mapping access).
+"""``SwitchManager``: the public API (``gargoyle.is_active``, the registry; the mapping access
+to the stored switches is ``gargoyle/_switch_mapping.py``).
 
 ``gargoyle`` is the process-wide manager. ``is_active`` reads the in-process snapshot: no
 SQL and no cache round trip, except the version check its runtime runs at most once per
@@ -29,8 +30,8 @@ from gargoyle._runtime.exposure import checked
 from gargoyle._runtime.loader import SnapshotRuntime
 from gargoyle._runtime.snapshot import Snapshot, try_compile_rules
 from gargoyle._runtime.subjects import async_subjects_of
+from gargoyle._switch_mapping import StoredSwitchMapping
 from gargoyle.constants import DISABLED, EXCLUDE, GLOBAL, INCLUDE, INHERIT, REQUIRE, SELECTIVE
-from gargoyle.proxy import SwitchProxy
 from gargoyle.signals import switches_reloaded
 from gargoyle.upgrade import Notice, answer_changes, stored_notices
 
@@ -40,7 +41,7 @@ if TYPE_CHECKING:  # the models cannot be imported before Django's apps are read
 logger = logging.getLogger("gargoyle")
 
 
-class SwitchManager:
+class SwitchManager(StoredSwitchMapping):
     """Evaluates switches and holds the registry of condition sets.
 
     Most code uses the process-wide instance, :data:`gargoyle.gargoyle`. Build your own
@@ -395,72 +396,6 @@ class SwitchManager:
         :returns: ``{namespace: [condition set, ...]}``.
         """
         return self._registry.namespaces()
-
-    # -- mapping access to stored switches ------------------------------------------------------
-
-    def _instance(self, row: Mapping[str, Any]) -> Switch:
-        return self.model.from_row(row)
-
-    def __getitem__(self, key: str) -> SwitchProxy:
-        """``gargoyle[key]``: the stored switch, wrapped so its methods know this manager.
-
-        With auto-create on, an unknown key is stored (disabled, or as
-        ``GARGOYLE_SWITCH_DEFAULTS`` says, labelled with its key unless that names a label)
-        and returned.
-
-        :raises KeyError: if there is no such switch and auto-create is off.
-        """
-        row = self._current_snapshot().rows.get(key)
-        if row is not None:
-            return SwitchProxy(self, self._instance(row))
-        if not self.auto_create:
-            raise KeyError(key)
-        return SwitchProxy(self, unknown_keys.get_or_create(self.model, key))
-
-    def __delitem__(self, key: str) -> None:
-        """``del gargoyle[key]``: delete a stored switch.
-
-        :raises KeyError: if there is no such switch.
-        """
-        deleted, _ = self.model.objects.filter(key=key).delete()
-        if not deleted:
-            raise KeyError(key)
-
-    def clear_cache(self) -> None:
-        """gargoyle-yplan's name for :meth:`refresh`."""
-        self.refresh()
-
-    def __contains__(self, key: object) -> bool:
-        """``key in gargoyle``: whether a switch with this key is stored."""
-        return key in self._current_snapshot().rows
-
-    def __iter__(self) -> Iterator[str]:
-        """Iterate over the stored switches' keys."""
-        return iter(list(self._current_snapshot().rows))
-
-    def __len__(self) -> int:
-        """The number of stored switches."""
-        return len(self._current_snapshot().rows)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """The stored switch (as ``gargoyle[key]`` returns it), or ``default``; never creates one."""
-        row = self._current_snapshot().rows.get(key)
-        return default if row is None else SwitchProxy(self, self._instance(row))
-
-    def keys(self) -> list[str]:
-        """The stored switches' keys."""
-        return list(self._current_snapshot().rows)
-
-    def values(self) -> list[Switch]:
-        """The stored switches, as plain :class:`~gargoyle.models.Switch` objects (as in gargoyle-yplan).
-
-        Unlike ``gargoyle[key]``, their condition methods take the manager first.
-        """
-        return [self._instance(row) for row in self._current_snapshot().rows.values()]
-
-    def items(self) -> list[tuple[str, Switch]]:
-        """``(key, switch)`` for every stored switch; the switches as :meth:`values` returns them."""
-        return [(key, self._instance(row)) for key, row in self._current_snapshot().rows.items()]
 
 
 def _calling(manager: SwitchManager, name: str) -> Callable[[], Any]:

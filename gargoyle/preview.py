@@ -18,7 +18,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from gargoyle._authoring.condition_sets import ConditionSet
-from gargoyle._authoring.fields import Field, Percent, describe_condition
+from gargoyle._authoring.fields import Field, describe_condition
+from gargoyle._authoring.ranges import Percent
 from gargoyle._conf import get_settings
 from gargoyle._runtime.engine import CompiledSwitch
 from gargoyle._runtime.snapshot import one_condition

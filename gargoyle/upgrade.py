@@ -22,7 +22,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from gargoyle._authoring.condition_sets import ConditionSet
-from gargoyle._authoring.fields import Boolean, Choice, Field, Percent
+from gargoyle._authoring.fields import Boolean, Choice, Field
+from gargoyle._authoring.ranges import Percent
 from gargoyle._runtime.snapshot import evaluated_status, nearest_ancestor, try_compile_rules
 from gargoyle._storage import values
 from gargoyle._storage.validation import validate_description, validate_key, validate_label

@@ -18,7 +18,8 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from gargoyle._authoring.fields import Field, Percent
+from gargoyle._authoring.fields import Field
+from gargoyle._authoring.ranges import Percent
 from gargoyle.constants import EXCLUDE, INCLUDE
 
 __all__ = ["ConditionSet", "ModelConditionSet", "RequestConditionSet"]

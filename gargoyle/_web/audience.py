@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from gargoyle._authoring.condition_sets import ConditionSet, ModelConditionSet
 from gargoyle._authoring.dates import AbstractDate, BeforeDate
-from gargoyle._authoring.fields import Boolean, Field, Percent, describe_condition
+from gargoyle._authoring.fields import Boolean, Field, describe_condition
+from gargoyle._authoring.ranges import Percent
 from gargoyle._conf import get_settings
 from gargoyle._storage import values
 from gargoyle._storage.switch import Switch

@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from gargoyle._authoring.fields import Percent
+from gargoyle._authoring.ranges import Percent
 from gargoyle._authoring.registry import ConditionSets, default_registry
 from gargoyle._conf import get_settings
 from gargoyle._storage.change import VIA_ROLLOUT, SwitchChange

@@ -27,7 +27,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gargoyle import signals
-from gargoyle._authoring.fields import Percent
+from gargoyle._authoring.ranges import Percent
 from gargoyle._authoring.registry import ConditionSets, default_registry
 from gargoyle._storage import values
 from gargoyle._storage.change import VIA_ROLLOUT, VIA_SCHEDULE, SwitchChange

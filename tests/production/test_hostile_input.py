@@ -21,7 +21,8 @@ from django.urls import reverse
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from gargoyle._authoring.fields import Choice, Range
+from gargoyle._authoring.fields import Choice
+from gargoyle._authoring.ranges import Range
 from gargoyle._storage import values
 from gargoyle.history import SwitchChange
 from gargoyle.manager import gargoyle
