@@ -145,6 +145,7 @@ def test_what_is_typed_while_the_schedules_load_is_kept(page, login, admin_user,
     expect(box).to_contain_text("Nothing scheduled.")
     expect(box.get_by_label("To")).to_have_value("25")
     expect(box.get_by_label("When")).to_have_value("2040-03-01T09:00")
+    expect(box.get_by_label("When")).to_be_focused()  # still typing there
 
     box.get_by_role("button", name="Schedule", exact=True).click()
     let_go(page, held)

@@ -91,7 +91,7 @@ function renderSortButtons() {
 export function refreshRow(key, focusName = null) {
   const item = state.switches.get(key);
   const old = state.rows.get(key);
-  const focused = old && old.contains(document.activeElement) ? document.activeElement.dataset.focus : null;
+  const active = old && old.contains(document.activeElement) ? document.activeElement : null;
   if (!item) {
     forget(key);
     renderList();
@@ -106,8 +106,9 @@ export function refreshRow(key, focusName = null) {
   } else {
     renderList();
   }
-  const target = focusName || focused;
+  const target = focusName || active?.dataset.focus;
   if (target) (row.querySelector(`[data-focus="${CSS.escape(target)}"]`) || row.querySelector("[data-focus]"))?.focus();
+  else if (active?.id) row.querySelector(`#${CSS.escape(active.id)}`)?.focus(); // a field being typed in
 }
 
 /** Put a switch dict the API returned into the list (``oldKey``: its key before a rename). */
