@@ -92,6 +92,20 @@ def use_cache(alias: str) -> Iterator[None]:
         yield
 
 
+def stop_counting() -> None:
+    """Stop the usage counter's thread and write its last counts while the database exists
+    (else the exit's flush finds the folder gone and says it could not store them)."""
+    from django.apps import apps
+
+    if not apps.ready:
+        return
+    from gargoyle._runtime import outcomes, usage
+
+    usage.counter.stop()
+    usage.counter.flush()
+    outcomes.counter.flush()
+
+
 def redis_problem(env: Environment) -> str | None:
     """None when Redis answers, else why not."""
     try:
@@ -113,6 +127,7 @@ def redis_server_version(env: Environment) -> str:
 
 def clean_up(env: Environment, folder: str) -> None:
     """Remove the database folder and every Redis key this run wrote."""
+    stop_counting()
     shutil.rmtree(folder, ignore_errors=True)
     if redis_problem(env) is None:
         import redis
