@@ -90,6 +90,7 @@ DOCUMENTED_AS: dict[str, str] = {
     "gargoyle.fields": "gargoyle.conditions",  # fields are imported from gargoyle.conditions
     # The internal layers define what the public modules re-export (docs/architecture.rst).
     "gargoyle._authoring.fields": "gargoyle.conditions",
+    "gargoyle._authoring.ranges": "gargoyle.conditions",
     "gargoyle._authoring.dates": "gargoyle.conditions",
     "gargoyle._authoring.condition_sets": "gargoyle.conditions",
     "gargoyle._authoring.membership": "gargoyle.conditions",
@@ -104,6 +105,7 @@ DOCUMENTED_AS: dict[str, str] = {
     "gargoyle._storage.schedule": "gargoyle.models",
     "gargoyle._writes.schedules": "gargoyle.schedules",
     "gargoyle._storage.rollout": "gargoyle.models",
+    "gargoyle._writes.rollout_plan": "gargoyle.rollouts",
     "gargoyle._writes.rollouts": "gargoyle.rollouts",
     "gargoyle._writes.rollout_evaluation": "gargoyle.rollouts",
     "gargoyle._writes.guards": "gargoyle.rollouts",

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from gargoyle.constants import DISABLED, INHERIT, SELECTIVE
-from gargoyle.models import Switch
+from gargoyle.models import ScheduledChange, Switch
 from tests.browser.test_panel_browser import IP_SET, USER_SET, open_panel, row_of, stored
 
 try:
@@ -108,11 +108,15 @@ def test_undo_a_status_change(page, login, admin_user, panel_url):
 # -- typing while the row is rebuilt --------------------------------------------------------------
 
 
-def hold(page: Any, api_path: str) -> list[Any]:
-    """Hold the panel's GET requests to ``api_path`` (a slow server): the caller lets them go."""
+def hold(page: Any, url: str) -> list[Any]:
+    """Hold the panel's requests whose URL matches the pattern ``url`` (a slow server): the
+    caller lets them go."""
     held: list[Any] = []
-    page.route(re.compile(rf"/api/{api_path}/\?"), lambda route: held.append(route))
+    page.route(re.compile(url), lambda route: held.append(route))
     return held
+
+
+SCHEDULES = r"/api/schedules/\?"  # the list of a switch's scheduled changes (GET)
 
 
 def let_go(page: Any, held: list[Any]) -> None:
@@ -126,31 +130,87 @@ def let_go(page: Any, held: list[Any]) -> None:
         held.pop().continue_()
 
 
-def test_what_is_typed_while_the_schedules_load_is_kept(page, login, admin_user, panel_url):
-    Switch.objects.create(key="beta", label="Beta", status=SELECTIVE)
-    login(admin_user)
+def open_schedule_box(page: Any, panel_url: str) -> tuple[Any, Any]:
+    """Open beta's schedule box; with its list held, it says it is loading."""
     open_panel(page, panel_url)
-    held = hold(page, "schedules")
     row = row_of(page, "beta")
     row.get_by_role("button", name="Schedule", exact=True).click()
     box = row.locator(".gargoyle-panel-schedule")
     expect(box.locator(".gargoyle-loading")).to_be_visible()
+    return row, box
+
+
+def test_what_is_typed_while_the_schedules_load_is_kept(page, login, admin_user, panel_url):
+    Switch.objects.create(key="beta", label="Beta", status=SELECTIVE)
+    login(admin_user)
+    held = hold(page, SCHEDULES)
+    row, box = open_schedule_box(page, panel_url)
 
     # Typed before the scheduled changes arrive: the choice builds its inputs, then they are filled.
     box.get_by_label("Change").select_option(label="User: Percent")
+    box.get_by_label("When").fill("2040-03-01T09:00")
     box.get_by_label("From").fill("0")
     box.get_by_label("To").fill("25")
-    box.get_by_label("When").fill("2040-03-01T09:00")
     let_go(page, held)
     expect(box).to_contain_text("Nothing scheduled.")
-    expect(box.get_by_label("To")).to_have_value("25")
     expect(box.get_by_label("When")).to_have_value("2040-03-01T09:00")
-    expect(box.get_by_label("When")).to_be_focused()  # still typing there
+    expect(box.get_by_label("To")).to_have_value("25")
+    expect(box.get_by_label("To")).to_be_focused()  # still typing there
 
     box.get_by_role("button", name="Schedule", exact=True).click()
     let_go(page, held)
     expect(box.locator("li.gargoyle-schedule")).to_contain_text("set User: Percent 25% (0-25)")
     # Sent: the form starts afresh.
+    expect(box.get_by_label("When")).to_have_value("")
+
+    # An open "Move" form stays open, with the time typed in it, when the row is rebuilt.
+    entry = box.locator("li.gargoyle-schedule")
+    entry.get_by_role("button", name="Move").click()
+    entry.get_by_label("New time (UTC)").fill("2040-03-02T10:30")
+    row.get_by_role("group", name="Status of Beta").get_by_role("button", name="Disabled").click()
+    expect(toast(page)).to_contain_text("Beta is now Disabled")
+    expect(entry.get_by_label("New time (UTC)")).to_be_visible()
+    expect(entry.get_by_label("New time (UTC)")).to_have_value("2040-03-02T10:30")
+
+
+def test_a_schedule_being_sent_when_the_row_is_rebuilt_is_sent_once(page, login, admin_user, panel_url):
+    Switch.objects.create(key="beta", label="Beta", status=SELECTIVE)
+    login(admin_user)
+    held = hold(page, SCHEDULES)
+    posts = hold(page, r"/api/schedules/add/$")
+    _, box = open_schedule_box(page, panel_url)
+    box.get_by_label("Change").select_option(label="Set the status to Global")
+    box.get_by_label("When").fill("2040-03-01T09:00")
+    box.get_by_role("button", name="Schedule", exact=True).click()
+
+    let_go(page, held)  # the list arrives while the schedule is on its way: the row is rebuilt
+    expect(box).to_contain_text("Nothing scheduled.")
+    expect(box.get_by_label("When")).to_have_value("2040-03-01T09:00")
+    expect(box.get_by_role("button", name="Schedule", exact=True)).to_be_disabled()
+
+    let_go(page, posts)
+    let_go(page, held)
+    expect(box.locator("li.gargoyle-schedule")).to_have_count(1)
+    expect(box.get_by_label("When")).to_have_value("")
+    assert ScheduledChange.objects.count() == 1
+
+
+def test_a_choice_that_is_gone_takes_what_was_typed_after_it(page, login, admin_user, panel_url):
+    """A removal scheduled for a condition removed meanwhile is not turned into another change."""
+    beta_with((USER_SET, "username", "alice", False), (USER_SET, "username", "bob", False))
+    login(admin_user)
+    held = hold(page, SCHEDULES)
+    row, box = open_schedule_box(page, panel_url)
+    let_go(page, held)
+    change = box.get_by_label("Change")
+    removal = change.locator("option", has_text="alice").get_attribute("value")
+    change.select_option(removal)
+    box.get_by_label("When").fill("2040-03-01T09:00")
+
+    row.get_by_role("button", name="Remove condition Include: User Username: alice").click()
+    expect(row.locator(".gargoyle-chip")).to_have_count(1)
+    expect(change.locator("option", has_text="alice")).to_have_count(0)
+    expect(change).not_to_have_value(removal)
     expect(box.get_by_label("When")).to_have_value("")
 
 

@@ -2,7 +2,7 @@
 // include or exclude, checks before the round trip, and the request.
 
 import { api } from "./api.js";
-import { announce, clearFieldErrors, h, showError } from "./dom.js";
+import { announce, clearFieldErrors, h, markSending, markSent, showError } from "./dom.js";
 import { buildFieldInputs, checkInputs, markInvalid } from "./field-inputs.js";
 import { data, fieldId, notify, state, switchLabel } from "./state.js";
 import { t } from "./text.js";
@@ -38,7 +38,7 @@ export function buildConditionForm(item, panel, id) {
     buildModeChoice(item, id),
     h("div", { class: "gargoyle-form-buttons" }, submit, buildCancel(item)),
   );
-  form.addEventListener("submit", (event) => submitCondition(event, item.key, form, select, error, submit));
+  form.addEventListener("submit", (event) => submitCondition(event, item.key, form, select, error));
   panel.append(form);
 }
 
@@ -116,7 +116,7 @@ function buildFieldSelect(item, selectId) {
   return select;
 }
 
-async function submitCondition(event, key, form, select, error, submit) {
+async function submitCondition(event, key, form, select, error) {
   event.preventDefault();
   const chosen = state.conditionFields.get(select.value);
   if (!chosen) return;
@@ -132,12 +132,12 @@ async function submitCondition(event, key, form, select, error, submit) {
   const mode = form.querySelector("input[name=mode]:checked")?.value || "include";
   const body = { key, id: chosen.set.id, field: chosen.field.name, mode };
   for (const input of inputs) body[input.name] = input.value.trim();
-  submit.disabled = true;
+  markSending(form, true);
   try {
     const updated = await api("addCondition", { method: "POST", body });
     state.choice.set(key, select.value);
     state.modes.set(key, mode);
-    form.reset(); // sent: the rebuilt form starts empty (see typedIn)
+    markSent(form);
     notify("switch-stored", { item: updated, focus: "condition-field" });
     const change = updated.changeSummary || t("nothingChanged");
     announce(t("changeOf", { label: switchLabel(updated), change }));
@@ -146,6 +146,6 @@ async function submitCondition(event, key, form, select, error, submit) {
     const invalid = form.querySelector(".gargoyle-condition-inputs [name]");
     if (invalid) markInvalid(invalid, error);
   } finally {
-    submit.disabled = false;
+    markSending(form, false);
   }
 }

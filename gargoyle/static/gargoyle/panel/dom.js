@@ -173,25 +173,64 @@ function isTyped(control) {
  * What someone typed into the forms of a row's open box and has not sent: [id, value] pairs,
  * in the page's order. A row is rebuilt whenever its data arrives or changes (the schedules
  * it was loading, a status toggled, the list reloaded); ``restoreTyped`` puts this back into
- * the new row, so that nothing typed is lost. A form that was sent is reset first.
+ * the new row, so that nothing typed is lost. A form that was sent is reset first
+ * (``markSent``); a form being sent moves to the new row whole (``keepSendingForms``).
  */
 export function typedIn(row) {
   return Array.from(row.querySelectorAll(CONTROLS))
-    .filter(isTyped)
+    .filter((control) => !control.closest("[hidden], form[data-sending]") && isTyped(control))
     .map((control) => [control.id, isCheckable(control) ? control.checked : control.value]);
 }
 
-/** Put ``typed`` (from ``typedIn``) back, as if typed again: listeners follow (a choice of field
- * builds its inputs before they are filled). */
+/**
+ * Put ``typed`` (from ``typedIn``) back, as if typed again: listeners follow (a choice of field
+ * builds its inputs before they are filled), and a form that was open (a schedule's "Move")
+ * opens again. When a choice is no longer offered (its condition was removed meanwhile), what
+ * was typed after it in the same form is dropped rather than put under another choice.
+ */
 export function restoreTyped(row, typed) {
+  let dropped = null;
   for (const [id, value] of typed) {
     const control = row.querySelector(`#${CSS.escape(id)}`);
-    if (!control) continue;
-    if (control.tagName === "SELECT" && !Array.from(control.options).some((option) => option.value === value)) continue;
+    if (!control || (dropped && control.form === dropped)) continue;
+    if (control.tagName === "SELECT" && !Array.from(control.options).some((option) => option.value === value)) {
+      dropped = control.form;
+      continue;
+    }
     if (isCheckable(control)) control.checked = value;
     else control.value = value;
+    if (control.form?.hidden) control.form.hidden = false;
     if (control.type === "radio" && !value) continue; // as in a browser: only the one chosen says so
     control.dispatchEvent(new Event("input", { bubbles: true }));
     control.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+}
+
+/**
+ * Mark ``form`` as being sent (``true``) or no longer (``false``): its submit button is
+ * disabled meanwhile, so a second click sends nothing twice (see ``keepSendingForms``).
+ */
+export function markSending(form, sending) {
+  if (sending) form.dataset.sending = "";
+  else delete form.dataset.sending;
+  for (const button of form.querySelectorAll("button[type=submit]")) button.disabled = sending;
+}
+
+/** The form's request succeeded: empty it, so that the row rebuilt next shows it afresh. */
+export function markSent(form) {
+  markSending(form, false);
+  form.reset();
+}
+
+/**
+ * Move the forms of ``old`` that are being sent into ``row``, in place of their fresh copies:
+ * their request's answer (an error, the reset after success) lands in the form on screen, and
+ * its disabled button keeps a second click from sending it twice.
+ */
+export function keepSendingForms(old, row) {
+  for (const form of old.querySelectorAll(".gargoyle-panel-box form[data-sending]")) {
+    const anchor = form.querySelector("[id]");
+    const twin = anchor ? row.querySelector(`#${CSS.escape(anchor.id)}`)?.closest("form") : null;
+    if (twin) twin.replaceWith(form);
   }
 }

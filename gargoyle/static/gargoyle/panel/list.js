@@ -2,7 +2,7 @@
 // states and the sort buttons' state; rebuilds a row when its switch changes. The features
 // ask for these through events (see state.js), which main.js hands to the functions here.
 
-import { dom, restoreTyped, typedIn } from "./dom.js";
+import { dom, keepSendingForms, restoreTyped, typedIn } from "./dom.js";
 import { loadHistory } from "./history.js";
 import { renderBulkBar } from "./bulk.js";
 import { buildRow } from "./row.js";
@@ -106,6 +106,11 @@ export function refreshRow(key, focusName = null) {
   } else {
     renderList();
   }
+  refocus(row, active, focusName);
+}
+
+/** Put the focus back into a rebuilt row: on ``focusName``, or where it was (``active``). */
+function refocus(row, active, focusName = null) {
   const target = focusName || active?.dataset.focus;
   if (target) (row.querySelector(`[data-focus="${CSS.escape(target)}"]`) || row.querySelector("[data-focus]"))?.focus();
   else if (active?.id) row.querySelector(`#${CSS.escape(active.id)}`)?.focus(); // a field being typed in
@@ -144,12 +149,15 @@ export function showSwitches(fresh) {
     indexConditionSets();
   }
   setSwitches(fresh.switches || []);
+  const active = document.activeElement;
   for (const key of state.switches.keys()) {
     const old = state.rows.get(key);
     if (old) {
+      const hadFocus = old.contains(active);
       const row = rebuilt(state.switches.get(key), old);
       row.hidden = old.hidden;
       old.replaceWith(row);
+      if (hadFocus) refocus(row, active);
     }
   }
   renderList();
@@ -161,6 +169,7 @@ function rebuilt(item, old) {
   const row = buildRow(item);
   state.rows.set(item.key, row);
   restoreTyped(row, typed);
+  if (old) keepSendingForms(old, row);
   return row;
 }
 

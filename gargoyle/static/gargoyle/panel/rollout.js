@@ -5,7 +5,7 @@
 
 import { api } from "./api.js";
 import { confirmAction, returnFocusTo } from "./dialogs.js";
-import { announce, clearFieldErrors, h, showError } from "./dom.js";
+import { announce, clearFieldErrors, h, markSending, markSent, showError } from "./dom.js";
 import { can, data, notify, state, switchLabel } from "./state.js";
 import { formatDate, formatNumber, relativeTime, t } from "./text.js";
 
@@ -277,12 +277,12 @@ function buildStartForm(item, id) {
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    startRollout(item, form, error, submit);
+    startRollout(item, form, error);
   });
   return form;
 }
 
-async function startRollout(item, form, error, submit) {
+async function startRollout(item, form, error) {
   clearFieldErrors(form);
   showError(error, "");
   const body = { key: item.key };
@@ -290,10 +290,10 @@ async function startRollout(item, form, error, submit) {
   const [setId, fieldName] = (body.percentField || "").split("\u0000");
   delete body.percentField;
   if (setId) Object.assign(body, { id: setId, field: fieldName });
-  submit.disabled = true;
+  markSending(form, true);
   try {
     const started = await api("startRollout", { method: "POST", body });
-    form.reset(); // sent: the rebuilt form starts afresh (see typedIn)
+    markSent(form);
     notify("switches-loaded", await api("switches"));
     await reload(item.key, "rollout-pause");
     announce(t("rolloutStarted", { label: switchLabel(item), outcome: started.outcome }));
@@ -301,7 +301,7 @@ async function startRollout(item, form, error, submit) {
     showError(error, failure.message);
     form.querySelector("input[name=stages]")?.setAttribute("aria-invalid", "true");
   } finally {
-    submit.disabled = false;
+    markSending(form, false);
   }
 }
 

@@ -6,7 +6,7 @@
 
 import { api } from "./api.js";
 import { confirmAction, returnFocusTo } from "./dialogs.js";
-import { announce, clearFieldErrors, h, showError } from "./dom.js";
+import { announce, clearFieldErrors, h, markSending, markSent, showError } from "./dom.js";
 import { buildFieldInputs, checkInputs, markInvalid } from "./field-inputs.js";
 import { can, data, notify, state, switchLabel, TOGGLES } from "./state.js";
 import { chipText, formatDateIn, t } from "./text.js";
@@ -125,13 +125,16 @@ async function submitMove(key, found, input, error) {
     markInvalid(input, error);
     return;
   }
+  markSending(input.form, true);
   try {
     await api("editSchedule", { method: "POST", body: { id: String(found.id), due: input.value, zone: VIEWER_ZONE } });
-    input.form.reset();
+    markSent(input.form);
   } catch (failure) {
     showError(error, failure.message);
     markInvalid(input, error);
     return;
+  } finally {
+    markSending(input.form, false);
   }
   await loadSchedules(key, `schedule-move-${found.id}`);
   announce(t("scheduleMoved", { summary: found.summary }));
@@ -245,7 +248,7 @@ function buildForm(item, id) {
   );
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    submitSchedule(item.key, form, { what, inputs, mode, when, zone, error, submit });
+    submitSchedule(item.key, form, { what, inputs, mode, when, zone, error });
   });
   return form;
 }
@@ -276,17 +279,17 @@ async function submitSchedule(key, form, fields) {
     markInvalid(fields.when, fields.error);
     return;
   }
-  fields.submit.disabled = true;
+  markSending(form, true);
   try {
     const made = await api("addSchedule", { method: "POST", body: scheduleBody(key, chosen, fields) });
-    form.reset(); // sent: the rebuilt form starts empty (see typedIn)
+    markSent(form);
     await loadSchedules(key, "schedule-what");
     announce(t("scheduled", { summary: made.summary, when: dueText(made.dueAt) }));
   } catch (failure) {
     showError(fields.error, failure.message);
     markInvalid(fields.when, fields.error);
   } finally {
-    fields.submit.disabled = false;
+    markSending(form, false);
   }
 }
 
