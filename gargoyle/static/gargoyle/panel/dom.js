@@ -178,7 +178,7 @@ function isTyped(control) {
  */
 export function typedIn(row) {
   return Array.from(row.querySelectorAll(CONTROLS))
-    .filter((control) => !control.closest("[hidden], form[data-sending]") && isTyped(control))
+    .filter((control) => !control.closest("form[hidden], form[data-sending]") && isTyped(control))
     .map((control) => [control.id, isCheckable(control) ? control.checked : control.value]);
 }
 
